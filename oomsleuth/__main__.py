@@ -1,0 +1,3 @@
+from oomsleuth.cli import main
+
+main()
