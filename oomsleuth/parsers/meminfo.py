@@ -1,0 +1,119 @@
+"""The global Mem-Info block (show_mem), accumulated line by line, converted to kB at the end.
+
+Units differ by line: the global block is in pages, node/zone/buddy lines in kB, the slab dump
+in KB. The page size comes from the first unit of a buddy line (``Node 0 DMA: 45*4kB ...``).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from oomsleuth.models import MemInfo
+
+_TOKEN = re.compile(r"([A-Za-z_]+):\s?(\d+)(?=\s|$)")
+_BUDDY = re.compile(r"^(?:Node \d+ )?[\w.]+: (?:\d+\*(\d+)kB|empty)")
+_HUGE = re.compile(
+    r"^Node (\d+) hugepages_total=(\d+) hugepages_free=\d+ hugepages_surp=\d+ "
+    r"hugepages_size=(\d+)kB"
+)
+_PAGES_LINE = re.compile(
+    r"^(\d+) (total pagecache pages|pages in swap cache|pages RAM|pages reserved)\s*$"
+)
+_SWAP = re.compile(r"^(Free|Total) swap\s+=\s+(-?\d+)kB")
+_SLAB_ROW = re.compile(r"^(\S+)\s+(\d+)KB\s+(\d+)KB\s*$")
+
+# first-line names of per-node/zone lines: these carry kB, not pages
+_NODE_LINE = re.compile(r"^Node \d+ ")
+
+
+@dataclass
+class MemInfoDraft:
+    """Mutable accumulator for one Mem-Info block."""
+
+    page_counters: dict[str, int] = field(default_factory=dict)
+    buddy_page_kb: int | None = None
+    free_swap_kb: int | None = None
+    total_swap_kb: int | None = None
+    pages: dict[str, int] = field(default_factory=dict)
+    hugepages: list[tuple[int, int, int]] = field(default_factory=list)
+    slab: list[tuple[str, int, int]] = field(default_factory=list)
+    in_slab: bool = False
+    in_global: bool = True
+
+    def feed(self, text: str) -> bool:
+        """Take one line; True when it belongs to Mem-Info."""
+        s = text.strip()
+        if self.in_slab:
+            if s.startswith("Name") and "Used" in s:
+                return True
+            m = _SLAB_ROW.match(s)
+            if m:
+                self.slab.append((m[1], int(m[2]), int(m[3])))
+                return True
+            self.in_slab = False
+        if s.startswith("Unreclaimable slab info"):
+            self.in_slab = True
+            return True
+        m = _BUDDY.match(s)
+        if m and ("*" in s or s.endswith("empty")):
+            self.in_global = False
+            if m[1] and self.buddy_page_kb is None:
+                self.buddy_page_kb = int(m[1])
+            return True
+        m = _HUGE.match(s)
+        if m:
+            self.hugepages.append((int(m[1]), int(m[2]), int(m[3])))
+            return True
+        m = _PAGES_LINE.match(s)
+        if m:
+            self.pages[m[2]] = int(m[1])
+            return True
+        m = _SWAP.match(s)
+        if m:
+            if m[1] == "Free":
+                self.free_swap_kb = int(m[2])
+            else:
+                self.total_swap_kb = int(m[2])
+            return True
+        if _NODE_LINE.match(s) or s.startswith("lowmem_reserve[]") or "per-cpu" in s:
+            self.in_global = False
+            return True
+        if s.startswith(("CPU ", "Swap cache stats", "pages ", "Node ")) or s.endswith(
+            (
+                "pages HighMem/MovableOnly",
+                "pages cma reserved",
+                "pages hwpoisoned",
+                "pages shared",
+                "pages non-shared",
+                "pages HighMem",
+                "pages in pagetable cache",
+            )
+        ):
+            return True
+        tokens = _TOKEN.findall(s)
+        if tokens and self.in_global:
+            for key, value in tokens:
+                self.page_counters.setdefault(key.lower() if key[0].isupper() else key, int(value))
+            return True
+        return False
+
+    def finish(self, page_kb: int | None) -> MemInfo:
+        pk = page_kb or 4
+
+        def kb(name: str) -> int | None:
+            v = self.pages.get(name)
+            return None if v is None else v * pk
+
+        return MemInfo(
+            page_size_kb=page_kb,
+            counters_kb=tuple((k, v * pk) for k, v in self.page_counters.items()),
+            free_swap_kb=self.free_swap_kb,
+            total_swap_kb=self.total_swap_kb,
+            pagecache_kb=kb("total pagecache pages"),
+            swapcache_kb=kb("pages in swap cache"),
+            ram_kb=kb("pages RAM"),
+            reserved_kb=kb("pages reserved"),
+            hugepages=tuple(self.hugepages),
+            unreclaimable_slab=tuple(self.slab),
+        )

@@ -1,0 +1,113 @@
+"""The task-dump table, read through its own header line so every column set works.
+
+Headers seen in the wild (see the format reference, section 6)::
+
+    [ pid ]   uid  tgid total_vm      rss cpu oom_adj name                      2.6.25-2.6.35
+    [ pid ]   uid  tgid total_vm      rss nr_ptes swapents oom_score_adj name   3.6-3.19
+    [  pid  ]   uid  tgid total_vm      rss rss_anon rss_file rss_shmem pgtables_bytes swapents
+        oom_score_adj name                                                    6.8+ (one line)
+
+Rows are kept raw (pages) until the report's page size is known; ``to_row`` converts them.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from oomsleuth.models import TaskRow
+
+_HEADER = re.compile(r"^\[\s*pid\s*\]\s+(?P<cols>.*\bname)\s*$")
+_ROW = re.compile(r"^\[\s*(?P<pid>-?\d+)\]\s+(?P<rest>.*)$")
+_NUM = re.compile(r"^-?\d+$")
+
+# columns whose values are pages; everything else keeps its own unit
+PAGE_COLUMNS = {
+    "total_vm",
+    "rss",
+    "rss_anon",
+    "rss_file",
+    "rss_shmem",
+    "swapents",
+    "nr_ptes",
+    "nr_pmds",
+}
+# the stable prefix of every era, used for rows whose header line is missing
+FALLBACK_COLUMNS = ("uid", "tgid", "total_vm", "rss")
+
+
+def parse_table_header(text: str) -> tuple[str, ...] | None:
+    """Column names after ``pid`` (``name`` last), or None when the line is no table header."""
+    m = _HEADER.match(text.strip())
+    if m is None:
+        return None
+    cols = tuple(m["cols"].split())
+    return cols if cols and cols[-1] == "name" else None
+
+
+@dataclass(frozen=True, slots=True)
+class RawRow:
+    pid: int
+    values: tuple[tuple[str, int], ...]
+    comm: str
+
+
+def parse_row(text: str, columns: tuple[str, ...] | None) -> RawRow | None:
+    """A table row; ``columns`` from the header (None when the header was not seen)."""
+    m = _ROW.match(text.strip())
+    if m is None:
+        return None
+    pid = int(m["pid"])
+    rest = m["rest"]
+    if columns is not None:
+        n_numeric = len(columns) - 1
+        parts = rest.split(None, n_numeric)
+        if len(parts) < n_numeric + 1 or not all(_NUM.match(p) for p in parts[:n_numeric]):
+            return None
+        values = tuple(zip(columns[:n_numeric], (int(p) for p in parts[:n_numeric]), strict=True))
+        return RawRow(pid, values, parts[n_numeric])
+    # no header: numbers up to the name; the era's first four columns are stable, and the
+    # last number is oom_score_adj (or oom_adj before 2.6.36, which we cannot tell apart)
+    parts = rest.split()
+    nums: list[int] = []
+    for part in parts:
+        if not _NUM.match(part) or len(nums) >= 12:
+            break
+        nums.append(int(part))
+    if len(nums) < 5 or len(nums) == len(parts):
+        return None
+    comm = rest.split(None, len(nums))[-1]
+    fallback = [*zip(FALLBACK_COLUMNS, nums[:4], strict=False), ("oom_score_adj", nums[-1])]
+    return RawRow(pid, tuple(fallback), comm)
+
+
+def to_row(raw: RawRow, page_kb: int) -> TaskRow:
+    vals = dict(raw.values)
+
+    def kb(name: str) -> int | None:
+        v = vals.get(name)
+        return None if v is None else v * page_kb
+
+    pgtables: int | None = None
+    if "pgtables_bytes" in vals:
+        pgtables = vals["pgtables_bytes"] // 1024
+    elif "nr_ptes" in vals:
+        pgtables = (vals["nr_ptes"] + vals.get("nr_pmds", 0)) * page_kb
+    known = PAGE_COLUMNS | {"uid", "tgid", "pgtables_bytes", "oom_score_adj", "oom_adj", "cpu"}
+    extra = tuple((k, v) for k, v in raw.values if k not in known)
+    return TaskRow(
+        pid=raw.pid,
+        comm=raw.comm,
+        tgid=vals.get("tgid"),
+        uid=vals.get("uid"),
+        total_vm_kb=kb("total_vm"),
+        rss_kb=kb("rss"),
+        rss_anon_kb=kb("rss_anon"),
+        rss_file_kb=kb("rss_file"),
+        rss_shmem_kb=kb("rss_shmem"),
+        pgtables_kb=pgtables,
+        swap_kb=kb("swapents"),
+        oom_score_adj=vals.get("oom_score_adj"),
+        oom_adj=vals.get("oom_adj"),
+        extra=extra,
+    )
