@@ -1,0 +1,137 @@
+"""The command line: options -> loaders -> parsers -> renderer. Errors become exit codes here.
+
+Exit codes: 0 = OOM events found, 1 = input read but no OOM event in it, 2 = bad usage or
+unreadable input. Set OOMSLEUTH_DEBUG=1 to see a traceback for an internal error.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import enum
+import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated, TextIO
+
+import typer
+
+from oomsleuth import __version__
+from oomsleuth.errors import EXIT_FOUND, EXIT_NONE, EXIT_USAGE, OomsleuthError
+from oomsleuth.loaders import resolve_inputs
+from oomsleuth.models import ParseResult
+from oomsleuth.render.base import Renderer
+from oomsleuth.scan import parse_sources
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    help="Post-mortem forensics for Linux OOM kills: find every OOM kill in kernel logs.",
+)
+
+
+class Format(str, enum.Enum):
+    terminal = "terminal"
+    json = "json"
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"oomsleuth {__version__}")
+        raise typer.Exit(EXIT_FOUND)
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
+    ] = False,
+) -> None:
+    """oomsleuth: who was killed, who triggered it, and why."""
+
+
+@app.command()
+def analyze(
+    paths: Annotated[
+        list[str],
+        typer.Argument(
+            help="Log files, directories (searched for kern.log*, messages*, syslog*, dmesg*, "
+            "journal exports), compressed .gz/.xz/.bz2/.zst files, or - for stdin.",
+            show_default=False,
+        ),
+    ],
+    fmt: Annotated[
+        Format, typer.Option("--format", "-f", help="Output format.", case_sensitive=False)
+    ] = Format.terminal,
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="Write the report to this file instead of stdout."),
+    ] = None,
+    no_color: Annotated[bool, typer.Option("--no-color", help="Plain text, no colour.")] = False,
+    width: Annotated[
+        int | None, typer.Option("--width", min=40, help="Terminal width (default: detect).")
+    ] = None,
+) -> None:
+    """Find every OOM kill in the given logs and report it."""
+    try:
+        inputs = resolve_inputs(paths)
+        result = parse_sources((i.name, i.lines()) for i in inputs)
+        renderer = _renderer(fmt, no_color=no_color, width=width, to_file=output is not None)
+        with _open_output(output) as out:
+            renderer.render(result, out)
+    except OomsleuthError as exc:
+        typer.echo(f"oomsleuth: error: {exc.message}", err=True)
+        raise typer.Exit(exc.exit_code) from None
+    raise typer.Exit(EXIT_FOUND if has_events(result) else EXIT_NONE)
+
+
+def has_events(result: ParseResult) -> bool:
+    """True when the input held an OOM event: a kernel report or a userspace kill."""
+    return bool(result.reports) or any(u.kind == "kill" for u in result.userspace)
+
+
+def _renderer(fmt: Format, *, no_color: bool, width: int | None, to_file: bool) -> Renderer:
+    if fmt is Format.json:
+        from oomsleuth.render.json import JsonRenderer
+
+        return JsonRenderer()
+    from oomsleuth.render.terminal import TerminalRenderer
+
+    color = False if (no_color or to_file or os.environ.get("NO_COLOR")) else None
+    return TerminalRenderer(width=width, color=color)
+
+
+@contextlib.contextmanager
+def _open_output(output: Path | None) -> Iterator[TextIO]:
+    if output is None:
+        yield sys.stdout
+        return
+    try:
+        stream = output.open("w", encoding="utf-8")
+    except OSError as exc:
+        raise OomsleuthError(f"cannot write {output}: {exc.strerror or exc}") from None
+    with stream:
+        yield stream
+
+
+def main() -> None:
+    """Console-script entry point: no traceback ever reaches the user."""
+    try:
+        app()
+    except BrokenPipeError:
+        with contextlib.suppress(OSError):
+            sys.stdout = open(os.devnull, "w")  # noqa: SIM115
+        sys.exit(EXIT_FOUND)
+    except KeyboardInterrupt:
+        sys.stderr.write("oomsleuth: interrupted\n")
+        sys.exit(130)
+    except Exception as exc:  # pragma: no cover - the last line of defence
+        if os.environ.get("OOMSLEUTH_DEBUG"):
+            raise
+        sys.stderr.write(
+            f"oomsleuth: internal error: {type(exc).__name__}: {exc} "
+            "(set OOMSLEUTH_DEBUG=1 for details)\n"
+        )
+        sys.exit(EXIT_USAGE)
