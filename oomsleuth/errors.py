@@ -23,4 +23,4 @@ class OomsleuthError(Exception):
 
 
 class InputError(OomsleuthError):
-    """An input path is missing, unreadable, not a log (binary junk), or a directory without logs."""
+    """A path is missing or unreadable, not a text log, or a directory without logs."""

@@ -21,9 +21,11 @@ class LogLine:
     source: str
     lineno: int
     text: str
-    framing: str  # dmesg, dmesg-T, dmesg-iso, syslog, rfc3339, journal-short, journal-json, kmsg, bare
+    # dmesg, dmesg-T, dmesg-iso, syslog, rfc3339, journal-short, journal-json, kmsg, bare
+    framing: str
     uptime_s: float | None = None  # kernel timestamp, seconds since boot
-    wall: datetime | None = None  # wall-clock stamp from the prefix (naive when the log has no zone)
+    # wall-clock stamp from the prefix (naive when the log has no zone)
+    wall: datetime | None = None
     host: str | None = None
     ident: str | None = None  # syslog tag ("kernel", "earlyoom", "systemd-oomd"); None = unknown
     ident_pid: int | None = None  # pid in the syslog tag, e.g. earlyoom[10231]
