@@ -11,17 +11,20 @@ import enum
 import os
 import sys
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, TextIO
 
 import typer
+from dateutil import tz as dateutil_tz
 
 from oomsleuth import __version__
 from oomsleuth.errors import EXIT_FOUND, EXIT_NONE, EXIT_USAGE, OomsleuthError
-from oomsleuth.loaders import resolve_inputs
+from oomsleuth.loaders import Input, resolve_inputs
 from oomsleuth.models import ParseResult
 from oomsleuth.render.base import Renderer
 from oomsleuth.scan import parse_sources
+from oomsleuth.timebase import TimeContext, resolve_times
 
 app = typer.Typer(
     add_completion=False,
@@ -73,11 +76,30 @@ def analyze(
     width: Annotated[
         int | None, typer.Option("--width", min=40, help="Terminal width (default: detect).")
     ] = None,
+    year: Annotated[
+        int | None,
+        typer.Option(
+            "--year",
+            min=1970,
+            max=9999,
+            help="Year of syslog lines, which print none (default: from the file's mtime).",
+        ),
+    ] = None,
+    tz_name: Annotated[
+        str | None,
+        typer.Option(
+            "--tz",
+            help="Time zone of logs that print local time without a zone, e.g. Europe/Paris "
+            "(default: this machine's zone).",
+        ),
+    ] = None,
 ) -> None:
     """Find every OOM kill in the given logs and report it."""
     try:
-        inputs = resolve_inputs(paths)
-        result = parse_sources((i.name, i.lines()) for i in inputs)
+        ctx = _time_context(year, tz_name)
+        inputs = resolve_inputs(paths, on_warning=_warn)
+        ctx.mtimes.update(_mtimes(inputs, ctx))
+        result = resolve_times(parse_sources((i.name, i.lines()) for i in inputs), ctx)
         renderer = _renderer(fmt, no_color=no_color, width=width, to_file=output is not None)
         with _open_output(output) as out:
             renderer.render(result, out)
@@ -85,6 +107,26 @@ def analyze(
         typer.echo(f"oomsleuth: error: {exc.message}", err=True)
         raise typer.Exit(exc.exit_code) from None
     raise typer.Exit(EXIT_FOUND if has_events(result) else EXIT_NONE)
+
+
+def _warn(message: str) -> None:
+    typer.echo(f"oomsleuth: warning: {message}", err=True)
+
+
+def _time_context(year: int | None, tz_name: str | None) -> TimeContext:
+    zone = dateutil_tz.gettz(tz_name) if tz_name else dateutil_tz.tzlocal()
+    if zone is None:
+        raise OomsleuthError(f"unknown time zone {tz_name!r} (try an IANA name like Europe/Paris)")
+    return TimeContext(tz=zone, year=year, now=datetime.now(zone))
+
+
+def _mtimes(inputs: list[Input], ctx: TimeContext) -> dict[str, datetime]:
+    out: dict[str, datetime] = {}
+    for item in inputs:
+        if item.path is not None:
+            with contextlib.suppress(OSError):
+                out[item.name] = datetime.fromtimestamp(item.path.stat().st_mtime, ctx.tz)
+    return out
 
 
 def has_events(result: ParseResult) -> bool:

@@ -59,6 +59,8 @@ class Stamp:
     wall: datetime | None = None
     host: str | None = None
     boot_id: str | None = None
+    # exact / derived / estimated / unknown (see timebase.py); None before resolution
+    time_confidence: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

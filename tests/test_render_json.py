@@ -167,7 +167,7 @@ def test_global_oom_kill_contract() -> None:
 def test_oom_kill_key_order_is_stable() -> None:
     [e] = events(mf.global_oom_result())
     assert list(e) == [
-        "kind", "time", "uptime_s", "host", "boot_id", "source", "line",
+        "kind", "time", "time_confidence", "uptime_s", "host", "boot_id", "source", "line",
         "report_id", "report_line", "report_end_line", "outcome", "reason", "kernel", "hardware",
         "message", "trigger", "victim", "selection", "reap", "from_summary", "oom_group",
         "oom_group_memcg", "constraint", "oom_memcg", "task_memcg", "oom_kill_summary", "memcg",

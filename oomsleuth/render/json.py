@@ -131,6 +131,7 @@ def _head(kind: str, stamp: Stamp, where: Where, fallback: Stamp | None = None) 
     return {
         "kind": kind,
         "time": iso_time(when.wall),
+        "time_confidence": when.time_confidence,
         "uptime_s": when.uptime_s,
         "host": stamp.host or fallback.host,
         "boot_id": stamp.boot_id or fallback.boot_id,
