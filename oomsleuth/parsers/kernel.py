@@ -89,7 +89,7 @@ class KernelParser:
         self._feed_body(d, s, line, where)
 
     def close(self) -> None:
-        self._finish()
+        self._finish(cut="the log ends inside the report")
         if self._suppressed:
             self._warn(
                 None,
@@ -104,6 +104,13 @@ class KernelParser:
         if header is not None:
             self._finish()
             self._start(where, stamp, header=header)
+            if header.gfp_mask is None:
+                self._warn(
+                    where,
+                    "header-unreadable",
+                    "the 'invoked oom-killer' line could not be "
+                    "read past the task name (cut off or damaged)",
+                )
             return True
         killed = kl.parse_killed(s)
         if killed is not None:
@@ -120,6 +127,13 @@ class KernelParser:
                     )
             d.kills.append((killed, where, stamp, d.oom_group is not None))
             self._touch(d, line, where)
+            return True
+        if "Killed process" in s:
+            self._warn(
+                where,
+                "kill-line-unreadable",
+                f"a 'Killed process' line could not be read (kept out of the kills): {s[:160]!r}",
+            )
             return True
         sel = kl.parse_selection(s)
         if sel is not None:
@@ -325,17 +339,19 @@ class KernelParser:
             f"oom_reaper line about pid {r.pid} matches no kill in the input",
         )
 
-    def _finish(self) -> None:
+    def _finish(self, cut: str | None = None) -> None:
         d, self._draft = self._draft, None
         if d is None:
             return
+        if cut and not d.kills and d.ending is None:
+            d.notes.append(cut)
         rep = d.finish()
         self.reports.append(rep)
         if rep.outcome != "killed":
-            why = (
-                rep.panic
-                or f"no kill line after it (last report line {rep.end.line if rep.end else '?'})"
-            )
+            last = rep.end.line if rep.end else rep.where.line
+            why = rep.panic or f"no kill line after it (last report line {last})"
+            if rep.notes:
+                why += "; " + "; ".join(rep.notes)
             self._warn(
                 rep.where, f"report-{rep.outcome}", f"OOM report did not reach a kill: {why}"
             )

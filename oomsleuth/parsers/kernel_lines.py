@@ -318,7 +318,7 @@ def parse_alloc_failure(text: str) -> tuple[str, int, str, str | None] | None:
 
 def classify_ending(text: str) -> tuple[str, str] | None:
     """Lines that end a report without a kill: (outcome, reason)."""
-    if "panic_on_oom" in text or "panic_on_oom is selected" in text:
+    if "panic_on_oom is " in text:
         return "panic", text.strip()
     if "Out of memory and no killable processes" in text:
         return "no-killable", text.strip()
