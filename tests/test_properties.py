@@ -24,8 +24,9 @@ CORPUS = ROOT.parent / "shared" / "corpus"
 FILES = sorted(
     p
     for p in [*(ROOT / "fixtures").rglob("*"), *(CORPUS.glob("*.log") if CORPUS.is_dir() else [])]
-    if p.is_file() and p.suffix in (".txt", ".log", ".json") and not p.name.endswith("s.json")
-    and ".expect." not in p.name and ".meta." not in p.name
+    if p.is_file()
+    and p.suffix in (".txt", ".log", ".json")
+    and not p.name.endswith((".facts.json", ".expect.json", ".meta.json"))
 )
 TEXTS = [p.read_text(errors="replace").splitlines() for p in FILES]
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
