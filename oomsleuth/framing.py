@@ -229,7 +229,8 @@ def _unescape_kmsg(text: str) -> str:
     if "\\x" not in text:
         return text
     return _KMSG_ESC.sub(
-        lambda m: bytes.fromhex(m[0].replace("\\x", "")).decode("utf-8", errors="replace"), text
+        lambda m: bytes.fromhex(m[0].replace("\\x", "")).decode("utf-8", errors="surrogateescape"),
+        text,
     )
 
 

@@ -56,7 +56,7 @@ def decode_value(value: object) -> str | None:
         return value
     if isinstance(value, list):
         if all(isinstance(b, int) and 0 <= b < 256 for b in value):
-            return bytes(value).decode("utf-8", errors="replace")
+            return bytes(value).decode("utf-8", errors="surrogateescape")
         return decode_value(value[0])  # a field repeated in one entry: keep the first value
     return None
 

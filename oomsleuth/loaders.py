@@ -140,7 +140,7 @@ def _checked_head(stream: _Readable, name: str) -> bytes:
 def _decode(raw: bytes) -> str:
     if raw.endswith(b"\n"):
         raw = raw[:-2] if raw.endswith(b"\r\n") else raw[:-1]
-    return raw.replace(b"\x00", b"").decode("utf-8", errors="replace")
+    return raw.replace(b"\x00", b"").decode("utf-8", errors="surrogateescape")
 
 
 def _split_lines(stream: io.BufferedReader) -> Iterator[str]:

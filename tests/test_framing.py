@@ -288,7 +288,7 @@ def test_journal_json() -> None:
         "kernel 1204224",
     ]
     killed = by_lineno(lines)[5]  # byte-array MESSAGE with an invalid byte
-    assert killed.text.startswith("Memory cgroup out of memory: Killed process 1671 (pyth\ufffdn3)")
+    assert killed.text.startswith("Memory cgroup out of memory: Killed process 1671 (pyth\udcffn3)")
     systemd = by_lineno(lines)[6]
     assert (systemd.ident, systemd.ident_pid) == ("systemd", 1)
     assert systemd.uptime_s == pytest.approx(70.715932)  # __MONOTONIC_TIMESTAMP fallback

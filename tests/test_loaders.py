@@ -274,10 +274,14 @@ def test_zeroed_block_from_a_crash_is_still_text(tmp_path: Path) -> None:
     assert read_all(path) == ["after reboot", "xy"]
 
 
-def test_invalid_utf8_is_replaced(tmp_path: Path) -> None:
+def test_invalid_utf8_keeps_its_bytes(tmp_path: Path) -> None:
+    """Undecodable bytes survive as surrogate escapes, so reports can show them as \\xNN
+    (as dmesg does) instead of losing them to U+FFFD."""
     path = tmp_path / "kern.log"
     path.write_bytes('comm="caf\xe9" ok\n'.encode("latin-1") + "naïve ✓\n".encode())
-    assert read_all(path) == ['comm="caf\ufffd" ok', "naïve ✓"]
+    lines = read_all(path)
+    assert lines == ['comm="caf\udce9" ok', "naïve ✓"]
+    assert lines[0].encode("utf-8", "surrogateescape") == b'comm="caf\xe9" ok'
 
 
 def test_long_line_is_capped(tmp_path: Path) -> None:

@@ -71,7 +71,7 @@ def test_fixture_with_lines_dropped_or_swapped(data: st.DataObject) -> None:
 
 JUNK_LINE = st.one_of(
     st.text(max_size=300),
-    st.binary(max_size=200).map(lambda b: b.decode("utf-8", errors="replace")),
+    st.binary(max_size=200).map(lambda b: b.decode("utf-8", errors="surrogateescape")),
     st.sampled_from(
         [
             "[  1.0] x invoked oom-killer: gfp_mask=",
