@@ -161,7 +161,7 @@ def _open_output(output: Path | None) -> Iterator[TextIO]:
 def main() -> None:
     """Console-script entry point: no traceback ever reaches the user."""
     try:
-        app()
+        app(prog_name="oomsleuth")
     except BrokenPipeError:
         with contextlib.suppress(OSError):
             sys.stdout = open(os.devnull, "w")  # noqa: SIM115
