@@ -36,20 +36,68 @@ A source may use any other name for what none of these says; correlation ignores
 from __future__ import annotations
 
 HOST = frozenset(
-    """mem_total_kb mem_free_kb mem_available_kb mem_used_kb buffers_kb cached_kb commit_kb
-    commit_pct active_kb inactive_kb dirty_kb anon_kb slab_kb shmem_kb hugepages_used_kb
-    swap_total_kb swap_free_kb swap_used_kb swap_cached_kb pswpin_s pswpout_s pgpgin_kb_s
-    pgpgout_kb_s fault_s majflt_s pgfree_s pgscank_s pgscand_s pgsteal_s vmeff_pct
-    psi_mem_some_avg10 psi_mem_some_avg60 psi_mem_some_avg300 psi_mem_full_avg10
-    psi_mem_full_avg60 psi_mem_full_avg300 psi_mem_some_total_us psi_mem_full_total_us
-    load_1 runq_sz blocked""".split()
+    [
+        "mem_total_kb",
+        "mem_free_kb",
+        "mem_available_kb",
+        "mem_used_kb",
+        "buffers_kb",
+        "cached_kb",
+        "commit_kb",
+        "commit_pct",
+        "active_kb",
+        "inactive_kb",
+        "dirty_kb",
+        "anon_kb",
+        "slab_kb",
+        "shmem_kb",
+        "hugepages_used_kb",
+        "swap_total_kb",
+        "swap_free_kb",
+        "swap_used_kb",
+        "swap_cached_kb",
+        "pswpin_s",
+        "pswpout_s",
+        "pgpgin_kb_s",
+        "pgpgout_kb_s",
+        "fault_s",
+        "majflt_s",
+        "pgfree_s",
+        "pgscank_s",
+        "pgscand_s",
+        "pgsteal_s",
+        "vmeff_pct",
+        "psi_mem_some_avg10",
+        "psi_mem_some_avg60",
+        "psi_mem_some_avg300",
+        "psi_mem_full_avg10",
+        "psi_mem_full_avg60",
+        "psi_mem_full_avg300",
+        "psi_mem_some_total_us",
+        "psi_mem_full_total_us",
+        "load_1",
+        "runq_sz",
+        "blocked",
+    ]
 )
 PROCESS = frozenset(
-    "proc_rss_kb proc_vsz_kb proc_swap_kb proc_minflt_s proc_majflt_s proc_mem_pct".split()
+    ["proc_rss_kb", "proc_vsz_kb", "proc_swap_kb", "proc_minflt_s", "proc_majflt_s", "proc_mem_pct"]
 )
 CGROUP = frozenset(
-    """cg_mem_current_kb cg_mem_max_kb cg_mem_high_kb cg_swap_current_kb cg_anon_kb cg_file_kb
-    cg_shmem_kb cg_psi_some_avg10 cg_psi_full_avg10 container_working_set_kb container_rss_kb
-    container_cache_kb container_limit_kb""".split()
+    [
+        "cg_mem_current_kb",
+        "cg_mem_max_kb",
+        "cg_mem_high_kb",
+        "cg_swap_current_kb",
+        "cg_anon_kb",
+        "cg_file_kb",
+        "cg_shmem_kb",
+        "cg_psi_some_avg10",
+        "cg_psi_full_avg10",
+        "container_working_set_kb",
+        "container_rss_kb",
+        "container_cache_kb",
+        "container_limit_kb",
+    ]
 )
 ALL = HOST | PROCESS | CGROUP
