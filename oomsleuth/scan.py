@@ -9,10 +9,18 @@ from __future__ import annotations
 
 import re
 from collections import Counter as Tally
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 
 from oomsleuth.framing import Framer
-from oomsleuth.models import Boot, LogLine, ParseResult, UserspaceKill, Where
+from oomsleuth.models import (
+    Boot,
+    LogLine,
+    OomReport,
+    ParseResult,
+    UserspaceKill,
+    Warning_,
+    Where,
+)
 from oomsleuth.parsers import kernel, userspace
 
 BOOT_KEYWORDS = r"Linux version \d"
@@ -21,10 +29,17 @@ _LINUX_VERSION = re.compile(r"^Linux version \d")
 
 
 class Scanner:
-    """Accumulates results over several sources; each source closes its open report."""
+    """Accumulates results over several sources.
 
-    def __init__(self) -> None:
-        self.kernel = kernel.KernelParser()
+    Kernel lines are routed to one report state machine per host, so a central syslog file
+    that interleaves several hosts' reports is read correctly. Each source closes its open
+    reports at its end. The same kill seen in two sources (kern.log and syslog both hold kernel
+    lines on Debian and Ubuntu) is reported once, with a warning naming the copy.
+    """
+
+    def __init__(self, *, prefilter: bool = True) -> None:
+        self.prefilter = prefilter
+        self.kernels: dict[str | None, kernel.KernelParser] = {}
         self.userspace = userspace.UserspaceParser()
         self.boots: list[Boot] = []
         self.sources: list[str] = []
@@ -32,54 +47,110 @@ class Scanner:
         self.framings: Tally[str] = Tally()
         self.userspace_kills: list[UserspaceKill] = []
 
+    def _kernel(self, host: str | None) -> kernel.KernelParser:
+        kp = self.kernels.get(host)
+        if kp is None:
+            kp = self.kernels[host] = kernel.KernelParser()
+        return kp
+
     def feed_source(self, source: str, lines: Iterable[str]) -> None:
         self.sources.append(source)
-        counted = _Counted(lines)
-        framer = Framer(source, prefilter=PREFILTER)
-        framer.full = False
-        kp, up = self.kernel, self.userspace
-        for line in framer.frame(counted):
+        framer = Framer(source, prefilter=PREFILTER if self.prefilter else None)
+        framer.full = not self.prefilter
+        up = self.userspace
+        busy: set[str | None] = set()
+        for line in framer.frame(lines):
+            kp = self._kernel(line.host)
             if line.boot_marker or (
                 _LINUX_VERSION.match(line.text) and kernel.is_kernel_line(line)
             ):
-                self._boot(line)
+                self._boot(line, kp)
             kp.feed(line)
             self.userspace_kills.extend(up.feed(line))
-            framer.full = kp.busy
-        kp.close()
-        self.lines_read += counted.n
+            if kp.busy:
+                busy.add(line.host)
+            else:
+                busy.discard(line.host)
+            framer.full = bool(busy) or not self.prefilter
+        for kp in self.kernels.values():
+            kp.close()
+        self.lines_read += framer.lines_read
         self.framings.update(framer.stats)
 
-    def _boot(self, line: LogLine) -> None:
+    def _boot(self, line: LogLine, kp: kernel.KernelParser) -> None:
         reason = "boot banner" if line.boot_marker else "kernel started (Linux version line)"
         self.boots.append(Boot(Where(line.source, line.lineno), line.boot_id, reason))
-        self.kernel.close()
+        kp.close()
 
     def result(self) -> ParseResult:
         extra = self.userspace.close()
+        rank = {name: i for i, name in enumerate(self.sources)}
+
+        def order(where: Where) -> tuple[int, int]:
+            return rank.get(where.source, len(rank)), where.line
+
+        reports = sorted(
+            (r for kp in self.kernels.values() for r in kp.reports), key=lambda r: order(r.where)
+        )
+        warnings = [w for kp in self.kernels.values() for w in kp.warnings]
+        reports, dups = drop_duplicates(reports)
+        warnings += dups
+        warnings += self.userspace.warnings
         return ParseResult(
-            reports=tuple(self.kernel.reports),
-            alloc_failures=tuple(self.kernel.alloc_failures),
+            reports=tuple(reports),
+            alloc_failures=tuple(
+                sorted(
+                    (a for kp in self.kernels.values() for a in kp.alloc_failures),
+                    key=lambda a: order(a.where),
+                )
+            ),
             userspace=tuple(self.userspace_kills + extra),
             boots=tuple(self.boots),
-            warnings=tuple(self.kernel.warnings + list(self.userspace.warnings)),
+            warnings=tuple(sorted(warnings, key=lambda w: order(w.where))),
             sources=tuple(self.sources),
             lines_read=self.lines_read,
             framings=tuple(sorted(self.framings.items())),
         )
 
 
-class _Counted:
-    """Counts the physical lines that pass through, without holding them."""
+def _kill_key(report: OomReport) -> tuple[object, ...] | None:
+    if not report.kills:
+        return None
+    stamp = report.kills[0].stamp
+    when: object = stamp.uptime_s if stamp.uptime_s is not None else stamp.wall
+    if when is None:
+        return None
+    return (
+        stamp.host,
+        stamp.boot_id,
+        when,
+        tuple((k.victim.pid, k.victim.comm) for k in report.kills),
+    )
 
-    def __init__(self, lines: Iterable[str]) -> None:
-        self._lines = lines
-        self.n = 0
 
-    def __iter__(self) -> Iterator[str]:
-        for line in self._lines:
-            self.n += 1
-            yield line
+def drop_duplicates(reports: list[OomReport]) -> tuple[list[OomReport], list[Warning_]]:
+    """The same kill logged in two sources (same host, stamp and victims): keep the first."""
+    seen: dict[tuple[object, ...], OomReport] = {}
+    kept: list[OomReport] = []
+    warnings: list[Warning_] = []
+    for rep in reports:
+        key = _kill_key(rep)
+        first = seen.get(key) if key is not None else None
+        if first is not None and first.where.source != rep.where.source:
+            pids = ", ".join(str(k.victim.pid) for k in rep.kills)
+            warnings.append(
+                Warning_(
+                    rep.where,
+                    "duplicate-report",
+                    f"the kill of pid {pids} here repeats {first.where.source}:"
+                    f"{first.where.line} (the same kernel line in two logs); counted once",
+                )
+            )
+            continue
+        if key is not None:
+            seen.setdefault(key, rep)
+        kept.append(rep)
+    return kept, warnings
 
 
 def parse_lines(lines: Iterable[str], source: str = "-") -> ParseResult:
@@ -87,8 +158,12 @@ def parse_lines(lines: Iterable[str], source: str = "-") -> ParseResult:
     return parse_sources([(source, lines)])
 
 
-def parse_sources(sources: Iterable[tuple[str, Iterable[str]]]) -> ParseResult:
-    scanner = Scanner()
+def parse_sources(
+    sources: Iterable[tuple[str, Iterable[str]]], *, prefilter: bool = True
+) -> ParseResult:
+    """Parse several sources in order. ``prefilter=False`` frames every line (slower; the
+    result must be the same, which the tests check)."""
+    scanner = Scanner(prefilter=prefilter)
     for name, lines in sources:
         scanner.feed_source(name, lines)
     return scanner.result()

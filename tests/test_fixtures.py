@@ -12,6 +12,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pytest
 
 from oomsleuth.render.json import JsonRenderer
@@ -37,11 +38,17 @@ def _captures() -> list[tuple[Path, Path]]:
 CAPTURES = _captures()
 
 
+SCHEMA = json.loads((ROOT / "oomsleuth" / "schema" / "oomsleuth.schema.json").read_text())
+VALIDATOR = jsonschema.Draft202012Validator(SCHEMA)
+
+
 def _document(log: Path) -> dict[str, Any]:
     result = parse_lines(log.read_text(errors="surrogateescape").splitlines(), source=log.name)
     out = io.StringIO()
     JsonRenderer().render(result, out)
     doc: dict[str, Any] = json.loads(out.getvalue())
+    errors = [f"{'/'.join(map(str, e.path))}: {e.message}" for e in VALIDATOR.iter_errors(doc)]
+    assert not errors, f"{log.name}: output does not match the JSON Schema: {errors[:3]}"
     return doc
 
 

@@ -16,7 +16,8 @@ from oomsleuth.models import Constraint, Counter, Trigger, Victim
 KEYWORDS = (
     r"oom|Out of memory|Killed process|[Kk]ill process|Mem-[Ii]nfo|memory: usage|"
     r"Memory cgroup|Tasks state|\[ +pid +\]|Task in |page allocation failure|"
-    r"callbacks suppressed|Kernel panic|deadlocked on memory|OOM request"
+    r"callbacks suppressed|Kernel panic|deadlocked on memory|OOM request|"
+    r"\[ *\d+\] +-?\d+ +-?\d+ +\d+ "  # a task-table row whose header was cut off
 )
 
 UNLIMITED_KB = 2**53 // 1024  # 9007199254740988 and friends: PAGE_COUNTER_MAX in kB
