@@ -53,3 +53,19 @@ def test_corpus_case(case: str) -> None:
         assert problems == [], f"{case} was exact and regressed: {problems}"
     elif problems:
         pytest.xfail(f"{case} not exact yet ({good}/{total}): {problems[:3]}")
+
+
+@pytest.mark.parametrize("case", _cases())
+def test_corpus_output_matches_the_schema(case: str) -> None:
+    import io
+
+    import jsonschema
+
+    from oomsleuth.render.json import JsonRenderer
+    from oomsleuth.scan import parse_lines
+
+    schema = json.loads((ROOT / "oomsleuth" / "schema" / "oomsleuth.schema.json").read_text())
+    lines = (CORPUS / f"{case}.log").read_text(errors="surrogateescape").splitlines()
+    out = io.StringIO()
+    JsonRenderer().render(parse_lines(lines, source=case), out)
+    jsonschema.Draft202012Validator(schema).validate(json.loads(out.getvalue()))
