@@ -9,8 +9,9 @@ import modelfactory as mf
 import pytest
 
 from oomsleuth.models import ParseResult
-from oomsleuth.render.base import Renderer, human_kb, safe_text, short_kb
+from oomsleuth.render.base import Renderer, safe_text
 from oomsleuth.render.terminal import TerminalRenderer
+from oomsleuth.units import human_kb, short_kb
 
 ESC = "\x1b"
 COLOR_SGR = re.compile(r"\x1b\[[0-9;]*(?:3[0-7]|9[0-7]|38;[0-9;]+)m")

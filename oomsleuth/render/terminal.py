@@ -25,14 +25,12 @@ from oomsleuth.models import (
 )
 from oomsleuth.render.base import (
     gfp_text,
-    human_kb,
     items_in_order,
     kills_sorted,
     memory_overview,
     report_reason,
     report_span,
     safe_text,
-    short_kb,
     source_rank,
     stamp_text,
     task_rss,
@@ -40,6 +38,7 @@ from oomsleuth.render.base import (
     userspace_details,
     where_key,
 )
+from oomsleuth.units import human_kb, short_kb
 
 TOP_TASKS = 8
 COLUMNS = ("pid", "uid", "rss", "anon", "file", "shmem", "swap", "vm", "adj")
