@@ -19,7 +19,10 @@ import typer
 from dateutil import tz as dateutil_tz
 
 from oomsleuth import __version__
+from oomsleuth.correlate import correlate, event_moments
 from oomsleuth.errors import EXIT_FOUND, EXIT_NONE, EXIT_USAGE, OomsleuthError
+from oomsleuth.history.windows import Windows, parse_window
+from oomsleuth.history_loader import load_history
 from oomsleuth.loaders import Input, resolve_inputs
 from oomsleuth.models import ParseResult
 from oomsleuth.render.base import Renderer
@@ -85,6 +88,23 @@ def analyze(
             help="Year of syslog lines, which print none (default: from the file's mtime).",
         ),
     ] = None,
+    history: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--history",
+            help="History to correlate with (repeatable): sar/sadf text, binary sa files, atop "
+            "-P text or raw files, pidstat -r, PSI/cgroup samples, Prometheus query_range JSON, "
+            "time,series,value CSV; a file or a folder.",
+            show_default=False,
+        ),
+    ] = None,
+    window: Annotated[
+        str,
+        typer.Option(
+            "--window",
+            help="History kept around each OOM event: BEFORE[:AFTER], e.g. 30m:5m or 2h.",
+        ),
+    ] = "30m:5m",
     tz_name: Annotated[
         str | None,
         typer.Option(
@@ -100,6 +120,10 @@ def analyze(
         inputs = resolve_inputs(paths, on_warning=_warn)
         ctx.mtimes.update(_mtimes(inputs, ctx))
         result = resolve_times(parse_sources((i.name, i.lines()) for i in inputs), ctx)
+        before, after = parse_window(window)
+        windows = Windows(event_moments(result), before, after)
+        past = load_history(history or [], windows, ctx.tz, _warn) if history else None
+        result = correlate(result, past, before=before)
         renderer = _renderer(fmt, no_color=no_color, width=width, to_file=output is not None)
         with _open_output(output) as out:
             renderer.render(result, out)

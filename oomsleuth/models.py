@@ -61,6 +61,9 @@ class Stamp:
     boot_id: str | None = None
     # exact / derived / estimated / unknown (see timebase.py); None before resolution
     time_confidence: str | None = None
+    # where the wall time came from: "log", "boot-estimate", "boot-time option" (timebase.py)
+    time_source: str | None = None
+    time_note: str | None = None  # e.g. "dmesg -T time replaced (-3600.0 s)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -301,6 +304,34 @@ class Boot:
 
 
 @dataclass(frozen=True, slots=True)
+class BootSegment:
+    """The lines of one boot of one host in one source, and where that boot sits on the wall
+    clock (see :mod:`oomsleuth.anchors`, which builds them).
+
+    ``boot_wall`` is None without anchors (lines with both a wall clock and an uptime). It is
+    aware for zoned anchors and naive otherwise; for yearless (syslog) anchors it lies in the
+    yearless space: year 1904 + the number of year rollovers seen before it (see anchors.py).
+    """
+
+    source: str
+    host: str | None
+    first_line: int
+    last_line: int
+    boot_id: str | None = None
+    reason: str = "start"  # start, boot banner, boot id changed, Linux version, uptime went back
+    boot_wall: datetime | None = None
+    anchors: int = 0
+    anchor_kind: str | None = None  # "journal" | "syslog" | None
+    spread_s: float | None = None  # max - min of the anchors' boot estimates
+    drift_s: float | None = None  # step of the anchors' lower envelope: suspend or clock step
+    drift_line: int | None = None
+    dmesg_t_boot: datetime | None = None  # boot implied by dmesg -T lines that carry an uptime
+    rollovers: tuple[int, ...] = ()  # lines where yearless stamps entered a new year
+    last_wall: datetime | None = None  # the last wall clock seen, as the log printed it
+    framings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class ParseResult:
     reports: tuple[OomReport, ...] = ()
     alloc_failures: tuple[AllocFailure, ...] = ()
@@ -310,6 +341,10 @@ class ParseResult:
     sources: tuple[str, ...] = ()
     lines_read: int = 0
     framings: tuple[tuple[str, int], ...] = field(default=())  # framing name -> lines seen
+    segments: tuple[BootSegment, ...] = ()  # boots per (source, host), with wall-clock anchors
+    # filled by correlation (oomsleuth.correlate), after parsing and time resolution
+    incidents: tuple[Incident, ...] = ()
+    history: History | None = None
 
 
 # --- history: what hosts keep (sysstat, atop, pidstat, PSI, Prometheus) -----------------------

@@ -35,6 +35,7 @@ from oomsleuth.render.base import (
     unencodable_escaped,
     where_key,
 )
+from oomsleuth.render.json_incidents import history_json, incident_json
 
 SCHEMA_VERSION = 1
 JsonObj = dict[str, Any]
@@ -83,6 +84,8 @@ def to_document(result: ParseResult) -> JsonObj:
             for w in warnings
         ],
         "summary": _summary(result, events),
+        "incidents": [incident_json(inc) for inc in result.incidents],
+        "history": history_json(result),
     }
     return dict(_clean(doc))
 

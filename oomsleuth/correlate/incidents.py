@@ -1,0 +1,211 @@
+"""Incidents: one per OOM report, with trigger, victims, culprit, suspects and the cascade.
+
+Pure: takes the parse result (times already resolved) and the history kept around the events.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime, timedelta
+
+from oomsleuth.correlate import accounting, badness, cascade, culprit
+from oomsleuth.correlate.cgroups import decode_cgroup
+from oomsleuth.correlate.series import Series, index
+from oomsleuth.models import (
+    History,
+    Incident,
+    OomReport,
+    ParseResult,
+    Suspect,
+    TimelineEntry,
+    Victim,
+)
+from oomsleuth.units import human_kb
+
+UNKNOWN_BELOW = 0.25
+
+
+def kill_time(report: OomReport) -> datetime | None:
+    stamp = report.kills[0].stamp if report.kills else report.stamp
+    wall = stamp.wall or report.stamp.wall
+    return wall if wall is not None and wall.tzinfo is not None else None
+
+
+def _scope(report: OomReport) -> str:
+    c = report.constraint.constraint if report.constraint else None
+    if report.is_memcg:
+        return "memcg"
+    return {"CONSTRAINT_CPUSET": "cpuset", "CONSTRAINT_MEMORY_POLICY": "mempolicy"}.get(
+        c or "", "global"
+    )
+
+
+def _scope_key(report: OomReport) -> tuple[object, ...]:
+    host = report.kills[0].stamp.host if report.kills else report.stamp.host
+    return (report.where.source if host is None else host, report.oom_memcg, _scope(report))
+
+
+def _previous(reports: tuple[OomReport, ...], i: int) -> OomReport | None:
+    """The last earlier report of the same host and scope, in the same boot."""
+    now = reports[i]
+    for j in range(i - 1, -1, -1):
+        prev = reports[j]
+        if _scope_key(prev) != _scope_key(now):
+            continue
+        up_now, up_prev = now.stamp.uptime_s, prev.stamp.uptime_s
+        if up_now is not None and up_prev is not None and up_prev > up_now:
+            return None  # an earlier boot
+        return prev if prev.tasks else None
+    return None
+
+
+def _repeats(reports: tuple[OomReport, ...], i: int) -> list[str]:
+    now = reports[i]
+    comms = {k.victim.comm for k in now.kills}
+    earlier = [
+        r
+        for r in reports[:i]
+        if _scope_key(r) == _scope_key(now) and any(k.victim.comm in comms for k in r.kills)
+    ]
+    if not earlier:
+        return []
+    names = ", ".join(sorted(comms))
+    return [
+        f"{names} was killed {len(earlier)} time(s) before in this scope (first at line "
+        f"{earlier[0].where.line}): a restarted service killed again"
+    ]
+
+
+def _roles(report: OomReport, verdict: Suspect) -> list[str]:
+    trig = report.trigger
+    victims = [k.victim for k in report.kills]
+    out: list[str] = []
+    if trig is not None and trig.comm and victims:
+        v = victims[0]
+        if trig.pid is not None and trig.pid != v.pid:
+            out.append(
+                f"the trigger {trig.comm} ({trig.pid}) asked for memory when none was "
+                f"left; the kernel killed {v.comm} ({v.pid}) instead"
+            )
+    if verdict.kind == "process" and victims and verdict.pid not in {v.pid for v in victims}:
+        out.append(f"the victim is not the culprit: {verdict.comm} ({verdict.pid}) lives on")
+    return out
+
+
+def build(result: ParseResult, history: History, *, before: timedelta) -> tuple[Incident, ...]:
+    series = index(history.samples)
+    sources = tuple(sorted({name for name, _ in history.sources}))
+    reports = result.reports
+    incidents = []
+    for i, report in enumerate(reports):
+        incidents.append(_incident(i, report, reports, series, sources, before))
+    return tuple(incidents)
+
+
+def _incident(
+    i: int,
+    report: OomReport,
+    reports: tuple[OomReport, ...],
+    series: dict[tuple[str | None, str], Series],
+    sources: tuple[str, ...],
+    before: timedelta,
+) -> Incident:
+    when = kill_time(report)
+    total, _ = badness.total_kb(report)
+    ctx = culprit.Context(report, when, before, series, _previous(reports, i), total)
+    suspects: list[Suspect] = []
+    notes: list[str] = []
+    found, hist_notes = culprit.from_history(ctx)
+    suspects += found
+    notes += hist_notes
+    suspects += culprit.from_tables(ctx)
+    entries, unowned, acc_notes = accounting.account(report)
+    suspects += unowned
+    notes += acc_notes
+    if not suspects:
+        suspects += culprit.biggest(ctx)
+    ranked = culprit.rank(suspects)
+    gaps = _gaps(report, when, series)
+    if ranked and ranked[0].confidence >= UNKNOWN_BELOW:
+        verdict = ranked[0]
+    else:
+        verdict = Suspect(
+            "unknown", 0.0, ("not enough data to name a culprit: " + "; ".join(gaps),)
+        )
+    verdict = replace(
+        verdict,
+        evidence=verdict.evidence
+        + tuple(notes)
+        + tuple(_repeats(reports, i))
+        + tuple(_roles(report, verdict)),
+    )
+    rows, note = badness.explain(report)
+    timeline: list[TimelineEntry] = []
+    words = cascade.from_report(report)
+    if when is not None and series:
+        steps, said = cascade.from_history(series, when, before, report)
+        timeline += steps
+        words = said + words
+    for kill in report.kills:
+        timeline.append(
+            TimelineEntry(
+                kill.stamp.wall,
+                kill.stamp.uptime_s,
+                f"killed {kill.victim.comm} ({kill.victim.pid}), rss "
+                f"{human_kb(kill.victim.rss_kb)}",
+                "kill",
+            )
+        )
+    label = decode_cgroup(report.oom_memcg or report.task_memcg)
+    end = max((k.stamp.wall for k in report.kills if k.stamp.wall), default=when)
+    return Incident(
+        id=i,
+        report_id=i,
+        start=timeline[0].time if timeline and timeline[0].time else when,
+        end=end,
+        trigger_pid=report.trigger.pid if report.trigger else None,
+        trigger_comm=report.trigger.comm if report.trigger else None,
+        victims=tuple(_victims(report)),
+        culprit=verdict,
+        suspects=tuple(ranked[:8]),
+        timeline=tuple(timeline),
+        badness=rows,
+        badness_note=note,
+        cascade=tuple(words),
+        scope=_scope(report),
+        cgroup_label=label.short() if label else None,
+        accounting=tuple(entries),
+        history_used=sources if series else (),
+        data_gaps=tuple(gaps),
+    )
+
+
+def _victims(report: OomReport) -> list[Victim]:
+    seen: set[int] = set()
+    out = []
+    for k in report.kills:
+        if k.victim.pid not in seen:
+            seen.add(k.victim.pid)
+            out.append(k.victim)
+    return out
+
+
+def _gaps(
+    report: OomReport, when: datetime | None, series: dict[tuple[str | None, str], Series]
+) -> list[str]:
+    gaps = []
+    if not any(
+        m in ("proc_rss_kb", "container_working_set_kb", "cg_mem_current_kb") for _, m in series
+    ):
+        gaps.append(
+            "no per-process history (pidstat -r, atop, Prometheus): growth before the "
+            "kill cannot be measured"
+        )
+    if when is None:
+        gaps.append(
+            "the kill has no wall-clock time (plain dmesg): pass --boot-time or a log "
+            "with wall-clock stamps to line it up with history"
+        )
+    if report.tasks is None:
+        gaps.append("the report has no task table")
+    return gaps
