@@ -16,6 +16,7 @@ from rich.text import Text
 from oomsleuth.models import (
     AllocFailure,
     Counter,
+    Incident,
     Kill,
     OomReport,
     ParseResult,
@@ -38,6 +39,7 @@ from oomsleuth.render.base import (
     userspace_details,
     where_key,
 )
+from oomsleuth.render.verdict import verdict_rows
 from oomsleuth.units import human_kb, short_kb
 
 TOP_TASKS = 8
@@ -73,13 +75,17 @@ class TerminalRenderer:
         console.print(summary_line(result))
         rank = source_rank(result)
         loose = sorted(result.warnings, key=lambda w: where_key(rank, w.where))
+        incidents = {inc.report_id: inc for inc in result.incidents}
         for item in items_in_order(result):
             if item.report is not None:
                 first, last = report_span(item.report)
                 src = item.report.where.source
                 own = [w for w in loose if w.where.source == src and first <= w.where.line <= last]
                 loose = [w for w in loose if w not in own]
-                panel = report_panel(item.report, item.report_id, own, rank, console.width)
+                incident = incidents.get(item.report_id) if item.report_id is not None else None
+                panel = report_panel(
+                    item.report, item.report_id, own, rank, console.width, incident
+                )
                 console.print(panel)
             elif item.alloc is not None:
                 console.print(alloc_line(item.alloc))
@@ -117,9 +123,11 @@ def report_panel(
     warnings: Sequence[Warning_],
     rank: dict[str, int],
     width: int = 100,
+    incident: Incident | None = None,
 ) -> Panel:
     kills = kills_sorted(report, rank)
-    rows = [_when(report.stamp, report.kernel)]
+    rows = verdict_rows(incident) if incident is not None else []
+    rows.append(_when(report.stamp, report.kernel))
     reason = report_reason(report)
     if reason is not None and kills:
         rows.append(_row("Outcome", (safe_text(f"{report.outcome}: {reason}"), "bold red")))

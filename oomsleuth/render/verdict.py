@@ -1,0 +1,58 @@
+"""The verdict rows that lead each OOM panel in the terminal: culprit, evidence, the kernel's
+choice, the cascade, and what data was missing. Log text goes through ``safe_text``."""
+
+from __future__ import annotations
+
+from rich.text import Text
+
+from oomsleuth.models import Incident, Suspect
+from oomsleuth.render.base import safe_text
+
+Row = tuple[str, Text]
+MAX_EVIDENCE = 6
+
+
+def culprit_text(s: Suspect) -> str:
+    """``leaky-sidecar (4321)``, ``shmem/tmpfs in /x``, ``kernel memory``, ``unknown``."""
+    if s.kind == "process":
+        return f"{s.comm or '?'} ({s.pid})" if s.pid is not None else f"{s.comm or '?'}"
+    if s.kind == "cgroup":
+        return f"cgroup {s.cgroup or '?'}"
+    if s.kind == "shmem":
+        return "shmem/tmpfs" + (f" in {s.cgroup}" if s.cgroup else "")
+    if s.kind == "kernel":
+        return "kernel memory (unreclaimable slab)"
+    return "not enough data"
+
+
+def verdict_rows(inc: Incident) -> list[Row]:
+    c = inc.culprit
+    style = (
+        "bold green" if c.confidence >= 0.7 else "bold yellow" if c.kind != "unknown" else "bold"
+    )
+    head = Text.assemble(
+        ("Culprit ", "bold"),
+        (safe_text(culprit_text(c)), style),
+        (f"  confidence {c.confidence:.2f}" if c.kind != "unknown" else "", "dim"),
+    )
+    victims = ", ".join(f"{v.comm} ({v.pid})" for v in inc.victims) or "none"
+    who = Text.assemble(
+        ("Trigger ", "bold"),
+        safe_text(f"{inc.trigger_comm or '?'} ({inc.trigger_pid if inc.trigger_pid else '?'})"),
+        ("  Victim ", "bold"),
+        safe_text(victims),
+    )
+    rows: list[Row] = [("Verdict", head), ("", who)]
+    for line in c.evidence[:MAX_EVIDENCE]:
+        rows.append(("", Text("• " + safe_text(line))))
+    others = [s for s in inc.suspects if s is not c and culprit_text(s) != culprit_text(c)]
+    if others:
+        text = ", ".join(f"{culprit_text(s)} {s.confidence:.2f}" for s in others[:3])
+        rows.append(("Suspects", Text(safe_text(text), style="dim")))
+    if inc.badness_note:
+        rows.append(("Choice", Text(safe_text(inc.badness_note))))
+    if inc.cascade:
+        rows.append(("Cascade", Text(safe_text("; ".join(inc.cascade)))))
+    for gap in inc.data_gaps if c.kind == "unknown" or c.confidence < 0.5 else ():
+        rows.append(("Missing", Text(safe_text(gap), style="dim")))
+    return rows
