@@ -20,6 +20,8 @@ from oomsleuth.models import History, Sample, Warning_, Where
 # most specific first: a sniff that says yes wins
 FORMAT_MODULES = ("sadf", "sar", "atop", "pidstat", "psi", "prometheus", "csvseries")
 HEAD_LINES = 60
+# a compact Prometheus query_range response is one line: read it whole, up to this size
+JSON_LINE_BYTES = 256 << 20
 
 
 def formats() -> list[ModuleType]:
@@ -78,7 +80,7 @@ def load_history(
         for path in files:
             name = str(path)
             raw = _binary_lines(path)
-            lines = raw if raw is not None else Input(name, path).lines()
+            lines = raw if raw is not None else Input(name, path, JSON_LINE_BYTES).lines()
             module, stream = _sniffed(iter(lines))
             if module is None:
                 if len(files) == 1:

@@ -143,9 +143,9 @@ def _decode(raw: bytes) -> str:
     return raw.replace(b"\x00", b"").decode("utf-8", errors="surrogateescape")
 
 
-def _split_lines(stream: io.BufferedReader) -> Iterator[str]:
-    while raw := stream.readline(MAX_LINE_BYTES):
-        if len(raw) == MAX_LINE_BYTES and not raw.endswith(b"\n"):
+def _split_lines(stream: io.BufferedReader, max_line: int = MAX_LINE_BYTES) -> Iterator[str]:
+    while raw := stream.readline(max_line):
+        if len(raw) == max_line and not raw.endswith(b"\n"):
             while (rest := stream.readline(_CHUNK)) and not rest.endswith(b"\n"):
                 pass  # drop the remainder of an over-long line
         yield _decode(raw)
@@ -163,6 +163,8 @@ class Input:
 
     name: str
     path: Path | None
+    # a longer line is cut; history readers raise it for one-line JSON (Prometheus responses)
+    max_line: int = MAX_LINE_BYTES
 
     def lines(self) -> Iterator[str]:
         """Decoded lines without their line ending. Raises InputError on unreadable input."""
@@ -173,7 +175,8 @@ class Input:
                 else:
                     raw = stack.enter_context(self.path.open("rb"))
                 stream = _decompressed(raw, self.name)
-                yield from _split_lines(_buffered(_checked_head(stream, self.name), stream))
+                head = _checked_head(stream, self.name)
+                yield from _split_lines(_buffered(head, stream), self.max_line)
             except _read_errors() as exc:
                 raise InputError(f"cannot read {self.name}: {_reason(exc)}") from None
 

@@ -1,0 +1,297 @@
+"""Prometheus HTTP API responses: ``/api/v1/query_range`` (matrix) and ``/api/v1/query`` (vector).
+
+A file holds one response, several (one per line, or a JSON array of them), a bare ``data``
+object or a bare ``result`` array. It is decoded incrementally: the objects around the series are
+walked key by key and each element of a ``result`` array is decoded on its own with
+``json.JSONDecoder.raw_decode``, so memory holds one series at a time. Series are mapped from
+node_exporter, cAdvisor and process-exporter names (see ``docs/history-formats.md``); samples
+come out series by series, not in time order. Counters become rates between consecutive points
+(a fall is a reset: the new value counts as the increase, as in PromQL ``rate``); a fall of a
+``/proc`` counter of node_exporter means the host booted again and is reported as ``restart``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from bisect import bisect_right
+from collections.abc import Callable, Iterable, Iterator
+from datetime import datetime, timezone, tzinfo
+from typing import Any
+
+from oomsleuth.history import FormatInfo
+from oomsleuth.history.psi import MEMINFO, UNLIMITED_BYTES, WarnLimiter
+from oomsleuth.models import Sample, Warning_
+
+_KB = 1 / 1024
+# gauges: name -> (metric, factor); node_exporter before 0.16 had no _bytes suffix
+GAUGES = {f"node_memory_{k}{s}": (v, _KB) for k, v in MEMINFO.items() for s in ("_bytes", "")}
+GAUGES |= {
+    "node_pressure_memory_waiting_seconds_total": ("psi_mem_some_total_us", 1e6),
+    "node_pressure_memory_stalled_seconds_total": ("psi_mem_full_total_us", 1e6),
+}
+CADVISOR = {
+    "container_memory_working_set_bytes": "container_working_set_kb",
+    "container_memory_rss": "container_rss_kb",
+    "container_memory_cache": "container_cache_kb",
+    "container_spec_memory_limit_bytes": "container_limit_kb",
+    "container_memory_usage_bytes": "cg_mem_current_kb",
+    "container_memory_swap": "cg_swap_current_kb",
+}
+# counters: name -> (metric of the rate, factor); PSI seconds per second -> percent of the time
+COUNTERS = {
+    "node_pressure_memory_waiting_seconds_total": ("psi_mem_some_avg10", 100.0),
+    "node_pressure_memory_stalled_seconds_total": ("psi_mem_full_avg10", 100.0),
+    "node_vmstat_pgscan_direct": ("pgscand_s", 1.0),
+    "node_vmstat_pgscan_kswapd": ("pgscank_s", 1.0),
+    "node_vmstat_pswpin": ("pswpin_s", 1.0),
+    "node_vmstat_pswpout": ("pswpout_s", 1.0),
+    "node_vmstat_pgmajfault": ("majflt_s", 1.0),
+    "node_vmstat_pgfault": ("fault_s", 1.0),
+}
+PROCESS = {"resident": "proc_rss_kb", "virtual": "proc_vsz_kb", "swapped": "proc_swap_kb"}
+_PAUSE = re.compile(r"(?:^|/)pause(?:-\w+)?(?:[:@]|$)")
+_WS = re.compile(r"[ \t\r\n]*")
+_SNIFF = re.compile(r'"resultType"\s*:\s*"(?:matrix|vector|scalar|string)"|"metric"\s*:\s*\{')
+_DECODER = json.JSONDecoder()
+
+
+class _Junk(Exception):
+    """Input that is not the JSON we walk; the walk starts again at a later line."""
+
+
+class _Stream:
+    """JSON text pulled line by line; consumed text is dropped from the buffer."""
+
+    def __init__(self, lines: Iterable[str]) -> None:
+        self._lines, self.buf, self.pos, self.eof = iter(lines), "", 0, False
+        # stream offsets of the buffered lines' starts; first: the number of the first of them
+        self.base, self.first, self.lineno, self.starts = 0, 1, 0, list[int]()
+
+    def fill(self, want: int = 1) -> bool:
+        self.base += self.pos
+        self.buf, self.pos = self.buf[self.pos :], 0
+        if (drop := bisect_right(self.starts, self.base) - 1) > 0:
+            del self.starts[:drop]
+            self.first += drop
+        parts: list[str] = []
+        added = 0
+        while added < want and not self.eof:
+            line = next(self._lines, None)
+            if line is None:
+                self.eof = True
+            else:
+                self.lineno += 1
+                self.starts.append(self.base + len(self.buf) + added)
+                parts += (line, "\n")
+                added += len(line) + 1
+        self.buf += "".join(parts)
+        return added > 0
+
+    def peek(self) -> str:
+        while True:
+            self.pos = _WS.match(self.buf, self.pos).end()  # type: ignore[union-attr]
+            if self.pos < len(self.buf):
+                return self.buf[self.pos]
+            if not self.fill():
+                return ""
+
+    def line(self, pos: int | None = None) -> int:
+        """The number of the line at ``pos`` (default: the next character)."""
+        offset = self.base + (self.pos if pos is None else pos)
+        return self.first + bisect_right(self.starts, offset) - 1
+
+    def take(self, char: str) -> None:
+        if self.peek() != char:
+            raise _Junk(f"expected {char!r} at line {self.line()}")
+        self.pos += 1
+
+    def value(self) -> Any:
+        self.peek()
+        want = 1
+        while True:
+            try:
+                value, self.pos = _DECODER.raw_decode(self.buf, self.pos)
+                return value
+            except json.JSONDecodeError as e:
+                if e.pos < len(self.buf.rstrip()):
+                    raise _Junk(f"{e.msg} at line {self.line(e.pos)}") from None
+                if not self.fill(want):
+                    raise _Junk("the input ends inside a JSON value (cut off?)") from None
+                want = 2 * max(want, len(self.buf) - self.pos)  # amortized linear re-decoding
+
+    def resync(self) -> None:
+        """Drop text up to a later line that starts with '{' or '['."""
+        self.pos = len(self.buf)
+        while self.fill() and self.buf.lstrip()[:1] not in ("{", "["):
+            self.pos = len(self.buf)
+
+
+def _walk(s: _Stream, warn: WarnLimiter) -> Iterator[tuple[int, Any]]:
+    """(line, series) for every series in every response of the stream."""
+    while (c := s.peek()) != "":
+        try:
+            if c == "[":
+                yield from _array(s, warn)
+            elif c == "{":
+                yield from _object(s, warn)
+            else:
+                raise _Junk("not JSON")
+        except _Junk as e:
+            warn(s.line(), "bad-json", str(e))
+            s.resync()
+
+
+def _array(s: _Stream, warn: WarnLimiter) -> Iterator[tuple[int, Any]]:
+    s.take("[")
+    while (c := s.peek()) != "]":
+        if c == "{":
+            yield from _object(s, warn)
+        else:
+            s.value()
+        if s.peek() == ",":
+            s.pos += 1
+    s.take("]")
+
+
+def _object(s: _Stream, warn: WarnLimiter) -> Iterator[tuple[int, Any]]:
+    """Walk an object key by key: responses, ``data``, ``result`` and bare series."""
+    s.take("{")
+    line, small = s.line(), dict[str, Any]()
+    while s.peek() != "}":
+        key = s.value()
+        s.take(":")
+        if key == "data" and s.peek() == "{":
+            yield from _object(s, warn)
+        elif key == "result" and s.peek() == "[":
+            s.pos += 1
+            while s.peek() not in ("]", ""):
+                line, item = s.line(), s.value()
+                if isinstance(item, dict):
+                    yield line, item
+                if s.peek() == ",":
+                    s.pos += 1
+            s.take("]")
+        else:
+            small[str(key)] = s.value()
+        if s.peek() == ",":
+            s.pos += 1
+    s.take("}")
+    if "metric" in small and ("values" in small or "value" in small):
+        yield line, small
+    if small.get("status") == "error":
+        warn(line, "query-error", f"{small.get('errorType')}: {small.get('error')}")
+    for note in [*(small.get("warnings") or []), *(small.get("infos") or [])]:
+        warn(line, "query-warning", str(note))
+
+
+def _labels(metric: dict[str, Any]) -> tuple[str | None, dict[str, str]]:
+    """The entity and the labels of a cAdvisor series."""
+    keys = ("instance", "pod", "container", "namespace", "image")  # k8s < 1.16: pod_name, ...
+    labels = {k: str(metric.get(k) or metric.get(f"{k}_name") or "") for k in keys}
+    if labels["pod"]:
+        pause = labels["container"] == "POD" or _PAUSE.search(labels["image"])
+        labels["level"] = "pause" if pause else "container" if labels["container"] else "pod"
+    cid, name = str(metric.get("id", "")), str(metric.get("name", ""))
+    if cid.startswith("/"):
+        entity: str | None = f"cgroup:{cid}"
+    elif cid or name:
+        entity = f"container:{cid or name}"
+    elif labels["pod"]:
+        entity = f"container:{labels['namespace']}/{labels['pod']}/{labels['container']}"
+    else:
+        entity = None
+    return entity, {k: v for k, v in labels.items() if v}
+
+
+class _Converter:
+    def __init__(self, source: str, keep: Callable[[datetime], bool], warn: WarnLimiter) -> None:
+        self.source, self.keep, self.warn = source, keep, warn
+        self.unmapped: set[str] = set()
+        self.restarts: set[tuple[str, float]] = set()
+
+    def series(self, line: int, series: dict[str, Any]) -> Iterator[Sample]:
+        metric = series.get("metric")
+        points = series.get("values") or ([series["value"]] if "value" in series else [])
+        if not isinstance(metric, dict) or not isinstance(points, list):
+            self.warn(line, "bad-series", "a series without a metric object or points")
+            return
+        name = str(metric.get("__name__", ""))
+        entity, labels = None, {"instance": str(metric.get("instance", ""))}
+        gauge, counter = GAUGES.get(name), COUNTERS.get(name)
+        if name in CADVISOR:
+            gauge = (CADVISOR[name], _KB)
+            entity, labels = _labels(metric)
+        elif name == "namedprocess_namegroup_memory_bytes":
+            group = str(metric.get("groupname", ""))
+            gauge = (PROCESS[metric["memtype"]], _KB) if metric.get("memtype") in PROCESS else None
+            entity, labels["comm"] = f"group:{group}", group
+        elif gauge is None and counter is None:
+            if name not in self.unmapped and len(self.unmapped) < 1000:
+                self.unmapped.add(name)
+                what = name or "a series without __name__ (an expression?)"
+                self.warn(line, "unmapped-metric", f"{what}: not a metric oomsleuth reads")
+            return
+        tags = tuple(sorted((k, v) for k, v in labels.items() if v))
+        prev: tuple[float, float] | None = None
+        for point in points:
+            try:
+                ts, value = float(point[0]), float(point[1])
+                t = datetime.fromtimestamp(ts, timezone.utc)
+            except (TypeError, ValueError, IndexError, KeyError, OverflowError, OSError):
+                self.warn(line, "bad-point", f"{name}: cannot read point {str(point)[:60]}")
+                continue
+            if not math.isfinite(value):
+                continue
+            kept = self.keep(t)
+            if gauge is not None and kept:
+                unlimited = gauge[0].endswith("limit_kb") and not 0 < value < UNLIMITED_BYTES
+                if not unlimited:
+                    yield Sample(t, gauge[0], value * gauge[1], entity, tags, self.source)
+            if counter is None:
+                continue
+            if prev is not None and ts > prev[0]:
+                increase = value - prev[1]
+                if increase < 0:  # the counter started again from zero: the host rebooted
+                    increase = value
+                    self.warn(line, "counter-reset", f"{name} fell at {t.isoformat()}: a reboot")
+                    if kept and (labels["instance"], ts) not in self.restarts:
+                        self.restarts.add((labels["instance"], ts))
+                        yield Sample(t, "restart", 0.0, None, tags, self.source)
+                if kept:
+                    rate = increase / (ts - prev[0]) * counter[1]
+                    rate = min(rate, 100.0) if counter[0].startswith("psi_") else rate
+                    yield Sample(t, counter[0], rate, entity, tags, self.source)
+            prev = (ts, value)
+
+
+def parse(
+    lines: Iterable[str],
+    *,
+    source: str,
+    tz: tzinfo,
+    keep: Callable[[datetime], bool] = lambda t: True,
+    warn: Callable[[Warning_], None] = lambda w: None,
+) -> Iterator[Sample]:
+    """Stream samples from Prometheus API responses; ``tz`` is unused (epoch stamps)."""
+    limiter = WarnLimiter(warn, source)
+    stream = _Stream(lines)
+    convert = _Converter(source, keep, limiter)
+    for line, series in _walk(stream, limiter):
+        yield from convert.series(line, series)
+    limiter.close(stream.lineno)
+
+
+def sniff(head: list[str]) -> bool:
+    """JSON that names a ``resultType`` or holds ``"metric": {`` objects."""
+    text = "\n".join(head)
+    return text.lstrip()[:1] in ("{", "[") and _SNIFF.search(text) is not None
+
+
+FORMAT = FormatInfo(
+    name="prometheus",
+    description="Prometheus HTTP API query_range/query JSON (node_exporter, cAdvisor, "
+    "process-exporter series)",
+    sniff=sniff,
+)
