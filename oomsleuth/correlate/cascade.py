@@ -82,6 +82,7 @@ def from_history(
         ("pswpout_s", "swapping out", "swap"),
         ("pgscank_s", "kswapd reclaiming (background)", "reclaim"),
         ("pgscand_s", "direct reclaim: allocating tasks stall to reclaim", "reclaim"),
+        ("allocstall_s", "direct reclaim stalls", "reclaim"),
     ):
         t, v = _host(index, metric, start, end)
         at = first_crossing(t, v, lambda x: x > 0)
@@ -97,12 +98,19 @@ def from_history(
             "pressure",
         )
         words.append(f"major faults peaked at {max(v):.0f}/s (refaults: thrashing)")
-    for metric, label in (("psi_mem_some_avg10", "some"), ("psi_mem_full_avg10", "full")):
+    seen_psi: set[str] = set()
+    for metric, label, how in (
+        ("psi_mem_some_avg10", "some", "avg10"),
+        ("psi_mem_full_avg10", "full", "avg10"),
+        ("psi_mem_some_interval_pct", "some", "per interval"),
+        ("psi_mem_full_interval_pct", "full", "per interval"),
+    ):
         t, v = _host(index, metric, start, end)
         at = first_crossing(t, v, lambda x: x >= 1.0)
-        if at is not None:
-            add(at, f"PSI memory {label} avg10 {max(v):.1f}% (tasks stalled on memory)", "psi")
-            words.append(f"PSI memory {label} reached {max(v):.1f}% (avg10)")
+        if at is not None and label not in seen_psi:
+            seen_psi.add(label)
+            add(at, f"PSI memory {label} {max(v):.1f}% {how} (tasks stalled on memory)", "psi")
+            words.append(f"PSI memory {label} reached {max(v):.1f}% ({how})")
     cg = report.oom_memcg
     if cg:
         series = index.get((f"cgroup:{cg}", "cg_mem_current_kb"))

@@ -15,6 +15,10 @@ Host-wide (``Sample.entity`` is None):
   ``psi_mem_full_avg10``, ``psi_mem_full_avg60``, ``psi_mem_full_avg300`` (percent),
   ``psi_mem_some_total_us``, ``psi_mem_full_total_us`` (cumulative microseconds)
 - ``load_1``, ``runq_sz``, ``blocked``
+- atop's own: ``pgscan_s`` (all page scans: atop does not split kswapd from direct reclaim),
+  ``allocstall_s`` (direct-reclaim stalls: the direct-reclaim signal in atop data),
+  ``psi_mem_some_interval_pct``, ``psi_mem_full_interval_pct`` (stall time as a share of the
+  sample interval), ``oom_kill_count`` (kernel OOM kills in the interval)
 
 Per process (``entity="pid:N"``, labels ``comm`` and, when known, ``cmdline``, ``cgroup``):
 
@@ -78,6 +82,11 @@ HOST = frozenset(
         "load_1",
         "runq_sz",
         "blocked",
+        "pgscan_s",
+        "allocstall_s",
+        "psi_mem_some_interval_pct",
+        "psi_mem_full_interval_pct",
+        "oom_kill_count",
     ]
 )
 PROCESS = frozenset(
