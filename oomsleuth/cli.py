@@ -11,6 +11,7 @@ import enum
 import os
 import sys
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, TextIO
@@ -23,11 +24,17 @@ from oomsleuth.correlate import correlate, event_moments
 from oomsleuth.errors import EXIT_FOUND, EXIT_NONE, EXIT_USAGE, OomsleuthError
 from oomsleuth.history.windows import Windows, parse_window
 from oomsleuth.history_loader import load_history
-from oomsleuth.loaders import Input, resolve_inputs
+from oomsleuth.loaders import Input, live_boot_time, resolve_inputs
 from oomsleuth.models import ParseResult
 from oomsleuth.render.base import Renderer
 from oomsleuth.scan import parse_sources
-from oomsleuth.timebase import TimeContext, resolve_times
+from oomsleuth.timebase import (
+    LIVE_BOOT_TIME,
+    TimeContext,
+    check_suspend_drift,
+    parse_boot_time,
+    resolve_times,
+)
 
 app = typer.Typer(
     add_completion=False,
@@ -105,6 +112,15 @@ def analyze(
             help="History kept around each OOM event: BEFORE[:AFTER], e.g. 30m:5m or 2h.",
         ),
     ] = "30m:5m",
+    boot_time: Annotated[
+        str | None,
+        typer.Option(
+            "--boot-time",
+            help="When the machine booted (ISO 8601, epoch seconds, or 'now' for this machine): "
+            "puts plain dmesg stamps of the last boot on the wall clock.",
+            show_default=False,
+        ),
+    ] = None,
     tz_name: Annotated[
         str | None,
         typer.Option(
@@ -116,10 +132,13 @@ def analyze(
 ) -> None:
     """Find every OOM kill in the given logs and report it."""
     try:
-        ctx = _time_context(year, tz_name)
+        ctx = _time_context(year, tz_name, boot_time)
         inputs = resolve_inputs(paths, on_warning=_warn)
         ctx.mtimes.update(_mtimes(inputs, ctx))
         result = resolve_times(parse_sources((i.name, i.lines()) for i in inputs), ctx)
+        drift = check_suspend_drift(result, ctx.tz)
+        if drift:
+            result = replace(result, warnings=result.warnings + tuple(drift))
         before, after = parse_window(window)
         windows = Windows(event_moments(result), before, after)
         past = load_history(history or [], windows, ctx.tz, _warn) if history else None
@@ -137,11 +156,21 @@ def _warn(message: str) -> None:
     typer.echo(f"oomsleuth: warning: {message}", err=True)
 
 
-def _time_context(year: int | None, tz_name: str | None) -> TimeContext:
+def _time_context(year: int | None, tz_name: str | None, boot: str | None) -> TimeContext:
     zone = dateutil_tz.gettz(tz_name) if tz_name else dateutil_tz.tzlocal()
     if zone is None:
         raise OomsleuthError(f"unknown time zone {tz_name!r} (try an IANA name like Europe/Paris)")
-    return TimeContext(tz=zone, year=year, now=datetime.now(zone))
+    boot_at = None
+    if boot is not None:
+        try:
+            boot_at = parse_boot_time(boot, zone)
+        except ValueError as exc:
+            raise OomsleuthError(f"--boot-time: {exc}") from None
+        if boot_at == LIVE_BOOT_TIME:
+            boot_at = live_boot_time()
+            if boot_at is None:
+                raise OomsleuthError("--boot-time now: cannot read btime from /proc/stat")
+    return TimeContext(tz=zone, year=year, now=datetime.now(zone), boot_time=boot_at)
 
 
 def _mtimes(inputs: list[Input], ctx: TimeContext) -> dict[str, datetime]:

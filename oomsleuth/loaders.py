@@ -30,6 +30,7 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -38,7 +39,14 @@ from oomsleuth.errors import InputError
 if TYPE_CHECKING:
     from _typeshed import WriteableBuffer
 
-__all__ = ["LOG_PREFIXES", "LOG_SUFFIXES", "MAX_LINE_BYTES", "Input", "resolve_inputs"]
+__all__ = [
+    "LOG_PREFIXES",
+    "LOG_SUFFIXES",
+    "MAX_LINE_BYTES",
+    "Input",
+    "live_boot_time",
+    "resolve_inputs",
+]
 
 MAX_LINE_BYTES = 1 << 20  # a longer line is cut to this many bytes
 SNIFF_BYTES = 8192  # decompressed bytes inspected to tell text from binary
@@ -289,3 +297,15 @@ def resolve_inputs(
         else:
             inputs.append(_file_input(arg))
     return inputs
+
+
+def live_boot_time(proc_stat: Path = Path("/proc/stat")) -> datetime | None:
+    """This machine's boot time (``btime`` in /proc/stat), for ``--boot-time now``; None when
+    it cannot be read."""
+    try:
+        for row in proc_stat.read_text().splitlines():
+            if row.startswith("btime "):
+                return datetime.fromtimestamp(int(row.split()[1]), timezone.utc)
+    except (OSError, ValueError, IndexError):
+        return None
+    return None

@@ -329,6 +329,10 @@ class BootSegment:
     rollovers: tuple[int, ...] = ()  # lines where yearless stamps entered a new year
     last_wall: datetime | None = None  # the last wall clock seen, as the log printed it
     framings: tuple[str, ...] = ()
+    # boot_wall taken from another source's segment ("source:first_line") with the same lines
+    borrowed_from: str | None = None
+    # dmesg -T lines matched to that segment: (line, uptime_s there, the dmesg -T wall)
+    matched: tuple[tuple[int, float, datetime], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

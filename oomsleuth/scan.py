@@ -11,6 +11,7 @@ import re
 from collections import Counter as Tally
 from collections.abc import Iterable
 
+from oomsleuth import anchors
 from oomsleuth.framing import Framer
 from oomsleuth.models import (
     Boot,
@@ -45,6 +46,7 @@ class Scanner:
         self.sources: list[str] = []
         self.lines_read = 0
         self.framings: Tally[str] = Tally()
+        self.tracker = anchors.AnchorTracker()
         self.userspace_kills: list[UserspaceKill] = []
 
     def _kernel(self, host: str | None) -> kernel.KernelParser:
@@ -60,6 +62,7 @@ class Scanner:
         up = self.userspace
         busy: set[str | None] = set()
         for line in framer.frame(lines):
+            self.tracker.observe(line)
             kp = self._kernel(line.host)
             if line.boot_marker or (
                 _LINUX_VERSION.match(line.text) and kernel.is_kernel_line(line)
@@ -110,6 +113,7 @@ class Scanner:
             sources=tuple(self.sources),
             lines_read=self.lines_read,
             framings=tuple(sorted(self.framings.items())),
+            segments=self.tracker.segments(),
         )
 
 

@@ -338,5 +338,6 @@ def test_public_api() -> None:
         "LOG_SUFFIXES",
         "MAX_LINE_BYTES",
         "Input",
+        "live_boot_time",
         "resolve_inputs",
     }

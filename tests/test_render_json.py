@@ -107,7 +107,7 @@ def test_every_result_validates_and_round_trips(name: str) -> None:
     assert doc == to_document(result)  # to_document is JSON-native already
     assert list(doc) == [
         "schema_version", "tool", "sources", "lines_read", "framings", "boots",
-        "events", "warnings", "summary",
+        "events", "warnings", "summary", "incidents", "history",
     ]  # fmt: skip
     assert doc["schema_version"] == 1
     assert doc["tool"] == {"name": "oomsleuth", "version": __version__}
@@ -167,7 +167,8 @@ def test_global_oom_kill_contract() -> None:
 def test_oom_kill_key_order_is_stable() -> None:
     [e] = events(mf.global_oom_result())
     assert list(e) == [
-        "kind", "time", "time_confidence", "uptime_s", "host", "boot_id", "source", "line",
+        "kind", "time", "time_confidence", "time_source", "time_note", "uptime_s", "host",
+        "boot_id", "source", "line",
         "report_id", "report_line", "report_end_line", "outcome", "reason", "kernel", "hardware",
         "message", "trigger", "victim", "selection", "reap", "from_summary", "oom_group",
         "oom_group_memcg", "constraint", "oom_memcg", "task_memcg", "oom_kill_summary", "memcg",

@@ -64,7 +64,10 @@ def test_a_repeated_kill_within_one_log_is_kept() -> None:
 
 
 def _all_logs() -> list[Path]:
-    logs = sorted((ROOT / "fixtures").rglob("*.txt")) + sorted((ROOT / "fixtures").rglob("*.log"))
+    fx = ROOT / "fixtures"
+    logs = [p for d in ("real", "handwritten", "userspace") for p in sorted((fx / d).glob("*.*"))]
+    logs = [p for p in logs if p.suffix in (".txt", ".log")]
+    logs += sorted(fx.glob("incidents/*/kern-*.txt"))
     if CORPUS.is_dir():
         logs += sorted(CORPUS.glob("*.log"))
     return [p for p in logs if "README" not in p.name]

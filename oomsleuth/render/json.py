@@ -135,6 +135,8 @@ def _head(kind: str, stamp: Stamp, where: Where, fallback: Stamp | None = None) 
         "kind": kind,
         "time": iso_time(when.wall),
         "time_confidence": when.time_confidence,
+        "time_source": when.time_source,
+        "time_note": when.time_note,
         "uptime_s": when.uptime_s,
         "host": stamp.host or fallback.host,
         "boot_id": stamp.boot_id or fallback.boot_id,
