@@ -142,3 +142,40 @@ def test_windows_and_durations() -> None:
     assert parse_window("90s:10s") == (timedelta(seconds=90), timedelta(seconds=10))
     with pytest.raises(Exception, match="bad duration"):
         parse_duration("soon")
+
+
+def test_cli_with_real_psi_and_cgroup_history() -> None:
+    """A real capture: kernel log + the sampler's PSI/cgroup samples of the same 30 s."""
+    import subprocess
+    import sys
+
+    psi = ROOT / "fixtures" / "history" / "psi"
+    kernel = psi / "real-v1-memcg-oom.kernel.txt"
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "oomsleuth",
+            "analyze",
+            str(kernel),
+            "--history",
+            str(psi / "real-v1-memcg-oom.samples"),
+            "--format",
+            "json",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    doc = json.loads(proc.stdout)
+    (inc,) = doc["incidents"]
+    victim = inc["victims"][0]
+    assert (inc["culprit"]["kind"], inc["culprit"]["pid"]) == ("process", victim["pid"])
+    assert inc["culprit"]["growth_kb"] > 60 * 1024
+    assert any("PSI memory some" in c for c in inc["cascade"])
+    assert any("90% of its limit" in c for c in inc["cascade"])
+    assert doc["history"]["sources"] == [
+        {"source": str(psi / "real-v1-memcg-oom.samples"), "format": "psi"}
+    ]
+    # the parent cgroup grew as much (hierarchical usage), but it is not a culprit
+    assert all(s["cgroup"] is None or "oomsleuth-sampler" in s["cgroup"] for s in inc["suspects"])

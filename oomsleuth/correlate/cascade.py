@@ -65,7 +65,8 @@ def from_history(
         total = (report.meminfo.ram_kb if report.meminfo else None) or max(v)
         low = first_crossing(t, v, lambda x: x <= 0.10 * total)
         add(low, f"MemAvailable below 10% ({human_kb(int(0.1 * total))})", "pressure")
-        words.append(f"MemAvailable fell from {human_kb(int(v[0]))} to {human_kb(int(min(v)))}")
+        if v[0] - min(v) >= 0.05 * total:
+            words.append(f"MemAvailable fell from {human_kb(int(v[0]))} to {human_kb(int(min(v)))}")
     t, v = _host(index, "cached_kb", start, end)
     if len(v) >= 2 and max(v) > 0 and min(v) <= 0.5 * max(v):
         at = t[v.index(min(v))]

@@ -49,6 +49,25 @@ def _significant(delta_kb: float, ctx: Context) -> bool:
     return delta_kb >= floor
 
 
+def human_duration(seconds: float) -> str:
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+def _cgroup_candidate(path: str, report: OomReport) -> bool:
+    """A cgroup can be a culprit when it lies inside the OOM's scope and is not the scope
+    itself (a memcg reaching its own limit names no culprit), nor one of its ancestors."""
+    scope = report.oom_memcg if report.is_memcg else None
+    if scope is None:
+        return True
+    scope = scope.rstrip("/") or "/"
+    path = path.rstrip("/") or "/"
+    return path != scope and path.startswith(scope if scope == "/" else scope + "/")
+
+
 def from_history(ctx: Context) -> tuple[list[Suspect], list[str]]:
     """Per-process (pidstat, atop, process-exporter) and per-container growth before the kill."""
     notes: list[str] = []
@@ -70,13 +89,15 @@ def from_history(ctx: Context) -> tuple[list[Suspect], list[str]]:
             continue
         comm = series.labels.get("comm")
         pid = int(entity[4:]) if entity.startswith("pid:") and entity[4:].isdigit() else None
+        if entity.startswith("cgroup:") and not _cgroup_candidate(entity[7:], ctx.report):
+            continue
         if pid is not None and ctx.report.tasks and _table_match(ctx.report, pid, comm) is None:
             continue  # a process outside this OOM's scope (another cgroup), or a reused pid
-        mins = g.seconds / 60
+        span = human_duration(g.seconds)
         if pid is not None and pid in victims and g.delta < max(MIN_GROWTH_KB, 0.05 * g.high):
             notes.append(
                 f"the victim {victims[pid]} ({pid}) was flat before the kill: "
-                f"{human_kb(int(g.delta))} over {mins:.0f} min — an innocent bystander"
+                f"{human_kb(int(g.delta))} over {span} — an innocent bystander"
             )
         if not _significant(g.delta, ctx):
             continue
@@ -84,7 +105,7 @@ def from_history(ctx: Context) -> tuple[list[Suspect], list[str]]:
         cgroup = entity.split(":", 1)[1] if kind == "cgroup" else series.labels.get("cgroup")
         src = ", ".join(sorted(series.sources)) or "history"
         ev = (
-            f"{comm or entity} grew {human_kb(int(g.delta))} in the {mins:.0f} min before the "
+            f"{comm or entity} grew {human_kb(int(g.delta))} in the {span} before the "
             f"kill ({human_kb(int(g.rate_s * 60))}/min, {g.steady:.0%} of steps up; {src})"
         )
         rises.append(
@@ -104,7 +125,38 @@ def from_history(ctx: Context) -> tuple[list[Suspect], list[str]]:
         )
     total = sum(weight for _, weight in rises) or 1.0
     out = [replace(s, confidence=round(0.45 + 0.5 * w / total, 2)) for s, w in rises]
-    return out, notes
+    return out + _scope_growth(ctx, start, end), notes
+
+
+def _scope_growth(ctx: Context, start: datetime, end: datetime) -> list[Suspect]:
+    """The OOM cgroup's own usage grew and one task holds most of what its tasks hold."""
+    report = ctx.report
+    series = ctx.series.get((f"cgroup:{report.oom_memcg}", "cg_mem_current_kb"))
+    rows = [r for r in report.tasks or () if r.rss_kb]
+    if series is None or not rows:
+        return []
+    g = growth(*series.window(start, end))
+    if g is None or not _significant(g.delta, ctx):
+        return []
+    top = max(rows, key=lambda r: r.rss_kb or 0)
+    share = (top.rss_kb or 0) / (sum(r.rss_kb or 0 for r in rows) or 1)
+    if share < 0.75:
+        return []
+    ev = (
+        f"the cgroup grew {human_kb(int(g.delta))} in the {human_duration(g.seconds)} before the "
+        f"kill and {top.comm} ({top.pid}) holds {share:.0%} of what its tasks hold"
+    )
+    return [
+        Suspect(
+            "process",
+            round(0.35 + 0.3 * share, 2),
+            (ev,),
+            pid=top.pid,
+            comm=top.comm,
+            growth_kb=int(g.delta),
+            rate_kb_s=round(g.rate_s, 1),
+        )
+    ]
 
 
 def from_tables(ctx: Context) -> list[Suspect]:
