@@ -27,6 +27,7 @@ class Context:
     series: dict[tuple[str | None, str], Series]
     previous: OomReport | None = None  # the previous report of the same scope and boot
     total_kb: int | None = None  # the memcg limit, or RAM; what "a lot" is measured against
+    unowned_kb: int = 0  # shmem/slab no task holds (accounting): competes with process growth
 
 
 def _same_comm(a: str | None, b: str | None) -> bool:
@@ -108,6 +109,9 @@ def from_history(ctx: Context) -> tuple[list[Suspect], list[str]]:
             f"{comm or entity} grew {human_kb(int(g.delta))} in the {span} before the "
             f"kill ({human_kb(int(g.rate_s * 60))}/min, {g.steady:.0%} of steps up; {src})"
         )
+        weight = g.delta * g.steady * g.recent
+        if g.recent < 0.5:
+            ev += f"; flat for the last {human_duration(g.plateau_s)} (a warm-up, not a leak)"
         rises.append(
             (
                 Suspect(
@@ -120,10 +124,11 @@ def from_history(ctx: Context) -> tuple[list[Suspect], list[str]]:
                     growth_kb=int(g.delta),
                     rate_kb_s=round(g.rate_s, 1),
                 ),
-                g.delta * g.steady,
+                weight,
             )
         )
-    total = sum(weight for _, weight in rises) or 1.0
+    # shares of what filled memory: the rises, and memory no process owns (tmpfs, slab)
+    total = max(sum(weight for _, weight in rises), ctx.unowned_kb) or 1.0
     out = [replace(s, confidence=round(0.45 + 0.5 * w / total, 2)) for s, w in rises]
     return out + _scope_growth(ctx, start, end), notes
 

@@ -112,16 +112,15 @@ def _incident(
 ) -> Incident:
     when = kill_time(report)
     total, _ = badness.total_kb(report)
-    ctx = culprit.Context(report, when, before, series, _previous(reports, i), total)
-    suspects: list[Suspect] = []
-    notes: list[str] = []
+    entries, unowned, acc_notes = accounting.account(report)
+    unowned_kb = sum(s.growth_kb or 0 for s in unowned)
+    ctx = culprit.Context(report, when, before, series, _previous(reports, i), total, unowned_kb)
+    suspects: list[Suspect] = list(unowned)
+    notes: list[str] = list(acc_notes)
     found, hist_notes = culprit.from_history(ctx)
     suspects += found
     notes += hist_notes
     suspects += culprit.from_tables(ctx)
-    entries, unowned, acc_notes = accounting.account(report)
-    suspects += unowned
-    notes += acc_notes
     if not suspects:
         suspects += culprit.biggest(ctx)
     ranked = culprit.rank(suspects)

@@ -39,6 +39,13 @@ class Growth:
     delta: float  # last - lowest point before it
     rate_s: float  # delta per second over the rise
     steady: float  # share of steps that did not go down (1.0 = monotonic)
+    plateau_s: float = 0.0  # how long it had been flat (within 5% of its rise) at the end
+
+    @property
+    def recent(self) -> float:
+        """1.0 when still rising at the end; small for a quick warm-up long since finished."""
+        rise = max(self.seconds - self.plateau_s, 1.0)
+        return 1.0 if self.plateau_s <= 10 else rise / (rise + self.plateau_s)
 
     @property
     def seconds(self) -> float:
@@ -77,6 +84,11 @@ def growth(times: list[datetime], values: list[float]) -> Growth | None:
     secs = (times[-1] - times[low_i]).total_seconds()
     ups = sum(1 for a, b in zip(values[low_i:], values[low_i + 1 :], strict=False) if b >= a)
     steps = max(len(values) - 1 - low_i, 1)
+    plateau = 0.0
+    if delta > 0:
+        near = values[-1] - 0.05 * delta
+        reached = next(i for i in range(low_i, len(values)) if values[i] >= near)
+        plateau = (times[-1] - times[reached]).total_seconds()
     return Growth(
         start=times[low_i],
         end=times[-1],
@@ -87,6 +99,7 @@ def growth(times: list[datetime], values: list[float]) -> Growth | None:
         delta=delta,
         rate_s=delta / secs if secs > 0 else 0.0,
         steady=ups / steps,
+        plateau_s=plateau,
     )
 
 
