@@ -51,7 +51,7 @@ def from_report(report: OomReport) -> list[str]:
 def from_history(
     index: Index, kill: datetime, before: timedelta, report: OomReport
 ) -> tuple[list[TimelineEntry], list[str]]:
-    start, end = kill - before, kill + timedelta(seconds=1)
+    start, end = kill - before, kill  # what came before the kill
     events: list[TimelineEntry] = []
     words: list[str] = []
     at: datetime | None
