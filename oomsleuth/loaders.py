@@ -145,18 +145,21 @@ def _checked_head(stream: _Readable, name: str) -> bytes:
     return head
 
 
-def _decode(raw: bytes) -> str:
-    if raw.endswith(b"\n"):
-        raw = raw[:-2] if raw.endswith(b"\r\n") else raw[:-1]
-    return raw.replace(b"\x00", b"").decode("utf-8", errors="surrogateescape")
-
-
 def _split_lines(stream: io.BufferedReader, max_line: int = MAX_LINE_BYTES) -> Iterator[str]:
-    while raw := stream.readline(max_line):
-        if len(raw) == max_line and not raw.endswith(b"\n"):
-            while (rest := stream.readline(_CHUNK)) and not rest.endswith(b"\n"):
+    """Lines split on ``\\n`` only, decoded in C by an incremental decoder (undecodable bytes
+    kept as surrogate escapes), without the line ending and without NUL characters. A line
+    longer than ``max_line`` characters is cut there and the rest of it dropped."""
+    text = io.TextIOWrapper(stream, encoding="utf-8", errors="surrogateescape", newline="\n")
+    readline = text.readline
+    while line := readline(max_line):
+        if line[-1] == "\n":
+            line = line[:-2] if line.endswith("\r\n") else line[:-1]
+        elif len(line) == max_line:
+            while (rest := readline(_CHUNK)) and not rest.endswith("\n"):
                 pass  # drop the remainder of an over-long line
-        yield _decode(raw)
+        if "\x00" in line:
+            line = line.replace("\x00", "")
+        yield line
 
 
 def _reason(exc: BaseException) -> str:
