@@ -3,8 +3,9 @@
 `resolve_inputs(args)` turns command-line arguments into `Input`s, checking each one up front
 so a bad path fails before any output. `Input.lines()` streams decoded text lines in constant
 memory: compression is detected by magic bytes (gzip, xz, bzip2 from the stdlib; zstd through
-the optional `zstandard` package), bytes are decoded as UTF-8 with errors replaced, NUL bytes
-are dropped and a line longer than `MAX_LINE_BYTES` is cut to that length.
+the optional `zstandard` package), bytes are decoded as UTF-8 (undecodable bytes kept as
+surrogate escapes, shown as `\\xNN` by the renderers), NUL bytes are dropped and a line longer
+than `MAX_LINE_BYTES` characters is cut to that length.
 
 Directory rule: walk recursively (symlinked directories and dot-names are not followed) and pick
 a file when its name, once a rotation suffix (`.N`, `-YYYYMMDD`, `-YYYYMMDDHH`) and a
