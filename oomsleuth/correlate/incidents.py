@@ -128,9 +128,8 @@ def _incident(
     if ranked and ranked[0].confidence >= UNKNOWN_BELOW:
         verdict = ranked[0]
     else:
-        verdict = Suspect(
-            "unknown", 0.0, ("not enough data to name a culprit: " + "; ".join(gaps),)
-        )
+        why = "no suspect stands out" if ranked else "nothing points at a culprit"
+        verdict = Suspect("unknown", 0.0, (f"not enough data to name a culprit: {why}",))
     verdict = replace(
         verdict,
         evidence=verdict.evidence
