@@ -13,6 +13,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from oomsleuth.correlate.series import Series, index
 from oomsleuth.models import (
     AllocFailure,
     Counter,
@@ -39,7 +40,7 @@ from oomsleuth.render.base import (
     userspace_details,
     where_key,
 )
-from oomsleuth.render.verdict import verdict_rows
+from oomsleuth.render.verdict import spark_rows, verdict_rows
 from oomsleuth.units import human_kb, short_kb
 
 TOP_TASKS = 8
@@ -76,6 +77,7 @@ class TerminalRenderer:
         rank = source_rank(result)
         loose = sorted(result.warnings, key=lambda w: where_key(rank, w.where))
         incidents = {inc.report_id: inc for inc in result.incidents}
+        history = index(result.history.samples) if result.history else {}
         for item in items_in_order(result):
             if item.report is not None:
                 first, last = report_span(item.report)
@@ -84,7 +86,7 @@ class TerminalRenderer:
                 loose = [w for w in loose if w not in own]
                 incident = incidents.get(item.report_id) if item.report_id is not None else None
                 panel = report_panel(
-                    item.report, item.report_id, own, rank, console.width, incident
+                    item.report, item.report_id, own, rank, console.width, incident, history
                 )
                 console.print(panel)
             elif item.alloc is not None:
@@ -124,9 +126,12 @@ def report_panel(
     rank: dict[str, int],
     width: int = 100,
     incident: Incident | None = None,
+    history: dict[tuple[str | None, str], Series] | None = None,
 ) -> Panel:
     kills = kills_sorted(report, rank)
     rows = verdict_rows(incident) if incident is not None else []
+    if incident is not None and history:
+        rows += spark_rows(incident, history, report.oom_memcg)
     rows.append(_when(report.stamp, report.kernel))
     reason = report_reason(report)
     if reason is not None and kills:

@@ -3,10 +3,14 @@ choice, the cascade, and what data was missing. Log text goes through ``safe_tex
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from rich.text import Text
 
+from oomsleuth.correlate.series import Series
 from oomsleuth.models import Incident, Suspect
 from oomsleuth.render.base import safe_text
+from oomsleuth.units import human_kb
 
 Row = tuple[str, Text]
 MAX_EVIDENCE = 6
@@ -55,4 +59,55 @@ def verdict_rows(inc: Incident) -> list[Row]:
         rows.append(("Cascade", Text(safe_text("; ".join(inc.cascade)))))
     for gap in inc.data_gaps if c.kind == "unknown" or c.confidence < 0.5 else ():
         rows.append(("Missing", Text(safe_text(gap), style="dim")))
+    return rows
+
+
+BARS = "▁▂▃▄▅▆▇█"
+
+
+def sparkline(values: list[float], width: int = 32) -> str:
+    """Values as a row of block characters, resampled to at most ``width`` (max per bucket)."""
+    if not values:
+        return ""
+    if len(values) > width:
+        step = len(values) / width
+        values = [
+            max(values[int(i * step) : max(int((i + 1) * step), int(i * step) + 1)])
+            for i in range(width)
+        ]
+    low, high = min(values), max(values)
+    span = (high - low) or 1.0
+    return "".join(
+        BARS[min(int((v - low) / span * (len(BARS) - 1) + 0.5), len(BARS) - 1)] for v in values
+    )
+
+
+def spark_rows(
+    inc: Incident, index: dict[tuple[str | None, str], Series], cgroup: str | None
+) -> list[Row]:
+    """Small charts of the window before the kill: the OOM scope's memory and the culprit."""
+    if inc.end is None or not index:
+        return []
+    start = inc.start if inc.start and inc.start < inc.end else inc.end - timedelta(minutes=30)
+    start = min(start, inc.end - timedelta(minutes=5))
+    wanted: list[tuple[str, tuple[str | None, str]]] = []
+    if cgroup:
+        wanted.append(("cgroup usage", (f"cgroup:{cgroup}", "cg_mem_current_kb")))
+    wanted.append(("MemAvailable", (None, "mem_available_kb")))
+    c = inc.culprit
+    if c.kind == "process" and c.pid is not None:
+        wanted.append((f"{c.comm or c.pid} rss", (f"pid:{c.pid}", "proc_rss_kb")))
+    rows: list[Row] = []
+    for label, key in wanted:
+        series = index.get(key)
+        if series is None:
+            continue
+        _, values = series.window(start, inc.end)
+        if len(values) < 3:
+            continue
+        text = Text.assemble(
+            (sparkline(values), "cyan"),
+            f"  {safe_text(label)} {human_kb(int(values[0]))} → {human_kb(int(values[-1]))}",
+        )
+        rows.append(("Trend" if not rows else "", text))
     return rows
