@@ -32,6 +32,18 @@ def total_kb(report: OomReport) -> tuple[int | None, str]:
     return None, "unknown (no limit or RAM size in the report)"
 
 
+def kubernetes_qos(adj: int, report: OomReport) -> str | None:
+    """The QoS class kubelet's oom_score_adj stands for, on a Kubernetes node."""
+    paths = " ".join(p for p in (report.oom_memcg, report.task_memcg) if p)
+    if "kubepods" not in paths:
+        return None
+    if adj == 1000:
+        return "BestEffort"
+    if adj == -997:
+        return "Guaranteed"
+    return "Burstable" if 2 <= adj <= 999 else None
+
+
 def _points(row: TaskRow, total: int | None) -> int:
     adj = row.oom_score_adj or 0
     if adj <= UNKILLABLE:
@@ -77,11 +89,17 @@ def _note(rows: list[BadnessRow], report: OomReport, basis: str) -> str | None:
     v = victims[0]
     if v.pid == top.pid:
         runner = rows[1] if len(rows) > 1 else None
-        why = f"{v.comm} ({v.pid}) had the highest badness ({v.share:.0%} of {basis})"
+        why = (
+            f"{v.comm} ({v.pid}) had the highest badness: score {v.share * 1000:.0f} "
+            f"(1000 = {basis})"
+        )
         if runner is not None and runner.points_kb > 0:
-            why += f", ahead of {runner.comm} ({runner.pid}, {runner.share:.0%})"
+            why += f", ahead of {runner.comm} ({runner.pid}, {runner.share * 1000:.0f})"
         if v.oom_score_adj > 0:
             why += f"; its oom_score_adj +{v.oom_score_adj} added to its score"
+            qos = kubernetes_qos(v.oom_score_adj, report)
+            if qos:
+                why += f" (the value Kubernetes gives {qos} pods)"
         protected = [r for r in rows if r.oom_score_adj <= -998 and r.rss_kb > v.rss_kb]
         if protected:
             p = protected[0]

@@ -47,6 +47,8 @@ def verdict_rows(inc: Incident) -> list[Row]:
         safe_text(victims),
     )
     rows: list[Row] = [("Verdict", head), ("", who)]
+    if inc.cgroup_label:
+        rows.append(("", Text.assemble(("Cgroup ", "bold"), safe_text(inc.cgroup_label))))
     for line in c.evidence[:MAX_EVIDENCE]:
         rows.append(("", Text("• " + safe_text(line))))
     others = [s for s in inc.suspects if s is not c and culprit_text(s) != culprit_text(c)]
