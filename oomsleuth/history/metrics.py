@@ -30,7 +30,8 @@ Per cgroup (``entity="cgroup:/path"``) and per container (``entity="container:ID
 
 - ``cg_mem_current_kb``, ``cg_mem_max_kb``, ``cg_mem_high_kb``, ``cg_swap_current_kb``,
   ``cg_anon_kb``, ``cg_file_kb``, ``cg_shmem_kb``
-- ``cg_psi_some_avg10``, ``cg_psi_full_avg10`` (percent)
+- ``cg_psi_some_avg10``, ``cg_psi_full_avg10`` (percent); ``cg_oom_kill_count`` (the cgroup's
+  cumulative OOM kills, from v1 ``memory.oom_control`` or v2 ``memory.events``)
 - ``container_working_set_kb``, ``container_rss_kb``, ``container_cache_kb``,
   ``container_limit_kb``
 
@@ -103,6 +104,7 @@ CGROUP = frozenset(
         "cg_shmem_kb",
         "cg_psi_some_avg10",
         "cg_psi_full_avg10",
+        "cg_oom_kill_count",
         "container_working_set_kb",
         "container_rss_kb",
         "container_cache_kb",

@@ -192,6 +192,12 @@ class _Parser:
             return
         if path and path.startswith("/proc/pressure/") and name != "memory":
             return  # cpu and io pressure: not memory
+        if path is not None and name in ("memory.oom_control", "memory.events"):
+            key, _, value = content.partition(" ")
+            if key == "oom_kill" and value.strip().isdigit() and self.keep(t):
+                entity = cgroup_entity(path.rpartition("/")[0])
+                yield self.sample(t, "cg_oom_kill_count", float(value), entity)
+            return  # v1 oom_control / v2 memory.events: only the kill counter matters
         what = path or "line without a file"
         if what not in self.unknown and len(self.unknown) < 1000:
             self.unknown.add(what)
