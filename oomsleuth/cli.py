@@ -26,6 +26,7 @@ from oomsleuth.history.windows import Windows, parse_window
 from oomsleuth.history_loader import load_history
 from oomsleuth.loaders import Input, live_boot_time, resolve_inputs
 from oomsleuth.models import ParseResult
+from oomsleuth.redact import redact as redact_result
 from oomsleuth.render.base import Renderer
 from oomsleuth.scan import parse_sources
 from oomsleuth.timebase import (
@@ -47,6 +48,17 @@ app = typer.Typer(
 class Format(str, enum.Enum):
     terminal = "terminal"
     json = "json"
+    html = "html"
+    md = "md"
+
+
+SUFFIX_FORMATS = {
+    ".json": Format.json,
+    ".html": Format.html,
+    ".htm": Format.html,
+    ".md": Format.md,
+    ".markdown": Format.md,
+}
 
 
 def _version(value: bool) -> None:
@@ -76,13 +88,29 @@ def analyze(
         ),
     ],
     fmt: Annotated[
-        Format, typer.Option("--format", "-f", help="Output format.", case_sensitive=False)
-    ] = Format.terminal,
+        Format | None,
+        typer.Option(
+            "--format",
+            "-f",
+            help="Output format (default: from the -o file's extension, else terminal).",
+            case_sensitive=False,
+            show_default=False,
+        ),
+    ] = None,
     output: Annotated[
         Path | None,
         typer.Option("--output", "-o", help="Write the report to this file instead of stdout."),
     ] = None,
     no_color: Annotated[bool, typer.Option("--no-color", help="Plain text, no colour.")] = False,
+    redact: Annotated[
+        bool,
+        typer.Option(
+            "--redact",
+            help="Replace host names, user names, IPs, pod, container and unit names and other "
+            "cgroup path components with stable pseudonyms, in every format (numbers and "
+            "kernel facts are kept).",
+        ),
+    ] = False,
     width: Annotated[
         int | None, typer.Option("--width", min=40, help="Terminal width (default: detect).")
     ] = None,
@@ -143,7 +171,13 @@ def analyze(
         windows = Windows(event_moments(result), before, after)
         past = load_history(history or [], windows, ctx.tz, _warn) if history else None
         result = correlate(result, past, before=before)
-        renderer = _renderer(fmt, no_color=no_color, width=width, to_file=output is not None)
+        if redact:
+            result = redact_result(result)
+        if fmt is None:
+            fmt = SUFFIX_FORMATS.get(output.suffix.lower(), Format.terminal) if output else None
+        renderer = _renderer(
+            fmt or Format.terminal, no_color=no_color, width=width, to_file=output is not None
+        )
         with _open_output(output) as out:
             renderer.render(result, out)
     except OomsleuthError as exc:
@@ -192,6 +226,14 @@ def _renderer(fmt: Format, *, no_color: bool, width: int | None, to_file: bool) 
         from oomsleuth.render.json import JsonRenderer
 
         return JsonRenderer()
+    if fmt is Format.html:
+        from oomsleuth.render.html import HtmlRenderer
+
+        return HtmlRenderer()
+    if fmt is Format.md:
+        from oomsleuth.render.markdown import MarkdownRenderer
+
+        return MarkdownRenderer()
     from oomsleuth.render.terminal import TerminalRenderer
 
     color = False if (no_color or to_file or os.environ.get("NO_COLOR")) else None
