@@ -251,6 +251,8 @@ class OomReport:
     end: Where | None = None
     suppressed_before: int | None = None  # "N callbacks suppressed" seen just before
     notes: tuple[str, ...] = ()
+    # the report's own lines as read (framing removed), with their line numbers; capped
+    lines: tuple[tuple[int, str], ...] = ()
 
     @property
     def is_memcg(self) -> bool:

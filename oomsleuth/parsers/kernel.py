@@ -31,7 +31,7 @@ from oomsleuth.models import (
     Where,
 )
 from oomsleuth.parsers import kernel_lines as kl
-from oomsleuth.parsers.kernel_draft import MAX_TRACE, Draft
+from oomsleuth.parsers.kernel_draft import MAX_RAW_LINES, MAX_TRACE, Draft
 from oomsleuth.parsers.meminfo import MemInfoDraft
 from oomsleuth.parsers.taskdump import parse_row, parse_table_header
 
@@ -78,6 +78,7 @@ class KernelParser:
             self._finish()
             d = None
         if self._feed_event_line(s, line, where, stamp):
+            self._raw(line)
             return
         d = self._draft
         if d is None:
@@ -86,6 +87,7 @@ class KernelParser:
             d = self._start(where, stamp, header=None)
         if d.kills:
             return
+        self._raw(line)
         self._feed_body(d, s, line, where)
 
     def close(self) -> None:
@@ -281,6 +283,13 @@ class KernelParser:
             d.trace.append(s)
 
     # -- helpers ----------------------------------------------------------------------------
+    def _raw(self, line: LogLine) -> None:
+        """Keep the line in the open report's excerpt (once, in order, up to the cap)."""
+        d = self._draft
+        if d is not None and len(d.raw) < MAX_RAW_LINES:
+            if not d.raw or d.raw[-1][0] != line.lineno or d.raw[-1][1] != line.text:
+                d.raw.append((line.lineno, line.text))
+
     def _starts_fragment(self, s: str) -> bool:
         return bool(
             parse_table_header(s) is not None

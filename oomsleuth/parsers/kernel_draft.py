@@ -24,6 +24,7 @@ from oomsleuth.parsers.taskdump import RawRow, to_row
 
 PAGE_SIZES_KB = (4, 8, 16, 32, 64)
 MAX_TRACE = 80
+MAX_RAW_LINES = 600  # a report's own lines kept for the excerpt (a big task table is cut)
 
 
 @dataclass
@@ -59,6 +60,7 @@ class Draft:
     last_uptime: float | None = None
     last_wall_ts: float | None = None
     last_where: Where | None = None
+    raw: list[tuple[int, str]] = field(default_factory=list)
 
     def page_size(self) -> tuple[int, str]:
         if self.meminfo is not None and self.meminfo.buddy_page_kb:
@@ -197,4 +199,5 @@ class Draft:
             end=self.last_where,
             suppressed_before=self.suppressed_before,
             notes=tuple(notes),
+            lines=tuple(self.raw),
         )
