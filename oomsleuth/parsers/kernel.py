@@ -284,11 +284,10 @@ class KernelParser:
 
     # -- helpers ----------------------------------------------------------------------------
     def _raw(self, line: LogLine) -> None:
-        """Keep the line in the open report's excerpt (once, in order, up to the cap)."""
+        """Keep the line in the open report's excerpt, up to the cap."""
         d = self._draft
         if d is not None and len(d.raw) < MAX_RAW_LINES:
-            if not d.raw or d.raw[-1][0] != line.lineno or d.raw[-1][1] != line.text:
-                d.raw.append((line.lineno, line.text))
+            d.raw.append((line.lineno, line.text))
 
     def _starts_fragment(self, s: str) -> bool:
         return bool(
