@@ -171,7 +171,7 @@ def _incident(
         badness_note=note,
         cascade=tuple(words),
         scope=_scope(report),
-        cgroup_label=label.short() if label else None,
+        cgroup_label=label.short() if label and label.kind not in ("other", "root") else None,
         accounting=tuple(entries),
         history_used=sources if series else (),
         data_gaps=tuple(gaps),
