@@ -1,0 +1,276 @@
+"""sysstat ``sar`` text output, as people paste it and as ``sar -A -f saNN`` prints it.
+
+Sample input and what it gives (``tz`` = UTC)::
+
+    Linux 6.18.44 (vm)  11/25/26  _x86_64_  (2 CPU)          <- the date of what follows
+
+    23:01:09    kbmemfree   kbavail kbmemused  %memused ...   <- a header: columns by name
+    23:01:10     23818476  23874028    531360      2.15 ...
+        -> Sample(2026-11-25 23:01:10+00:00, "mem_free_kb", 23818476.0), "mem_available_kb", ...
+    Average:     23432639  23493568    910967      3.69 ...   <- ignored
+    23:01:16     LINUX RESTART	(2 CPU)                      -> Sample(..., "restart", 0.0)
+
+Any mix of activities (``-A`` too): a section is kept when its header names a column of
+``COLUMNS``; other sections (CPU, interrupts, network, disks) are skipped after one look at
+each line. Clocks: 24-hour or 12-hour (``11:01:10 PM``). Dates in the ``Linux ...`` banner:
+``11/25/26``, ``11/25/2026``, ``25/11/26`` (day first when the first number is over 12; an
+ambiguous one is read month first, with a warning), ``25.11.2026``, ``2026-11-25``
+(``S_TIME_FORMAT=ISO``). Decimal commas (``2,15``) and ``sar -h`` units (``22.7G``, ``2.2%``)
+are read. A clock that goes backwards starts a new day, except where a section starts again
+at the first time of its block (each activity of ``sar -A`` covers the block once). Times are
+the host's local time: naive, placed in ``tz``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Iterator
+from datetime import date, datetime, tzinfo
+from math import isfinite
+
+from oomsleuth.history import FormatInfo
+from oomsleuth.models import Sample, Warning_, Where
+
+# sysstat column name (sar text and ``sadf -d`` headers) -> canonical metric
+COLUMNS: dict[str, str] = {
+    "kbmemfree": "mem_free_kb",
+    "kbavail": "mem_available_kb",
+    "kbmemused": "mem_used_kb",
+    "kbbuffers": "buffers_kb",
+    "kbcached": "cached_kb",
+    "kbcommit": "commit_kb",
+    "%commit": "commit_pct",
+    "kbactive": "active_kb",
+    "kbinact": "inactive_kb",
+    "kbdirty": "dirty_kb",
+    "kbanonpg": "anon_kb",
+    "kbslab": "slab_kb",
+    "kbhugused": "hugepages_used_kb",
+    "kbswpfree": "swap_free_kb",
+    "kbswpused": "swap_used_kb",
+    "kbswpcad": "swap_cached_kb",
+    "pswpin/s": "pswpin_s",
+    "pswpout/s": "pswpout_s",
+    "pgpgin/s": "pgpgin_kb_s",
+    "pgpgout/s": "pgpgout_kb_s",
+    "fault/s": "fault_s",
+    "majflt/s": "majflt_s",
+    "pgfree/s": "pgfree_s",
+    "pgscank/s": "pgscank_s",
+    "pgscand/s": "pgscand_s",
+    "pgsteal/s": "pgsteal_s",
+    "%vmeff": "vmeff_pct",
+    "ldavg-1": "load_1",
+    "runq-sz": "runq_sz",
+    "blocked": "blocked",
+    "%smem-10": "psi_mem_some_avg10",
+    "%smem-60": "psi_mem_some_avg60",
+    "%smem-300": "psi_mem_some_avg300",
+    "%fmem-10": "psi_mem_full_avg10",
+    "%fmem-60": "psi_mem_full_avg60",
+    "%fmem-300": "psi_mem_full_avg300",
+}
+# header words only sar prints (pidstat and mpstat share the banner, not these)
+_EVIDENCE = frozenset(
+    [
+        *("kbmemfree", "kbavail", "kbmemused", "kbswpfree", "kbhugfree", "dentunusd", "proc/s"),
+        *("pgpgin/s", "pgscank/s", "pswpin/s", "runq-sz", "ldavg-1", "%smem-10", "%scpu-10"),
+        *("%sio-10", "INTR", "IFACE", "MBfsfree", "totsck"),
+    ]
+)
+_BANNER = re.compile(r"\S+\s+\S+\s+\(([^()\s]*)\)\s+(\S*\d\S*)")
+_TIMED = re.compile(r"(\d{1,2}):(\d\d):(\d\d)(?:\s?([AaPp])\.?[Mm]\.?)?(?:\s+(.*))?$")
+_VALUE = re.compile(r"[-+]?(?:\d|\.\d|nan|inf)", re.IGNORECASE)  # a cell of a data row
+_UNITS = {"B": 1 / 1024, "k": 1.0, "K": 1.0, "M": 1024.0, "G": 1024.0**2, "T": 1024.0**3}
+WARN_LIMIT = 5  # warnings of one code per input; the last one says further ones are dropped
+
+
+class Warner:
+    """The caller's ``warn``, at most ``WARN_LIMIT`` times per code."""
+
+    def __init__(self, source: str, warn: Callable[[Warning_], None]) -> None:
+        self.source, self.warn, self.counts = source, warn, dict[str, int]()
+
+    def __call__(self, line: int, code: str, message: str) -> None:
+        count = self.counts[code] = self.counts.get(code, 0) + 1
+        if count <= WARN_LIMIT:
+            more = " (further ones not reported)" if count == WARN_LIMIT else ""
+            self.warn(Warning_(Where(self.source, line), code, message[:200] + more))
+
+
+def number(text: str) -> float | None:
+    """``2.15``, ``2,15``, ``22.7G`` (kB units, as ``sar -h`` prints) or ``2.2%``; None else."""
+    try:
+        return float(text)
+    except ValueError:
+        pass
+    text = text.replace(",", ".")
+    scale = _UNITS.get(text[-1:], 0.0) if text else 0.0
+    text = text[:-1] if scale or text.endswith("%") else text
+    try:
+        return float(text) * (scale or 1.0)
+    except ValueError:
+        return None
+
+
+def plan(names: Iterable[str]) -> list[tuple[int, str]]:
+    """(column index, metric) of the columns we keep, in header order."""
+    return [(i, COLUMNS[name]) for i, name in enumerate(names) if name in COLUMNS]
+
+
+def row_samples(
+    time: datetime, columns: list[tuple[int, str]], cells: list[str], source: str
+) -> tuple[list[Sample], int]:
+    """Samples of one data row, and how many of its cells were not numbers."""
+    out: list[Sample] = []
+    bad, swap_free, swap_used = 0, None, None
+    for index, metric in columns:
+        value = number(cells[index])
+        if value is None or not isfinite(value):
+            bad += value is None
+            continue
+        out.append(Sample(time, metric, value, source=source))
+        if metric == "swap_free_kb":
+            swap_free = value
+        elif metric == "swap_used_kb":
+            swap_used = value
+    if swap_free is not None and swap_used is not None:
+        out.append(Sample(time, "swap_total_kb", swap_free + swap_used, source=source))
+    return out, bad
+
+
+def parse_date(text: str) -> tuple[date | None, bool]:
+    """The banner's date and whether day and month could be either way round."""
+    parts = re.findall(r"\d+", text)
+    if len(parts) != 3:
+        return None, False
+    a, b, c = (int(p) for p in parts)
+    ambiguous = False
+    if len(parts[0]) == 4:
+        year, month, day = a, b, c
+    elif "/" in text and a <= 12 and (b > 12 or a != b):
+        year, month, day, ambiguous = c, a, b, b <= 12
+    else:  # 25/11/26, 25.11.2026, 25-11-2026
+        year, month, day = c, b, a
+    year += 2000 if year < 100 else 0
+    try:
+        return date(year, month, day), ambiguous
+    except ValueError:
+        return None, False
+
+
+def sniff(head: list[str]) -> bool:
+    banner = False
+    for raw in head:
+        line = raw.strip()
+        if _BANNER.match(line) and not _TIMED.match(line):
+            banner = True
+        elif (timed := _TIMED.match(line)) and timed[5]:
+            words = timed[5].split()
+            if "LINUX RESTART" in timed[5] or not _EVIDENCE.isdisjoint(words):
+                return True
+            if banner and "%steal" in words and "%irq" in words:  # sar -u ALL, not mpstat
+                return words.index("%steal") < words.index("%irq")
+    return False
+
+
+FORMAT = FormatInfo(
+    name="sar", description="sysstat sar text output (any activities, sar -A)", sniff=sniff
+)
+
+
+class _Clock:
+    """Wall-clock dates for the times of one ``sar`` text: day changes and section rewinds."""
+
+    def __init__(self) -> None:
+        self.base: date | None = None
+        self.day = 0  # days after the banner's date
+        self.last: int | None = None  # seconds of day of the last timed line
+        self.block: tuple[int, int] | None = None  # (first header time, its day) of a block
+        self._cache: tuple[int, date] | None = None
+
+    def banner(self, base: date | None) -> None:
+        self.base, self.day, self.last, self.block = base, 0, None, None
+        self._cache = None
+
+    def tick(self, seconds: int, header: bool = False) -> None:
+        if header and self.block is not None and seconds == self.block[0]:
+            self.day = self.block[1]  # the next activity of the same block starts again
+        elif self.last is not None and seconds < self.last:
+            self.day += 1
+        if header and self.block is None:
+            self.block = (seconds, self.day)
+        self.last = seconds
+
+    def at(self, seconds: int, tz: tzinfo) -> datetime | None:
+        if self.base is None:
+            return None
+        if self._cache is None or self._cache[0] != self.day:
+            self._cache = (self.day, date.fromordinal(self.base.toordinal() + self.day))
+        d = self._cache[1]
+        hour, rest = divmod(seconds, 3600)
+        return datetime(d.year, d.month, d.day, hour, rest // 60, rest % 60, tzinfo=tz)
+
+
+def parse(
+    lines: Iterable[str],
+    *,
+    source: str,
+    tz: tzinfo,
+    keep: Callable[[datetime], bool] = lambda t: True,
+    warn: Callable[[Warning_], None] = lambda w: None,
+) -> Iterator[Sample]:
+    warner, clock = Warner(source, warn), _Clock()
+    columns: list[tuple[int, str]] = []
+    width = 0
+    for lineno, raw in enumerate(lines, 1):
+        try:
+            line = raw.strip()
+            timed = _TIMED.match(line)
+            if timed is None:
+                if (banner := _BANNER.match(line)) is not None:
+                    base, ambiguous = parse_date(banner[2])
+                    clock.banner(base)
+                    columns, width = [], 0
+                    if base is None:
+                        warner(lineno, "sar-bad-date", f"cannot read the date {banner[2]!r}")
+                    elif ambiguous:
+                        warner(lineno, "sar-date-ambiguous", f"{banner[2]} read as {base}")
+                continue
+            hour, minute, second = int(timed[1]), int(timed[2]), min(int(timed[3]), 59)
+            if timed[4]:
+                hour = hour % 12 + (12 if timed[4] in "Pp" else 0)
+            rest = timed[5] or ""
+            if hour > 23 or minute > 59 or not rest or rest.startswith("COM "):
+                continue
+            seconds = hour * 3600 + minute * 60 + second
+            if "LINUX RESTART" in rest:
+                clock.tick(seconds)
+                clock.block, columns, width = None, [], 0
+                when = clock.at(seconds, tz)
+                if when is not None and keep(when):
+                    yield Sample(when, "restart", 0.0, source=source)
+                continue
+            cells = rest.split()
+            if not cells[0][0].isdigit() and not any(_VALUE.match(c) for c in cells):
+                clock.tick(seconds, header=True)
+                columns, width = plan(cells), len(cells)
+                continue
+            clock.tick(seconds)
+            if not columns:
+                continue
+            when = clock.at(seconds, tz)
+            if when is None:
+                warner(lineno, "sar-no-date", "no 'Linux ... (host) DATE' line before the data")
+                continue
+            if not keep(when):
+                continue
+            if len(cells) != width:
+                warner(lineno, "sar-bad-row", f"{len(cells)} values under {width} columns")
+                continue
+            samples, bad = row_samples(when, columns, cells, source)
+            if bad:
+                warner(lineno, "sar-bad-value", f"{bad} values are not numbers: {rest[:80]!r}")
+            yield from samples
+        except Exception as exc:  # a parser never raises on odd input
+            warner(lineno, "sar-parse-error", repr(exc))
