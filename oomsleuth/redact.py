@@ -1,0 +1,300 @@
+"""``--redact``: the result with every name that points at a person, a host or a workload
+replaced by a stable pseudonym, in every field of the model; numbers and kernel facts kept. Pure.
+
+Replaced: host names (``host-1``); IPv4/IPv6 addresses anywhere in text (``192.0.2.1``,
+``2001:db8::1``: documentation ranges); users of home directories (``/home/user-1``); cgroup
+paths component by component, structure kept: pod UIDs (``kubepods-burstable-pod-1.slice``),
+container ids (``cri-containerd-ctr-1.scope``, ``/docker/ctr-2``), units (``unit-1.service``:
+suffix kept), other components (``cg-1``), not the well-known levels (``system.slice``,
+``kubepods``, QoS classes...) nor numbered ones (``user-1000.slice``: numbers stay); pod,
+namespace and container names, images and command lines of history samples; boot ids
+(``boot-1``); source file paths (``source-1.log``, extension kept).
+
+Kept: every number (pids, uids, sizes, counts, scores, times), gfp masks and flags, the kernel
+release, hardware and call trace, outcomes, constraints, metric names, warning codes, and process
+names (comm), without which the verdict cannot be read; ``redact(result, comms=True)`` replaces
+those too (``comm-1``). Free text (evidence, warnings, cascade, notes, raw lines) gets the
+pseudonyms of the originals it quotes, as whole tokens; a string equal to a kept comm is never
+replaced inside free text (that would rename the process).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import PurePosixPath
+from typing import Any
+
+from oomsleuth.models import ParseResult
+
+_UUID = "[-_]".join(f"[0-9a-fA-F]{{{n}}}" for n in (8, 4, 4, 4, 12))
+_POD = re.compile(rf"(.*?)pod({_UUID}|[0-9a-fA-F]{{32}})(\.slice)?")
+_RUNTIME = re.compile(
+    r"(cri-containerd|crio-conmon|crio|docker|libpod-conmon|libpod)-(\w+?)(\.scope)?"
+)
+_HEX_ID = re.compile(r"[0-9a-fA-F]{12,64}")
+_UNIT = re.compile(r".+(\.(?:service|scope|slice|mount|socket|swap|target|device))")
+_NUMBERED = re.compile(r"\d+|(?:user-|user@|session-|run-u)\d+\.(?:slice|service|scope)")
+_LXC = re.compile(r"(lxc\.(?:payload|monitor)\.)(.+)")
+
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+_STRUCTURAL = _words(
+    "kubepods kubepods.slice burstable besteffort guaranteed kubepods-burstable.slice"
+    " kubepods-besteffort.slice kubepods-guaranteed.slice system.slice user.slice machine.slice"
+    " init.scope -.slice docker lxc lxc.payload lxc.monitor libpod_parent machine.slice"
+    " cri-containerd crio containerd podruntime.slice runtime.slice kubelet.slice"
+)
+_NAMESPACES = frozenset(("default", "kube-system", "kube-public", "kube-node-lease"))
+_IP4 = r"(?<![\w.])(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)(?!\w|\.\d)"
+_IP6 = r"(?<![\w:.])(?=[\w:]*[0-9a-fA-F])(?:[0-9a-fA-F]{0,4}:){2,7}[0-9a-fA-F]{0,4}(?![\w:])"
+_HOME = r"(?<=/home/)[^/\s:'\",;()\[\]]+"
+_TOKEN = re.compile(r"[^\s/()]+")
+_SYSTEMD_ESCAPE = re.compile(r"\\x([0-9a-fA-F]{2})")
+# fields by role (the model's own field names); every other string is free text
+_KEEP = _words(
+    "gfp_mask gfp_flags kernel hardware call_trace outcome code kind metric constraint framing"
+    " framings killer signal nodemask mems_allowed time_confidence time_source page_size_source"
+    " scope counters_kb stats_bytes extra unreclaimable_slab hugepages accounting anchor_kind"
+    " matched rollovers"
+)
+_PATHS = _words("oom_memcg task_memcg stats_path cgroup cpuset oom_group")
+_COMMS = frozenset(("comm", "trigger_comm", "task", "groupname"))
+_SOURCES = frozenset(("source", "sources", "history_used"))
+_LABELS = {"pod": "pod", "namespace": "ns", "image": "image", "cmdline": "cmdline"}
+_HOST_LABELS = frozenset(("instance", "host", "hostname", "node", "nodename"))
+_LABELS_KEPT = frozenset(("level", "tgid", "pid", "state", "mode", "type"))
+
+
+def redact(result: ParseResult, *, comms: bool = False) -> ParseResult:
+    """``result`` with names pseudonymised (see the module docstring); ``comms=True`` also
+    replaces process names. Deterministic: the same input gives the same pseudonyms."""
+    pseudo = Pseudonymizer(comms=comms)
+    pseudo.walk(result)  # first pass: learn every structured original, so that free text...
+    pseudo.collecting, pseudo.done = False, {}
+    redacted: ParseResult = pseudo.walk(result)  # ...can be rewritten with all of them known
+    return redacted
+
+
+def _token(original: str) -> str:
+    """``original`` as a whole token: not glued to a word it would be part of."""
+    left = r"(?<![\w.-])" if original[0].isalnum() or original[0] == "_" else ""
+    right = r"(?![\w-])" if original[-1].isalnum() or original[-1] == "_" else ""
+    return left + re.escape(original) + right
+
+
+class Pseudonymizer:
+    """Maps (kind, original) -> pseudonym, numbered per kind in the order first seen, and
+    rewrites free text with the pseudonyms of the originals it quotes."""
+
+    def __init__(self, *, comms: bool = False) -> None:
+        self.comms = comms
+        self.collecting = True
+        self.names: dict[tuple[str, str], str] = {}
+        self.counts: dict[str, int] = {}
+        self.text: dict[str, str] = {}  # original -> pseudonym, replaced inside free text
+        self.parts: dict[str, str] = {}  # cgroup path component -> its pseudonym
+        self.kept: set[str] = set()  # kept comms: never replaced inside free text
+        self._pattern: re.Pattern[str] | None = None
+        self.done: dict[tuple[str, str], str] = {}  # (field or label name, value) -> redacted
+        self.roles: dict[str, Callable[[str], str]] = {  # field name -> how to redact it
+            **dict.fromkeys(_SOURCES, self.source),
+            **dict.fromkeys(_PATHS, self.path),
+            **dict.fromkeys(_COMMS, self.comm),
+            "host": lambda host: self.name("host", host),
+            "boot_id": lambda boot: self.name("boot", boot),
+            "entity": self.entity,
+            "cgroup_label": self.label,
+        }
+
+    def name(self, kind: str, original: str, suffix: str = "", *, text: bool = True) -> str:
+        key = (kind, original)
+        if key not in self.names:
+            n = self.counts[kind] = self.counts.get(kind, 0) + 1
+            if kind == "ip4":
+                self.names[key] = f"192.0.{2 + (n - 1) // 254}.{(n - 1) % 254 + 1}"
+            else:
+                self.names[key] = f"2001:db8::{n:x}" if kind == "ip6" else f"{kind}-{n}{suffix}"
+        if text:
+            self.learn(original, self.names[key])
+        return self.names[key]
+
+    def learn(self, original: str, pseudonym: str) -> None:
+        if len(original) > 1 and original != pseudonym and self.text.get(original) != pseudonym:
+            self.text[original] = pseudonym
+            self._pattern = None
+
+    def walk(self, value: Any, name: str = "") -> Any:
+        names = getattr(value, "__dataclass_fields__", None)
+        if names is not None and not isinstance(value, type):
+            return replace(value, **{n: self.walk(getattr(value, n), n) for n in names})
+        if isinstance(value, str):
+            if (name, value) not in self.done:
+                self.done[name, value] = self.field(name, value)
+            return self.done[name, value]
+        if isinstance(value, tuple) and name not in _KEEP:
+            return tuple(self.item(name, v) for v in value)
+        return value
+
+    def item(self, name: str, value: Any) -> Any:
+        if not isinstance(value, tuple):
+            return self.walk(value, name)
+        if name == "labels":
+            key = (f"label {value[0]}", value[1])
+            if key not in self.done:
+                self.done[key] = self.label_value(value[0], value[1])
+            return (value[0], self.done[key])
+        if name == "sources":  # History.sources: (name, format)
+            return (self.source(value[0]), value[1])
+        if name == "restarts":  # (time, source)
+            return (value[0], self.source(value[1]))
+        return value
+
+    def field(self, name: str, value: str) -> str:
+        return value if name in _KEEP or not value else self.roles.get(name, self.free)(value)
+
+    def comm(self, comm: str) -> str:
+        if self.comms:
+            return self.name("comm", comm)
+        self.kept.add(comm)
+        return comm
+
+    def source(self, source: str) -> str:
+        if source in ("-", "<stdin>"):
+            return source
+        suffix = PurePosixPath(source).suffix
+        return self.name("source", source, suffix if re.fullmatch(r"\.\w{1,5}", suffix) else "")
+
+    def path(self, path: str) -> str:
+        """A cgroup path (or a bare cgroup name), component by component."""
+        originals = path.split("/")
+        parts: list[str] = []
+        for i, part in enumerate(originals):
+            prev = originals[i - 1] if i else ""
+            after_pod = prev == "docker" or _POD.fullmatch(prev) is not None
+            pieces = part.split(":")  # containerd's systemd driver: <slice>:<prefix>:<id>
+            new = ":".join(self.component(p, after_pod or j == 2) for j, p in enumerate(pieces))
+            parts.append(new)
+            if new != part:
+                self.parts[part] = new
+        for i in range(1, len(parts) + 1):  # the path and each of its parents
+            self.learn("/".join(originals[:i]), "/".join(parts[:i]))
+        return "/".join(parts)
+
+    def component(self, part: str, container: bool = False) -> str:
+        if not part or part in _STRUCTURAL or _NUMBERED.fullmatch(part):
+            return part
+        if pod := _POD.fullmatch(part):
+            new = pod[1] + self.pod_uid(pod[2]) + (pod[3] or "")
+        elif (rt := _RUNTIME.fullmatch(part)) and (rt[3] or _HEX_ID.fullmatch(rt[2])):
+            new = f"{rt[1]}-{self.container(rt[2])}{rt[3] or ''}"
+        elif container or re.fullmatch(r"[0-9a-fA-F]{64}", part):
+            new = self.container(part)
+        elif unit := _UNIT.fullmatch(part):
+            new = self.name("unit", part, unit[1])
+            self.learn(_SYSTEMD_ESCAPE.sub(lambda m: chr(int(m[1], 16)), part), new)
+        elif lxc := _LXC.fullmatch(part):
+            new = lxc[1] + self.name("cg", lxc[2])
+        else:
+            return self.name("cg", part, text=False)
+        self.learn(part, new)
+        return new
+
+    def pod_uid(self, uid: str) -> str:
+        canonical, short = uid.lower().replace("_", "-"), f"{uid[:8].lower()}…"
+        new = self.name("pod", canonical)
+        for form in (uid, uid.lower(), canonical, f"pod {short}", short):  # short: as labels say
+            self.learn(form, new)
+        return new
+
+    def container(self, cid: str) -> str:
+        new = self.name("ctr", cid.lower() if _HEX_ID.fullmatch(cid) else cid)
+        for form in (cid, f"{cid[:12]}…", f"{cid[:12].lower()}…") if len(cid) > 12 else (cid,):
+            self.learn(form, new)
+        return new
+
+    def entity(self, entity: str) -> str:
+        """``pid:N`` kept; ``cgroup:/path``, ``container:id``, ``container:ns/pod/name`` and
+        ``group:comm`` pseudonymised by part."""
+        kind, sep, value = entity.partition(":")
+        if not sep or kind == "pid":
+            return entity if sep else self.free(entity)
+        if kind == "cgroup":
+            new = self.path(value)
+        elif kind == "container" and value.count("/") == 2:
+            ns, pod, ctr = value.split("/")
+            new = f"{self.namespace(ns)}/{self.name('pod', pod)}/{self.container(ctr)}"
+        elif kind == "container":
+            new = self.container(value)
+        else:
+            new = self.comm(value) if kind == "group" else self.free(value)
+        self.learn(entity, f"{kind}:{new}")
+        return f"{kind}:{new}"
+
+    def namespace(self, ns: str) -> str:
+        return ns if ns in _NAMESPACES else self.name("ns", ns)
+
+    def label_value(self, key: str, value: str) -> str:
+        if not value or key in _LABELS_KEPT or value.isdigit():
+            return value
+        if key in _COMMS:
+            return self.comm(value)
+        if key == "cgroup":
+            return self.path(value)
+        if key == "container":
+            return value if value == "POD" else self.container(value)
+        if key == "namespace":
+            return self.namespace(value)
+        if key not in _HOST_LABELS:
+            return self.name(_LABELS.get(key, "label"), value)
+        host, sep, port = value.rpartition(":") if value.count(":") == 1 else (value, "", "")
+        ip = _ip(host)  # host[:port]
+        return (
+            (self.name(f"ip{ip}", host, text=False) if ip else self.name("host", host)) + sep + port
+        )
+
+    def free(self, text: str) -> str:
+        """Text with every known original (as a whole token), IP address and home directory
+        user replaced. Unchanged while the first pass is still learning the originals."""
+        if self.collecting:  # learn the users of home directories, to replace them anywhere
+            for user in re.findall(_HOME, text):
+                self.name("user", user)
+            return text
+        return self.pattern().sub(self._replace, text)
+
+    def label(self, text: str) -> str:
+        """A decoded cgroup label (``pod 5931aa75… (burstable)``): free text, then any word
+        that is a pseudonymised path component."""
+        return _TOKEN.sub(lambda m: self.parts.get(m[0], m[0]), self.free(text))
+
+    def pattern(self) -> re.Pattern[str]:
+        if self._pattern is None:
+            known = sorted((k for k in self.text if k not in self.kept), key=lambda k: -len(k))
+            alts = "|".join(map(_token, known)) or r"(?!)"
+            self._pattern = re.compile(
+                rf"(?P<known>{alts})"
+                rf"|(?P<ip4>{_IP4})|(?P<ip6>{_IP6})|(?P<home>{_HOME})"
+            )
+        return self._pattern
+
+    def _replace(self, m: re.Match[str]) -> str:
+        found = m.group()
+        if m["known"] is not None:
+            return self.text[found]
+        if m["home"] is not None:
+            return self.name("user", found, text=False)
+        ip = _ip(found)
+        return self.name(f"ip{ip}", found, text=False) if ip else found
+
+
+def _ip(text: str) -> int:
+    """4 or 6 for an IP address, 0 for anything else."""
+    try:
+        return ipaddress.ip_address(text).version
+    except ValueError:
+        return 0
