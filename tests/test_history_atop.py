@@ -15,6 +15,7 @@ from itertools import pairwise
 from pathlib import Path
 from typing import Any, cast
 
+import history_expect as he
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -33,9 +34,7 @@ H = "vm 1795647971 2026/11/25 23:06:11 60"  # host, epoch, date, time, interval
 def run(
     lines: list[str] | Iterator[str], keep: Callable[[datetime], bool] = lambda t: True
 ) -> tuple[list[Sample], list[Warning_]]:
-    warnings: list[Warning_] = []
-    samples = list(atop.parse(lines, source="t", tz=timezone.utc, keep=keep, warn=warnings.append))
-    return samples, warnings
+    return he.run(atop.parse, lines, keep=keep)
 
 
 def values(samples: list[Sample], metric: str, entity: str | None = None) -> list[float]:

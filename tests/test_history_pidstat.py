@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import history_expect as he
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -40,9 +41,7 @@ def run(
     tz: Any = timezone.utc,
     keep: Callable[[datetime], bool] = lambda t: True,
 ) -> tuple[list[Sample], list[Warning_]]:
-    warnings: list[Warning_] = []
-    samples = list(pidstat.parse(lines, source="t", tz=tz, keep=keep, warn=warnings.append))
-    return samples, warnings
+    return he.run(pidstat.parse, lines, tz=tz, keep=keep)
 
 
 def fixture(name: str, tz: Any = timezone.utc) -> list[Sample]:

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import itertools
 import json
-import os
 from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+import history_expect as he
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -29,9 +29,7 @@ MIB_KB = 1024
 
 
 def run(lines: list[str] | Iterator[str], **kw: Any) -> tuple[list[Sample], list[Warning_]]:
-    warnings: list[Warning_] = []
-    samples = list(prometheus.parse(lines, source="t", tz=UTC, warn=warnings.append, **kw))
-    return samples, warnings
+    return he.run(prometheus.parse, lines, **kw)
 
 
 def load(name: str) -> list[Sample]:
@@ -39,43 +37,11 @@ def load(name: str) -> list[Sample]:
     return samples
 
 
-def as_json(samples: list[Sample], warnings: list[Warning_]) -> dict[str, Any]:
-    return {
-        "warnings": [{"line": w.where.line, "code": w.code} for w in warnings],
-        "samples": [
-            {
-                "time": s.time.isoformat(),
-                "metric": s.metric,
-                "value": s.value,
-                "entity": s.entity,
-                "labels": dict(s.labels),
-            }
-            for s in samples
-        ],
-    }
-
-
-def dump(doc: dict[str, Any]) -> str:
-    """One warning or sample a line, so a diff reads like the input."""
-    head = json.dumps({k: v for k, v in doc.items() if k not in ("warnings", "samples")}, indent=2)
-    lists = [
-        f'  "{key}": [' + ",".join("\n    " + json.dumps(x) for x in doc[key]) + "\n  ]"
-        for key in ("warnings", "samples")
-    ]
-    return head[:-2] + ",\n" + ",\n".join(lists) + "\n}\n"
-
-
 @pytest.mark.parametrize("expect", EXPECTS, ids=[p.name for p in EXPECTS])
 def test_fixture(expect: Path) -> None:
     want = json.loads(expect.read_text())
-    got = as_json(*run(expect.with_name(want["input"]).read_text().splitlines()))
-    if os.environ.get("OOMSLEUTH_REGEN"):
-        expect.write_text(dump({**want, **got}))
-        pytest.skip("regenerated")
-    assert got["warnings"] == want["warnings"]
-    assert len(got["samples"]) == len(want["samples"])
-    for i, (g, w) in enumerate(zip(got["samples"], want["samples"], strict=True)):
-        assert g == {**w, "value": pytest.approx(w["value"], rel=1e-9)}, f"sample {i}"
+    got = he.as_json(*run(expect.with_name(want["input"]).read_text().splitlines()))
+    he.check_expect(expect, want, got)
 
 
 def test_every_fixture_has_an_expectation() -> None:

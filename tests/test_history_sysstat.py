@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import history_expect as he
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -45,9 +46,7 @@ def run(
     tz: Any = UTC,
     keep: Callable[[datetime], bool] = lambda t: True,
 ) -> tuple[list[Sample], list[Warning_]]:
-    warnings: list[Warning_] = []
-    samples = list(module.parse(lines, source="x", tz=tz, keep=keep, warn=warnings.append))
-    return samples, warnings
+    return he.run(module.parse, lines, source="x", tz=tz, keep=keep)
 
 
 def parse_fixture(expect: dict[str, Any], path: Path, **kw: Any) -> tuple[list[Sample], list[Any]]:

@@ -28,7 +28,8 @@ from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime, timezone, tzinfo
 
 from oomsleuth.history import FormatInfo
-from oomsleuth.models import Sample, Warning_, Where
+from oomsleuth.history.common import WarnLimiter
+from oomsleuth.models import Sample, Warning_
 
 _HEAD = re.compile(r"[A-Za-z]{3} \S+ \d+ \d{4}/\d\d/\d\d \d\d:\d\d:\d\d -?\d+(?: |$)")
 _STATE_END = re.compile(r"\) (\S) ")  # ") S " closes a parenthesised name
@@ -155,13 +156,7 @@ def parse(
     warn: Callable[[Warning_], None] = lambda w: None,
 ) -> Iterator[Sample]:
     """Samples from ``atop -P`` text. ``tz`` is unused: the epoch field is exact."""
-    counts: dict[str, int] = {}
-
-    def warning(lineno: int, code: str, message: str) -> None:
-        counts[code] = counts.get(code, 0) + 1
-        if counts[code] <= _MAX_WARNINGS:
-            warn(Warning_(Where(source, lineno), code, message))
-
+    warning = WarnLimiter(warn, source, _MAX_WARNINGS, more="{n} more like it")
     since_boot = False  # in a RESET sample counters run since boot: no rates
     # PRG comes before PRM; the previous sample's names cover a PRM that comes first
     names_now: dict[int, tuple[str, dict[str, str]]] = {}
@@ -232,9 +227,7 @@ def parse(
             yield Sample(when, metric, value, None, (), source)
         if label != "PSI" and (not values or values[0] is None or values[0] <= 0):
             warning(lineno, "atop-short-line", f"{label} line without a page size")
-    for code, count in counts.items():
-        if count > _MAX_WARNINGS:
-            warn(Warning_(Where(source, lineno), code, f"{count - _MAX_WARNINGS} more like it"))
+    warning.close(lineno)
 
 
 def _prm(

@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime, tzinfo
 
 from oomsleuth.history import FormatInfo
-from oomsleuth.history.psi import WarnLimiter, parse_stamp
+from oomsleuth.history.common import WarnLimiter, parse_stamp
 from oomsleuth.models import Sample, Warning_
 
 _SERIES = re.compile(r"\s*([A-Za-z_:][\w:.]*)\s*(?:\{(.*)\})?\s*")

@@ -22,11 +22,11 @@ import os
 import re
 import shutil
 import subprocess
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 from oomsleuth.errors import InputError
+from oomsleuth.history.subprocess_lines import one_line, stream_lines
 
 # struct file_magic starts with sysstat_magic 0xd596 then format_magic, in the writer's byte
 # order; format magics so far: 0x2171 (9.1.6-10.2), 0x2173 (10.3-11.6), 0x2175 (12.x)
@@ -48,10 +48,6 @@ def is_sa_binary(head: bytes) -> bool:
     else:
         return False
     return 0x2100 <= fmt <= 0x22FF
-
-
-def _one_line(text: str) -> str:
-    return " ".join(text.split())
 
 
 def _version(text: str) -> tuple[int, ...]:
@@ -96,8 +92,8 @@ def _explain(path: Path, returncode: int, stderr: str, have: str | None) -> Inpu
     if "End of system activity file unexpected" in stderr:
         return InputError(f"{path}: sa file is empty or cut short before its first record")
     if "Cannot open" in stderr or "No such file" in stderr:
-        return InputError(f"{path}: cannot read: {_one_line(stderr)[:200]}")
-    detail = _one_line(stderr)[:200] or "no message"
+        return InputError(f"{path}: cannot read: {one_line(stderr)[:200]}")
+    detail = one_line(stderr)[:200] or "no message"
     return InputError(f"{path}: `sadf -d` failed (exit {returncode}): {detail}")
 
 
@@ -117,37 +113,17 @@ def sa_to_lines(path: Path) -> Iterator[str]:
     # C locale: English messages to recognise; -d prints dots and UTC whatever the locale
     env = {**os.environ, "LC_ALL": "C", "LANG": "C"}
     name = str(path) if not str(path).startswith("-") else f"./{path}"
-    with tempfile.TemporaryFile() as errors:  # a file, not a pipe: no deadlock on chatter
-        try:
-            proc = subprocess.Popen(
-                [sadf, SADF_ARGS[0], name, *SADF_ARGS[1:]],
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=errors,
-                env=env,
-                text=True,
-                errors="replace",
-            )
-        except OSError as exc:
-            raise InputError(f"{path}: cannot run sadf: {_one_line(str(exc))}") from None
-        produced = False
-        try:
-            assert proc.stdout is not None
-            for line in proc.stdout:
-                produced = True
-                yield line.rstrip("\r\n")
-            returncode = proc.wait()
-        finally:
-            if proc.poll() is None:  # the reader stopped early
-                proc.kill()
-                proc.wait()
-            if proc.stdout is not None:
-                proc.stdout.close()
-        if returncode != 0:
-            errors.seek(0)
-            stderr = errors.read(1 << 16).decode("utf-8", "replace")
-            if produced:
-                why = _one_line(stderr)[:160] or "no message"
-                yield f"# sadf stopped early (exit {returncode}): {path.name} is cut short? {why}"
-                return
-            raise _explain(path, returncode, stderr, _installed(sadf))
+    failed = yield from stream_lines(
+        [sadf, SADF_ARGS[0], name, *SADF_ARGS[1:]],
+        env=env,
+        cannot_run=f"{path}: cannot run sadf",
+        strip=True,
+        stderr_limit=1 << 16,
+    )
+    if failed is None:
+        return
+    if failed.produced:
+        why = one_line(failed.stderr)[:160] or "no message"
+        yield f"# sadf stopped early (exit {failed.returncode}): {path.name} is cut short? {why}"
+        return
+    raise _explain(path, failed.returncode, failed.stderr, _installed(sadf))

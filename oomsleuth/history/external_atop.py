@@ -16,12 +16,11 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import subprocess
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 from oomsleuth.errors import InputError
+from oomsleuth.history.subprocess_lines import one_line, stream_lines
 
 # struct rawheader starts with the unsigned int 0xfeedbeef, in the writer's byte order
 _MAGICS = (b"\xef\xbe\xed\xfe", b"\xfe\xed\xbe\xef")
@@ -32,10 +31,6 @@ DEFAULT_LABELS = "MEM,SWP,PAG,PSI,PRM,PRG,PRC,CPU"
 def is_atop_raw(head: bytes) -> bool:
     """True when ``head`` (the first bytes of a file) starts like an atop raw file."""
     return head[:4] in _MAGICS
-
-
-def _one_line(text: str) -> str:
-    return " ".join(text.split())
 
 
 def _explain(path: Path, labels: str, returncode: int, stderr: str) -> InputError:
@@ -62,7 +57,7 @@ def _explain(path: Path, labels: str, returncode: int, stderr: str) -> InputErro
         return InputError(f"{path}: not a raw atop file (wrong magic number)")
     if "can not read raw file header" in stderr:
         return InputError(f"{path}: raw atop file is empty or cut short before its header")
-    detail = _one_line(stderr)[:200] or "no message"
+    detail = one_line(stderr)[:200] or "no message"
     return InputError(f"{path}: `atop -r` failed (exit {returncode}): {detail}")
 
 
@@ -83,38 +78,17 @@ def atop_to_lines(path: Path, labels: str = DEFAULT_LABELS) -> Iterator[str]:
         raise InputError(f"{path}: no such raw atop file")
     # C locale: atop formats PSI averages with printf("%.1f"), a decimal comma elsewhere
     env = {**os.environ, "LC_ALL": "C", "LANG": "C"}
-    with tempfile.TemporaryFile() as errors:  # a file, not a pipe: no deadlock on chatter
-        try:
-            proc = subprocess.Popen(
-                [atop, "-r", str(path), "-P", labels],
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=errors,
-                env=env,
-                text=True,
-                errors="replace",
-            )
-        except OSError as exc:
-            raise InputError(f"{path}: cannot run atop: {_one_line(str(exc))}") from None
-        produced = False
-        try:
-            assert proc.stdout is not None
-            for line in proc.stdout:
-                produced = True
-                yield line
-            returncode = proc.wait()
-        finally:
-            if proc.poll() is None:  # the reader stopped early
-                proc.kill()
-                proc.wait()
-            if proc.stdout is not None:
-                proc.stdout.close()
-        if returncode != 0:
-            errors.seek(0)
-            stderr = errors.read().decode("utf-8", "replace")
-            if produced and not stderr.strip():
-                # a raw file cut short (the host died while atop wrote it): atop prints the
-                # samples it could read and exits 7 without a word; keep them, say so
-                yield f"# atop -r stopped early (exit {returncode}): {path.name} may be cut short\n"
-                return
-            raise _explain(path, labels, returncode, stderr)
+    failed = yield from stream_lines(
+        [atop, "-r", str(path), "-P", labels],
+        env=env,
+        cannot_run=f"{path}: cannot run atop",
+        strip=False,
+    )
+    if failed is None:
+        return
+    if failed.produced and not failed.stderr.strip():
+        # a raw file cut short (the host died while atop wrote it): atop prints the
+        # samples it could read and exits 7 without a word; keep them, say so
+        yield f"# atop -r stopped early (exit {failed.returncode}): {path.name} may be cut short\n"
+        return
+    raise _explain(path, labels, failed.returncode, failed.stderr)

@@ -26,7 +26,8 @@ from collections.abc import Callable, Iterable, Iterator
 from datetime import date, datetime, time, timedelta, timezone, tzinfo
 
 from oomsleuth.history import FormatInfo
-from oomsleuth.models import Sample, Warning_, Where
+from oomsleuth.history.common import WarnLimiter
+from oomsleuth.models import Sample, Warning_
 
 _SYSINFO = re.compile(r"\S+ \S+ \(.*\)\s+(?P<date>\d\S*)\s+_\w+_")
 _CLOCK = re.compile(r"(\d{1,2}):(\d\d):(\d\d)")
@@ -123,13 +124,7 @@ def parse(
     warn: Callable[[Warning_], None] = lambda w: None,
 ) -> Iterator[Sample]:
     """Samples from pidstat text; naive times of day are placed in ``tz``."""
-    counts: dict[str, int] = {}
-
-    def warning(lineno: int, code: str, message: str) -> None:
-        counts[code] = counts.get(code, 0) + 1
-        if counts[code] <= _MAX_WARNINGS:
-            warn(Warning_(Where(source, lineno), code, message))
-
+    warning = WarnLimiter(warn, source, _MAX_WARNINGS, more="{n} more like it")
     day: date | None = None
     last_clock: time | None = None
     columns: list[str] = []
@@ -188,9 +183,7 @@ def parse(
             value = _num(fields[index])
             if value is not None:
                 yield Sample(when, metric, value, entity, labels, source)
-    for code, count in counts.items():
-        if count > _MAX_WARNINGS:
-            warn(Warning_(Where(source, lineno), code, f"{count - _MAX_WARNINGS} more like it"))
+    warning.close(lineno)
 
 
 def _since(before: time, after: time) -> timedelta:

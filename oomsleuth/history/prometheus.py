@@ -21,7 +21,7 @@ from datetime import datetime, timezone, tzinfo
 from typing import Any
 
 from oomsleuth.history import FormatInfo
-from oomsleuth.history.psi import MEMINFO, UNLIMITED_BYTES, WarnLimiter
+from oomsleuth.history.common import MEMINFO, UNLIMITED_BYTES, WarnLimiter
 from oomsleuth.models import Sample, Warning_
 
 _KB = 1 / 1024

@@ -18,17 +18,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Iterator
-from datetime import datetime, timedelta, timezone, tzinfo
+from datetime import datetime, timezone, tzinfo
 
 from oomsleuth.history import FormatInfo
-from oomsleuth.models import Sample, Warning_, Where
+from oomsleuth.history.common import MEMINFO, UNLIMITED_BYTES, WarnLimiter, parse_stamp
+from oomsleuth.models import Sample, Warning_
 
-_EPOCH = re.compile(r"\d{9,13}(?:\.\d{1,9})?")
-_ISO = re.compile(
-    r"(\d{4})-(\d\d)-(\d\d)[T ](\d\d):(\d\d)(?::(\d\d)(?:[.,](\d{1,9}))?)?"
-    r"(?:\s?(Z|[+-]\d\d(?::?\d\d)?))?",
-    re.IGNORECASE,
-)
 _DATE = re.compile(r"\d{4}-\d\d-\d\d")
 _PSI = re.compile(
     r"(some|full)\s+avg10=([\d.]+)\s+avg60=([\d.]+)\s+avg300=([\d.]+)\s+total=(\d+)\s*"
@@ -36,25 +31,7 @@ _PSI = re.compile(
 _MEMINFO = re.compile(r"(\w+(?:\(\w+\))?):\s+(\d+)(?:\s+kB)?\s*")
 _STAT = re.compile(r"(\w+)\s+(\d+)\s*")
 _CG_ROOT = re.compile(r"^(?:/sys/fs/cgroup|/cgroup|/dev/cgroup)(?:/memory|/unified)?(?=/|$)")
-UNLIMITED_BYTES = 1 << 60  # v1 "unlimited" is PAGE_COUNTER_MAX pages, about 2**63 bytes
 
-MEMINFO = {
-    "MemTotal": "mem_total_kb",
-    "MemFree": "mem_free_kb",
-    "MemAvailable": "mem_available_kb",
-    "Buffers": "buffers_kb",
-    "Cached": "cached_kb",
-    "SwapCached": "swap_cached_kb",
-    "SwapTotal": "swap_total_kb",
-    "SwapFree": "swap_free_kb",
-    "Shmem": "shmem_kb",
-    "Slab": "slab_kb",
-    "AnonPages": "anon_kb",
-    "Dirty": "dirty_kb",
-    "Active": "active_kb",
-    "Inactive": "inactive_kb",
-    "Committed_AS": "commit_kb",
-}
 CG_VALUE = {
     "memory.current": "cg_mem_current_kb",
     "memory.usage_in_bytes": "cg_mem_current_kb",
@@ -75,51 +52,6 @@ CG_STAT = {
     "total_shmem": ("cg_shmem_kb", 1),
 }
 _CG_FILES = {*CG_VALUE, "memory.stat", "memory.pressure"}
-
-
-def parse_stamp(text: str, tz: tzinfo) -> datetime | None:
-    """ISO 8601 (zone optional: naive means ``tz``) or epoch seconds/milliseconds, else None."""
-    try:
-        if _EPOCH.fullmatch(text):
-            seconds = float(text)
-            return datetime.fromtimestamp(
-                seconds / 1000 if seconds >= 1e11 else seconds, timezone.utc
-            )
-        m = _ISO.fullmatch(text)
-        if m is None:
-            return None
-        frac = int((m[7] or "0")[:6].ljust(6, "0"))
-        year, month, day, hour, minute = (int(m[i]) for i in range(1, 6))
-        t = datetime(year, month, day, hour, minute, int(m[6] or 0), frac)
-        zone = m[8]
-        if not zone:
-            return t.replace(tzinfo=tz)
-        if zone in "Zz":
-            return t.replace(tzinfo=timezone.utc)
-        digits = zone[1:].replace(":", "")
-        offset = timedelta(hours=int(digits[:2]), minutes=int(digits[2:] or 0))
-        return t.replace(tzinfo=timezone(-offset if zone[0] == "-" else offset))
-    except (ValueError, OverflowError, OSError):
-        return None
-
-
-class WarnLimiter:
-    """Pass on the first ``limit`` warnings of each code, then count; ``close`` says how many."""
-
-    def __init__(self, warn: Callable[[Warning_], None], source: str, limit: int = 20) -> None:
-        self._warn, self._source, self._limit = warn, source, limit
-        self._counts: dict[str, int] = {}
-
-    def __call__(self, line: int, code: str, message: str) -> None:
-        n = self._counts[code] = self._counts.get(code, 0) + 1
-        if n <= self._limit:
-            self._warn(Warning_(Where(self._source, line), code, message))
-
-    def close(self, line: int) -> None:
-        for code, n in self._counts.items():
-            if n > self._limit:
-                more = f"{n - self._limit} more {code} warnings not shown"
-                self._warn(Warning_(Where(self._source, line), code, more))
 
 
 def cgroup_entity(directory: str) -> str:

@@ -36,7 +36,7 @@ from math import isfinite
 from typing import Any
 
 from oomsleuth.history import FormatInfo
-from oomsleuth.history.sar import Warner, plan, row_samples
+from oomsleuth.history.sar import Warner, checked_row, plan
 from oomsleuth.models import Sample, Warning_
 
 # sadf -j activity -> {key: canonical metric}
@@ -179,13 +179,7 @@ def _parse_csv(
                 continue
             if not columns or cells[3].startswith("COM ") or not keep(when):
                 continue
-            if len(cells) != width:
-                warner(lineno, "sadf-bad-row", f"{len(cells)} values under {width} columns")
-                continue
-            samples, bad = row_samples(when, columns, cells, source)
-            if bad:
-                warner(lineno, "sadf-bad-value", f"{bad} values are not numbers: {line[:80]!r}")
-            yield from samples
+            yield from checked_row(warner, lineno, "sadf", when, columns, width, cells, line)
         except Exception as exc:  # a parser never raises on odd input
             warner(lineno, "sadf-parse-error", repr(exc))
 

@@ -139,6 +139,27 @@ def row_samples(
     return out, bad
 
 
+def checked_row(
+    warner: Warner,
+    lineno: int,
+    kind: str,
+    time: datetime,
+    columns: list[tuple[int, str]],
+    width: int,
+    cells: list[str],
+    text: str,
+) -> list[Sample]:
+    """``row_samples`` of a row under a header of ``width`` columns, with its warnings:
+    ``{kind}-bad-row`` when the width differs, ``{kind}-bad-value`` for cells not numbers."""
+    if len(cells) != width:
+        warner(lineno, f"{kind}-bad-row", f"{len(cells)} values under {width} columns")
+        return []
+    samples, bad = row_samples(time, columns, cells, warner.source)
+    if bad:
+        warner(lineno, f"{kind}-bad-value", f"{bad} values are not numbers: {text[:80]!r}")
+    return samples
+
+
 def parse_date(text: str) -> tuple[date | None, bool]:
     """The banner's date and whether day and month could be either way round."""
     parts = re.findall(r"\d+", text)
@@ -265,12 +286,6 @@ def parse(
                 continue
             if not keep(when):
                 continue
-            if len(cells) != width:
-                warner(lineno, "sar-bad-row", f"{len(cells)} values under {width} columns")
-                continue
-            samples, bad = row_samples(when, columns, cells, source)
-            if bad:
-                warner(lineno, "sar-bad-value", f"{bad} values are not numbers: {rest[:80]!r}")
-            yield from samples
+            yield from checked_row(warner, lineno, "sar", when, columns, width, cells, rest)
         except Exception as exc:  # a parser never raises on odd input
             warner(lineno, "sar-parse-error", repr(exc))
