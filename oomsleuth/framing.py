@@ -59,6 +59,7 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
+from typing import Protocol
 
 from oomsleuth.framing_journal import JournalReader, banner
 from oomsleuth.models import LogLine
@@ -323,10 +324,16 @@ class _State:
     base: int = 0  # indentation of the last prefixed line
 
 
+class Searcher(Protocol):
+    """What a prefilter must do: ``search(line)`` is None when the line can be skipped."""
+
+    def search(self, line: str, /) -> object | None: ...
+
+
 class Framer:
     """Turns raw lines into ``LogLine`` objects; one Framer per source (see the module doc)."""
 
-    def __init__(self, source: str, prefilter: re.Pattern[str] | None = None) -> None:
+    def __init__(self, source: str, prefilter: Searcher | None = None) -> None:
         self.source = source
         self.prefilter = prefilter
         self.full = False  # True: yield every line; False: prefilter physical lines first

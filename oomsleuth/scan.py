@@ -22,10 +22,29 @@ from oomsleuth.models import (
     Warning_,
     Where,
 )
-from oomsleuth.parsers import kernel, userspace
+from oomsleuth.parsers import kernel, kernel_lines, userspace
 
-BOOT_KEYWORDS = r"Linux version \d"
-PREFILTER = re.compile("|".join((kernel.KEYWORDS, userspace.KEYWORDS, BOOT_KEYWORDS)))
+
+class Prefilter:
+    """The keyword test the framer runs on every raw line while no report is open: a literal
+    alternation for the kernel, the userspace killers' own pattern, and a task-row hint. (One
+    big alternation of patterns costs three times as much in Python's re.)"""
+
+    def __init__(self) -> None:
+        words = (*kernel_lines.KEYWORD_LITERALS, "Linux version")
+        self._words = re.compile("|".join(map(re.escape, words)))
+        self._user = re.compile(userspace.KEYWORDS)
+        self._row = kernel_lines.ROW_HINT
+
+    def search(self, line: str) -> object | None:
+        return (
+            self._words.search(line)
+            or self._user.search(line)
+            or (self._row.search(line) if "[" in line else None)
+        )
+
+
+PREFILTER = Prefilter()
 _LINUX_VERSION = re.compile(r"^Linux version \d")
 
 

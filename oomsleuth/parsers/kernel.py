@@ -35,7 +35,6 @@ from oomsleuth.parsers.kernel_draft import MAX_RAW_LINES, MAX_TRACE, Draft
 from oomsleuth.parsers.meminfo import MemInfoDraft
 from oomsleuth.parsers.taskdump import parse_row, parse_table_header
 
-KEYWORDS = kl.KEYWORDS
 GAP_S = 10.0  # a kill line this long after the report's last line starts a new event
 _MEMINFO = re.compile(r"^Mem-[Ii]nfo:?\s*$")
 _ROWISH = re.compile(r"^\[\s*-?\d+\]\s+-?\d+\s")
