@@ -55,17 +55,28 @@ def kernel_log(out: Path, kill: datetime) -> None:
 def sar_text(out: Path, days: int) -> None:
     rnd = random.Random(1)
     sections = [
-        ("kbmemfree   kbavail kbmemused  %memused kbbuffers  kbcached  kbcommit   %commit  "
-         "kbactive   kbinact   kbdirty",
-         lambda: f"{rnd.randint(1, 9) * 1000000:>12} {rnd.randint(1, 9) * 1000000:>9} "
-                 f"{400000:>9} {1.7:>9.2f} {11576:>9} {415388:>9} {394480:>9} {1.6:>9.2f} "
-                 f"{156364:>9} {549612:>9} {4436:>9}"),
-        ("pgpgin/s pgpgout/s   fault/s  majflt/s  pgfree/s pgscank/s pgscand/s pgsteal/s    %vmeff",
-         lambda: "    " + "  ".join(f"{rnd.random() * 100:8.2f}" for _ in range(9))),
-        ("kbswpfree kbswpused  %swpused  kbswpcad   %swpcad",
-         lambda: f"{0:>12} {0:>9} {0.0:>9.2f} {0:>9} {0.0:>9.2f}"),
-        ("%smem-10  %smem-60 %smem-300     %smem  %fmem-10  %fmem-60 %fmem-300     %fmem",
-         lambda: "    " + "  ".join(f"{rnd.random():8.2f}" for _ in range(8))),
+        (
+            "kbmemfree   kbavail kbmemused  %memused kbbuffers  kbcached  kbcommit   %commit  "
+            "kbactive   kbinact   kbdirty",
+            lambda: (
+                f"{rnd.randint(1, 9) * 1000000:>12} {rnd.randint(1, 9) * 1000000:>9} "
+                f"{400000:>9} {1.7:>9.2f} {11576:>9} {415388:>9} {394480:>9} {1.6:>9.2f} "
+                f"{156364:>9} {549612:>9} {4436:>9}"
+            ),
+        ),
+        (
+            "pgpgin/s pgpgout/s   fault/s  majflt/s  pgfree/s pgscank/s pgscand/s pgsteal/s"
+            "    %vmeff",
+            lambda: "    " + "  ".join(f"{rnd.random() * 100:8.2f}" for _ in range(9)),
+        ),
+        (
+            "kbswpfree kbswpused  %swpused  kbswpcad   %swpcad",
+            lambda: f"{0:>12} {0:>9} {0.0:>9.2f} {0:>9} {0.0:>9.2f}",
+        ),
+        (
+            "%smem-10  %smem-60 %smem-300     %smem  %fmem-10  %fmem-60 %fmem-300     %fmem",
+            lambda: "    " + "  ".join(f"{rnd.random():8.2f}" for _ in range(8)),
+        ),
     ]
     with out.open("w") as f:
         for d in range(days):
@@ -79,8 +90,14 @@ def sar_text(out: Path, days: int) -> None:
                 f.write("\n")
 
 
-def atop_text(out: Path, days: int, procs: int, kill: datetime, culprit: tuple[int, str],
-              victim: tuple[int, str]) -> None:
+def atop_text(
+    out: Path,
+    days: int,
+    procs: int,
+    kill: datetime,
+    culprit: tuple[int, str],
+    victim: tuple[int, str],
+) -> None:
     rnd = random.Random(2)
     names = [(3000 + i, f"worker-{i % 37}") for i in range(procs - 2)] + [culprit, victim]
     base = {pid: rnd.randint(2000, 90000) for pid, _ in names}
@@ -91,21 +108,29 @@ def atop_text(out: Path, days: int, procs: int, kill: datetime, culprit: tuple[i
         while t < end:
             epoch = int(t.timestamp())
             head = f"bench {epoch} {t:%Y/%m/%d %H:%M:%S} 600"
-            f.write(f"MEM {head} 4096 6171023 5930415 103883 2896 27013 1144 20943 0 2214 0 0 "
-                    "2097152 0 0 0 0 0 168 0 942\n")
+            f.write(
+                f"MEM {head} 4096 6171023 5930415 103883 2896 27013 1144 20943 0 2214 0 0 "
+                "2097152 0 0 0 0 0 168 0 942\n"
+            )
             f.write(f"SWP {head} 4096 0 0 0 103400 3085511 0 0 0\n")
             f.write(f"PAG {head} 4096 11705513 0 0 0 0 46 0 0 0 11348623 403530\n")
-            f.write(f"PSI {head} y 0.1 0.2 0.3 18456 0.0 0.1 0.1 11408 0.0 0.0 0.0 6983 0.0 "
-                    "0.0 0.3 26158 0.0 0.0 0.3 24637\n")
+            f.write(
+                f"PSI {head} y 0.1 0.2 0.3 18456 0.0 0.1 0.1 11408 0.0 0.0 0.0 6983 0.0 "
+                "0.0 0.3 26158 0.0 0.0 0.3 24637\n"
+            )
             to_kill = (kill - t).total_seconds()
             for pid, comm in names:
                 rss = base[pid]
                 if pid == culprit[0] and 0 <= to_kill <= 3600:
                     rss += int((3600 - to_kill) * 20)  # grows 20 kB/s in the last hour
-                f.write(f"PRG {head} {pid} ({comm}) S 0 0 {pid} 1 0 {epoch - 86400} () 0 0 1 0 "
-                        "0 0 0 0 0 0 0 n 0 0 - N ()\n")
-                f.write(f"PRM {head} {pid} ({comm}) S 4096 {rss * 3} {rss} 5308 0 0 0 0 8 "
-                        f"40812 132 0 {pid} y 0 48292 -3 -3 -3 -3\n")
+                f.write(
+                    f"PRG {head} {pid} ({comm}) S 0 0 {pid} 1 0 {epoch - 86400} () 0 0 1 0 "
+                    "0 0 0 0 0 0 0 n 0 0 - N ()\n"
+                )
+                f.write(
+                    f"PRM {head} {pid} ({comm}) S 4096 {rss * 3} {rss} 5308 0 0 0 0 8 "
+                    f"40812 132 0 {pid} y 0 48292 -3 -3 -3 -3\n"
+                )
             f.write("SEP\n")
             t += timedelta(minutes=10)
 
@@ -149,8 +174,10 @@ def main() -> int:
     facts = json.loads(FACTS.read_text())
     roles = {p["role"]: (p["pid"], p["comm"]) for p in facts["processes"]}
     exe = [sys.executable, "-m", "oomsleuth"]
-    print(f"{'days':>5} {'sar MB':>7} {'atop MB':>8} {'read s':>7} {'analyze s':>9} "
-          f"{'ratio':>6} {'read RSS MB':>11} {'analyze RSS MB':>14}  culprit")
+    print(
+        f"{'days':>5} {'sar MB':>7} {'atop MB':>8} {'read s':>7} {'analyze s':>9} "
+        f"{'ratio':>6} {'read RSS MB':>11} {'analyze RSS MB':>14}  culprit"
+    )
     for days in (int(d) for d in args.days.split(",")):
         with tempfile.TemporaryDirectory() as tmp:
             folder = args.keep or Path(tmp)
@@ -161,15 +188,17 @@ def main() -> int:
             sar_text(sar, days)
             atop_text(atop, days, args.procs, kill, roles["leaker"], roles["database"])
             t_read, rss_read, _ = run([sys.executable, "-c", READER, str(log), str(sar), str(atop)])
-            t_an, rss_an, out = run(exe + ["analyze", str(log), "--history", str(sar),
-                                           "--history", str(atop), "--format", "json"])
+            argv = [*exe, "analyze", str(log), "--history", str(sar), "--history", str(atop)]
+            t_an, rss_an, out = run([*argv, "--format", "json"])
             doc = json.loads(out)
             culprit = doc["incidents"][0]["culprit"]
             mb = 1024 * 1024
-            print(f"{days:>5} {sar.stat().st_size / mb:>7.1f} {atop.stat().st_size / mb:>8.1f} "
-                  f"{t_read:>7.2f} {t_an:>9.2f} {t_an / t_read:>6.1f} {rss_read / 1024:>11.0f} "
-                  f"{rss_an / 1024:>14.0f}  {culprit['comm']} ({culprit['pid']}) "
-                  f"{culprit['confidence']}")
+            print(
+                f"{days:>5} {sar.stat().st_size / mb:>7.1f} {atop.stat().st_size / mb:>8.1f} "
+                f"{t_read:>7.2f} {t_an:>9.2f} {t_an / t_read:>6.1f} {rss_read / 1024:>11.0f} "
+                f"{rss_an / 1024:>14.0f}  {culprit['comm']} ({culprit['pid']}) "
+                f"{culprit['confidence']}"
+            )
     return 0
 
 
