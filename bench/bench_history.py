@@ -22,12 +22,12 @@ import json
 import os
 import random
 import re
-import subprocess
 import sys
 import tempfile
-import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+
+from measure import run
 
 ROOT = Path(__file__).resolve().parent.parent
 REPORT = ROOT / "fixtures" / "real" / "memcg-bystander.dmesg-iso.txt"
@@ -144,25 +144,6 @@ for name in sys.argv[1:]:
             n += 1
 print(n)
 """
-
-
-MEASURE = """
-import resource, subprocess, sys
-proc = subprocess.run(sys.argv[1:], stdout=subprocess.PIPE)
-sys.stdout.buffer.write(proc.stdout)
-sys.stderr.write(f"{proc.returncode} {resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}\\n")
-"""
-
-
-def run(argv: list[str]) -> tuple[float, int, str]:
-    """Wall time, peak RSS in kB (of this command alone) and stdout of a fresh process."""
-    t0 = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-c", MEASURE, *argv], capture_output=True, text=True)
-    wall = time.perf_counter() - t0
-    code, peak = proc.stderr.strip().splitlines()[-1].split()
-    if code not in ("0", "1"):
-        sys.exit(f"failed: {' '.join(argv)}\n{proc.stderr}")
-    return wall, int(peak), proc.stdout
 
 
 def main() -> int:

@@ -17,11 +17,11 @@ from __future__ import annotations
 import argparse
 import json
 import random
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
+
+from measure import run
 
 ROOT = Path(__file__).resolve().parent.parent
 REPORT = ROOT / "fixtures" / "real" / "memcg-bystander.dmesg.txt"
@@ -34,12 +34,6 @@ NOISE = (
     "systemd[1]: Started Session {n} of user ubuntu.",
     "[UFW BLOCK] IN=eth0 OUT= MAC=00:00 SRC=10.0.0.{n8} DST=10.0.0.1 LEN=40 PROTO=TCP",
 )
-MEASURE = """
-import resource, subprocess, sys
-proc = subprocess.run(sys.argv[1:], stdout=subprocess.PIPE)
-sys.stdout.buffer.write(proc.stdout)
-sys.stderr.write(f"{proc.returncode} {resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}\\n")
-"""
 
 
 def generate(path: Path, megabytes: int) -> None:
@@ -59,16 +53,6 @@ def generate(path: Path, megabytes: int) -> None:
                 inserted = True
                 for r in report:
                     written += f.write(f"Nov 25 10:30:00 web-1 kernel: {r}\n")
-
-
-def run(argv: list[str]) -> tuple[float, int, str]:
-    t0 = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-c", MEASURE, *argv], capture_output=True, text=True)
-    wall = time.perf_counter() - t0
-    code, peak = proc.stderr.strip().splitlines()[-1].split()
-    if code not in ("0", "1"):
-        sys.exit(f"failed: {' '.join(argv)}\n{proc.stderr}")
-    return wall, int(peak), proc.stdout
 
 
 def main() -> int:

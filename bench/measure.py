@@ -1,0 +1,26 @@
+"""Run a command as a fresh process and measure it: wall time, its own peak RSS, stdout."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+
+MEASURE = """
+import resource, subprocess, sys
+proc = subprocess.run(sys.argv[1:], stdout=subprocess.PIPE)
+sys.stdout.buffer.write(proc.stdout)
+sys.stderr.write(f"{proc.returncode} {resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}\\n")
+"""
+
+
+def run(argv: list[str]) -> tuple[float, int, str]:
+    """Wall time, peak RSS in kB (of this command alone) and stdout of a fresh process; exit
+    codes 0 and 1 (oomsleuth's "found" and "none found") count as success."""
+    t0 = time.perf_counter()
+    proc = subprocess.run([sys.executable, "-c", MEASURE, *argv], capture_output=True, text=True)
+    wall = time.perf_counter() - t0
+    code, peak = proc.stderr.strip().splitlines()[-1].split()
+    if code not in ("0", "1"):
+        sys.exit(f"failed: {' '.join(argv)}\n{proc.stderr}")
+    return wall, int(peak), proc.stdout
