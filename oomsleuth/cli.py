@@ -169,7 +169,7 @@ def analyze(
             result = replace(result, warnings=result.warnings + tuple(drift))
         before, after = parse_window(window)
         windows = Windows(event_moments(result), before, after)
-        past = load_history(history or [], windows, ctx.tz, _warn) if history else None
+        past = load_history(history, windows, ctx.tz, _warn) if history else None
         result = correlate(result, past, before=before)
         if redact:
             result = redact_result(result)

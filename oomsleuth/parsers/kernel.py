@@ -116,7 +116,7 @@ class KernelParser:
         killed = kl.parse_killed(s)
         if killed is not None:
             d = self._draft
-            if d is None or not self._accepts_kill(d, killed.victim.pid):
+            if d is None or not self._accepts_kill(d):
                 self._finish()
                 d = self._start(where, stamp, header=None)
                 if self._suppressed is None:
@@ -319,7 +319,7 @@ class KernelParser:
             return delta > GAP_S or delta < -GAP_S
         return False
 
-    def _accepts_kill(self, d: Draft, pid: int) -> bool:
+    def _accepts_kill(self, d: Draft) -> bool:
         if d.ending is not None and d.ending[0] != "interrupted":
             return False
         if not d.kills:
