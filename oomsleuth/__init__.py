@@ -1,3 +1,36 @@
-"""oomsleuth: post-mortem forensics for Linux OOM kills."""
+"""oomsleuth: post-mortem forensics for Linux OOM kills.
 
-__version__ = "0.1.0"
+The public API (documented in the README and docs/api.md)::
+
+    report = oomsleuth.analyze(["kern.log"], history=["/var/log/sysstat"])
+    report.to_dict()                                  # the JSON document
+    oomsleuth.render(report, "html", open("x.html", "w"))
+    for event in oomsleuth.scanner(open("dmesg.txt")):   # streaming, no correlation
+        ...
+
+Imports are lazy: ``import oomsleuth`` loads nothing but this module.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from oomsleuth._version import __version__
+
+if TYPE_CHECKING:
+    from oomsleuth.api import analyze, render, scan
+    from oomsleuth.model import Event, Report
+
+__all__ = ["Event", "Report", "__version__", "analyze", "render", "scan"]
+
+
+def __getattr__(name: str) -> Any:
+    if name in ("analyze", "scan", "render"):
+        from oomsleuth import api
+
+        return getattr(api, name)
+    if name in ("Report", "Event"):
+        from oomsleuth import model
+
+        return getattr(model, name)
+    raise AttributeError(f"module 'oomsleuth' has no attribute {name!r}")

@@ -1,4 +1,5 @@
-"""The command line: options -> loaders -> parsers -> renderer. Errors become exit codes here.
+"""The command line: options -> :func:`oomsleuth.analyze` -> :func:`oomsleuth.renderers` -> exit
+code. Errors become exit codes here and nowhere else.
 
 Exit codes: 0 = OOM events found, 1 = input read but no OOM event in it, 2 = bad usage or
 unreadable input. Set OOMSLEUTH_DEBUG=1 to see a traceback for an internal error.
@@ -11,30 +12,20 @@ import enum
 import os
 import sys
 from collections.abc import Iterator
-from dataclasses import replace
-from datetime import datetime
 from pathlib import Path
 from typing import Annotated, TextIO
 
 import typer
-from dateutil import tz as dateutil_tz
 
-from oomsleuth import __version__
-from oomsleuth.correlate import correlate, event_moments
-from oomsleuth.errors import EXIT_FOUND, EXIT_NONE, EXIT_USAGE, OomsleuthError
-from oomsleuth.history.windows import Windows, parse_window
-from oomsleuth.history_loader import load_history
-from oomsleuth.loaders import Input, live_boot_time, resolve_inputs
-from oomsleuth.models import ParseResult
-from oomsleuth.redact import redact as redact_result
-from oomsleuth.render.base import Renderer
-from oomsleuth.scan import parse_sources
-from oomsleuth.timebase import (
-    LIVE_BOOT_TIME,
-    TimeContext,
-    check_suspend_drift,
-    parse_boot_time,
-    resolve_times,
+import oomsleuth
+from oomsleuth._version import __version__
+from oomsleuth.errors import (
+    EXIT_FOUND,
+    EXIT_INTERRUPTED,
+    EXIT_NONE,
+    EXIT_USAGE,
+    OomsleuthError,
+    OutputError,
 )
 
 app = typer.Typer(
@@ -160,84 +151,29 @@ def analyze(
 ) -> None:
     """Find every OOM kill in the given logs and report it."""
     try:
-        ctx = _time_context(year, tz_name, boot_time)
-        inputs = resolve_inputs(paths, on_warning=_warn)
-        ctx.mtimes.update(_mtimes(inputs, ctx))
-        result = resolve_times(parse_sources((i.name, i.lines()) for i in inputs), ctx)
-        drift = check_suspend_drift(result, ctx.tz)
-        if drift:
-            result = replace(result, warnings=result.warnings + tuple(drift))
-        before, after = parse_window(window)
-        windows = Windows(event_moments(result), before, after)
-        past = load_history(history, windows, ctx.tz, _warn) if history else None
-        result = correlate(result, past, before=before)
-        if redact:
-            result = redact_result(result)
+        report = oomsleuth.analyze(
+            paths,
+            history=history or (),
+            boot_time=boot_time,
+            tz=tz_name,
+            year=year,
+            window=window,
+            redact=redact,
+            on_warning=_warn,
+        )
         if fmt is None:
             fmt = SUFFIX_FORMATS.get(output.suffix.lower(), Format.terminal) if output else None
-        renderer = _renderer(
-            fmt or Format.terminal, no_color=no_color, width=width, to_file=output is not None
-        )
+        color = False if (no_color or output is not None) else None
         with _open_output(output) as out:
-            renderer.render(result, out)
+            oomsleuth.render(report, (fmt or Format.terminal).value, out, width=width, color=color)
     except OomsleuthError as exc:
         typer.echo(f"oomsleuth: error: {exc.message}", err=True)
         raise typer.Exit(exc.exit_code) from None
-    raise typer.Exit(EXIT_FOUND if has_events(result) else EXIT_NONE)
+    raise typer.Exit(EXIT_FOUND if report.has_events else EXIT_NONE)
 
 
 def _warn(message: str) -> None:
     typer.echo(f"oomsleuth: warning: {message}", err=True)
-
-
-def _time_context(year: int | None, tz_name: str | None, boot: str | None) -> TimeContext:
-    zone = dateutil_tz.gettz(tz_name) if tz_name else dateutil_tz.tzlocal()
-    if zone is None:
-        raise OomsleuthError(f"unknown time zone {tz_name!r} (try an IANA name like Europe/Paris)")
-    boot_at = None
-    if boot is not None:
-        try:
-            boot_at = parse_boot_time(boot, zone)
-        except ValueError as exc:
-            raise OomsleuthError(f"--boot-time: {exc}") from None
-        if boot_at == LIVE_BOOT_TIME:
-            boot_at = live_boot_time()
-            if boot_at is None:
-                raise OomsleuthError("--boot-time now: cannot read btime from /proc/stat")
-    return TimeContext(tz=zone, year=year, now=datetime.now(zone), boot_time=boot_at)
-
-
-def _mtimes(inputs: list[Input], ctx: TimeContext) -> dict[str, datetime]:
-    out: dict[str, datetime] = {}
-    for item in inputs:
-        if item.path is not None:
-            with contextlib.suppress(OSError):
-                out[item.name] = datetime.fromtimestamp(item.path.stat().st_mtime, ctx.tz)
-    return out
-
-
-def has_events(result: ParseResult) -> bool:
-    """True when the input held an OOM event: a kernel report or a userspace kill."""
-    return bool(result.reports) or any(u.kind == "kill" for u in result.userspace)
-
-
-def _renderer(fmt: Format, *, no_color: bool, width: int | None, to_file: bool) -> Renderer:
-    if fmt is Format.json:
-        from oomsleuth.render.json import JsonRenderer
-
-        return JsonRenderer()
-    if fmt is Format.html:
-        from oomsleuth.render.html import HtmlRenderer
-
-        return HtmlRenderer()
-    if fmt is Format.md:
-        from oomsleuth.render.markdown import MarkdownRenderer
-
-        return MarkdownRenderer()
-    from oomsleuth.render.terminal import TerminalRenderer
-
-    color = False if (no_color or to_file or os.environ.get("NO_COLOR")) else None
-    return TerminalRenderer(width=width, color=color)
 
 
 @contextlib.contextmanager
@@ -248,7 +184,7 @@ def _open_output(output: Path | None) -> Iterator[TextIO]:
     try:
         stream = output.open("w", encoding="utf-8")
     except OSError as exc:
-        raise OomsleuthError(f"cannot write {output}: {exc.strerror or exc}") from None
+        raise OutputError(f"cannot write {output}: {exc.strerror or exc}") from None
     with stream:
         yield stream
 
@@ -263,7 +199,7 @@ def main() -> None:
         sys.exit(EXIT_FOUND)
     except KeyboardInterrupt:
         sys.stderr.write("oomsleuth: interrupted\n")
-        sys.exit(130)
+        sys.exit(EXIT_INTERRUPTED)
     except Exception as exc:  # pragma: no cover - the last line of defence
         if os.environ.get("OOMSLEUTH_DEBUG"):
             raise

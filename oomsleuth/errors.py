@@ -1,10 +1,18 @@
-"""The only exceptions oomsleuth raises to its user. The CLI maps them to exit codes."""
+"""The only exceptions oomsleuth raises to its user; the CLI maps them to exit codes in one place.
+
+OomsleuthError          base: a one-line message and the exit code to leave with (2)
+├── UsageError          a bad option value (time zone, window, boot time, format)
+├── InputError          a path is missing or unreadable, not a text log, or a folder without logs
+│   └── HistoryError    a history input that cannot be read or is not a known format
+└── OutputError         the report cannot be written
+"""
 
 from __future__ import annotations
 
 EXIT_FOUND = 0  # OOM events found
 EXIT_NONE = 1  # input read, no OOM event in it
 EXIT_USAGE = 2  # bad usage or unreadable input
+EXIT_INTERRUPTED = 130  # Ctrl-C
 
 
 class OomsleuthError(Exception):
@@ -22,5 +30,17 @@ class OomsleuthError(Exception):
         return str(self.args[0]) if self.args else self.__class__.__name__
 
 
+class UsageError(OomsleuthError):
+    """A bad option value: an unknown time zone, a bad window, boot time or format."""
+
+
 class InputError(OomsleuthError):
     """A path is missing or unreadable, not a text log, or a directory without logs."""
+
+
+class HistoryError(InputError):
+    """A history input that cannot be read, or is not a history format oomsleuth reads."""
+
+
+class OutputError(OomsleuthError):
+    """The report cannot be written."""

@@ -27,7 +27,7 @@ from dataclasses import replace
 from pathlib import PurePosixPath
 from typing import Any
 
-from oomsleuth.models import ParseResult
+from oomsleuth.model import Report
 
 _UUID = "[-_]".join(f"[0-9a-fA-F]{{{n}}}" for n in (8, 4, 4, 4, 12))
 _POD = re.compile(rf"(.*?)pod({_UUID}|[0-9a-fA-F]{{32}})(\.slice)?")
@@ -71,13 +71,13 @@ _HOST_LABELS = frozenset(("instance", "host", "hostname", "node", "nodename"))
 _LABELS_KEPT = frozenset(("level", "tgid", "pid", "state", "mode", "type"))
 
 
-def redact(result: ParseResult, *, comms: bool = False) -> ParseResult:
+def redact(result: Report, *, comms: bool = False) -> Report:
     """``result`` with names pseudonymised (see the module docstring); ``comms=True`` also
     replaces process names. Deterministic: the same input gives the same pseudonyms."""
     pseudo = Pseudonymizer(comms=comms)
     pseudo.walk(result)  # first pass: learn every structured original, so that free text...
     pseudo.collecting, pseudo.done = False, {}
-    redacted: ParseResult = pseudo.walk(result)  # ...can be rewritten with all of them known
+    redacted: Report = pseudo.walk(result)  # ...can be rewritten with all of them known
     return redacted
 
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from oomsleuth.models import Sample, Warning_
+from oomsleuth.model import Sample, Warning_
 
 
 def run(

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 
-from oomsleuth.models import (
+from oomsleuth.model import (
     AllocFailure,
     Boot,
     Constraint,
@@ -20,8 +20,8 @@ from oomsleuth.models import (
     MemcgInfo,
     MemInfo,
     OomReport,
-    ParseResult,
     Reap,
+    Report,
     Selection,
     Stamp,
     TaskRow,
@@ -152,8 +152,8 @@ def global_oom_report(source: str = "kern.log", line: int = 100) -> OomReport:
     )
 
 
-def global_oom_result() -> ParseResult:
-    return ParseResult(reports=(global_oom_report(),), sources=("kern.log",), lines_read=400)
+def global_oom_result() -> Report:
+    return Report(reports=(global_oom_report(),), sources=("kern.log",), lines_read=400)
 
 
 def memcg_v1_report(source: str = "messages", line: int = 10) -> OomReport:
@@ -187,8 +187,8 @@ def memcg_v1_report(source: str = "messages", line: int = 10) -> OomReport:
     )  # fmt: skip
 
 
-def memcg_v1_result() -> ParseResult:
-    return ParseResult(reports=(memcg_v1_report(),), sources=("messages",), lines_read=60)
+def memcg_v1_result() -> Report:
+    return Report(reports=(memcg_v1_report(),), sources=("messages",), lines_read=60)
 
 
 def memcg_v2_report(source: str = "journal.txt", line: int = 40) -> OomReport:
@@ -220,8 +220,8 @@ def memcg_v2_report(source: str = "journal.txt", line: int = 40) -> OomReport:
     )  # fmt: skip
 
 
-def memcg_v2_result() -> ParseResult:
-    return ParseResult(reports=(memcg_v2_report(),), sources=("journal.txt",), lines_read=90)
+def memcg_v2_result() -> Report:
+    return Report(reports=(memcg_v2_report(),), sources=("journal.txt",), lines_read=90)
 
 
 def oom_group_report(source: str = "kern.log", line: int = 700) -> OomReport:
@@ -253,8 +253,8 @@ def oom_group_report(source: str = "kern.log", line: int = 700) -> OomReport:
     )
 
 
-def oom_group_result() -> ParseResult:
-    return ParseResult(reports=(oom_group_report(),), sources=("kern.log",), lines_read=800)
+def oom_group_result() -> Report:
+    return Report(reports=(oom_group_report(),), sources=("kern.log",), lines_read=800)
 
 
 def unfinished_report(source: str = "kern.log", line: int = 300) -> OomReport:
@@ -272,14 +272,14 @@ def unfinished_report(source: str = "kern.log", line: int = 300) -> OomReport:
     )
 
 
-def unfinished_result() -> ParseResult:
+def unfinished_result() -> Report:
     warning = Warning_(where(340), "report-truncated", "report cut off in the task table")
-    return ParseResult(
+    return Report(
         reports=(unfinished_report(),), warnings=(warning,), sources=("kern.log",), lines_read=341
     )
 
 
-def panic_result() -> ParseResult:
+def panic_result() -> Report:
     report = OomReport(
         where=where(20, "console.log"),
         stamp=stamp(77.1),
@@ -288,10 +288,10 @@ def panic_result() -> ParseResult:
         panic="Out of memory: system-wide panic_on_oom is enabled",
         tasks=None,
     )
-    return ParseResult(reports=(report,), sources=("console.log",), lines_read=50)
+    return Report(reports=(report,), sources=("console.log",), lines_read=50)
 
 
-def userspace_result(source: str = "syslog") -> ParseResult:
+def userspace_result(source: str = "syslog") -> Report:
     wall = datetime(2026, 6, 2, 12, 0, 5, tzinfo=UTC)
     earlyoom = UserspaceKill(
         "earlyoom", where(12, source), stamp(None, wall), 31337, "chrome", None, 1000, "SIGTERM",
@@ -310,7 +310,7 @@ def userspace_result(source: str = "syslog") -> ParseResult:
         where(5, source), stamp(None, wall - timedelta(seconds=9)), "kswapd0", 4, "0x40cc0",
         "GFP_KERNEL|__GFP_COMP",
     )  # fmt: skip
-    return ParseResult(
+    return Report(
         alloc_failures=(failure,),
         userspace=(earlyoom, oomd, notice),
         sources=(source,),
@@ -318,7 +318,7 @@ def userspace_result(source: str = "syslog") -> ParseResult:
     )
 
 
-def hostile_result() -> ParseResult:
+def hostile_result() -> Report:
     victim = Victim(666, HOSTILE_COMM, 0, 100, 50, 10, 0, 4, 0)
     report = OomReport(
         where=where(1, "h\x1bstile.log"),
@@ -337,7 +337,7 @@ def hostile_result() -> ParseResult:
         "earlyoom", where(20, "h\x1bstile.log"), stamp(3.0), 1, "\x1b]8;;http://x\x07ok",
         reason="[blink]boom\r\n",
     )  # fmt: skip
-    return ParseResult(
+    return Report(
         reports=(report,),
         userspace=(userspace,),
         warnings=(warning,),
@@ -346,7 +346,7 @@ def hostile_result() -> ParseResult:
     )
 
 
-def everything_result() -> ParseResult:
+def everything_result() -> Report:
     """Two sources (given out of alphabetical order), every kind of event, tuples out of order."""
     b, a = "node2/kern.log", "node1/syslog"
     user = userspace_result(a)
@@ -356,7 +356,7 @@ def everything_result() -> ParseResult:
         unfinished_report(b, 20),
         memcg_v2_report(a, 10),
     )
-    return ParseResult(
+    return Report(
         reports=reports,
         alloc_failures=user.alloc_failures,
         userspace=user.userspace,
@@ -371,11 +371,11 @@ def everything_result() -> ParseResult:
     )
 
 
-def empty_result() -> ParseResult:
-    return ParseResult(sources=("empty.log",), lines_read=0)
+def empty_result() -> Report:
+    return Report(sources=("empty.log",), lines_read=0)
 
 
-def all_results() -> dict[str, ParseResult]:
+def all_results() -> dict[str, Report]:
     return {
         "global": global_oom_result(),
         "memcg_v1": memcg_v1_result(),

@@ -1,4 +1,4 @@
-"""Boot segments and wall-clock anchors (oomsleuth.anchors)."""
+"""Boot segments and wall-clock anchors (oomsleuth.clock.anchors)."""
 
 from __future__ import annotations
 
@@ -7,10 +7,13 @@ import random
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from oomsleuth.anchors import MAX_KEYS, MAX_SAMPLES, AnchorTracker, KeySet, is_yearless
-from oomsleuth.framing import frame_lines
-from oomsleuth.models import BootSegment, LogLine
-from oomsleuth.scan import parse_lines, parse_sources
+from pipeline import analyze_lines
+
+from oomsleuth.clock.anchors import AnchorTracker, is_yearless
+from oomsleuth.clock.samples import MAX_KEYS, MAX_SAMPLES, KeySet
+from oomsleuth.frame import frame_lines
+from oomsleuth.model import BootSegment, LogLine
+from oomsleuth.scanner import parse_sources
 
 ROOT = Path(__file__).resolve().parent.parent
 REAL = ROOT / "fixtures" / "real"
@@ -46,7 +49,7 @@ def test_journal_json_anchors_are_exact() -> None:
     boot = datetime(1970, 1, 1, tzinfo=timezone.utc) + timedelta(
         microseconds=int(first["__REALTIME_TIMESTAMP"]) - int(first["_SOURCE_MONOTONIC_TIMESTAMP"])
     )
-    (seg,) = parse_sources([("j", path.read_text().splitlines())]).segments
+    (seg,) = analyze_lines({"j": path.read_text().splitlines()}).segments
     assert seg.anchor_kind == "journal" and seg.host == "app02"
     assert seg.boot_id == first["_BOOT_ID"]
     assert seg.anchors > 40
@@ -167,7 +170,7 @@ def test_december_to_january_is_a_rollover() -> None:
 
 def test_raw_dmesg_borrows_the_boot_of_a_kern_log_of_the_same_boot() -> None:
     raw = (REAL / "memcg-single.dmesg.txt").read_text().splitlines()
-    result = parse_sources([("kern.log", syslog_copy("memcg-single")), ("dmesg", raw)])
+    result = analyze_lines({"kern.log": syslog_copy("memcg-single"), "dmesg": raw})
     donor, borrower = result.segments
     assert donor.anchor_kind == "syslog" and donor.boot_wall is not None
     assert borrower.source == "dmesg" and borrower.borrowed_from == "kern.log:1"
@@ -176,7 +179,7 @@ def test_raw_dmesg_borrows_the_boot_of_a_kern_log_of_the_same_boot() -> None:
 
 def test_dmesg_t_lines_are_matched_by_their_pid_lines() -> None:
     tee = (REAL / "memcg-adj.dmesg-T.txt").read_text().splitlines()
-    result = parse_sources([("kern.log", syslog_copy("memcg-adj")), ("dmesg-T", tee)])
+    result = analyze_lines({"kern.log": syslog_copy("memcg-adj"), "dmesg-T": tee})
     seg = result.segments[-1]
     assert seg.source == "dmesg-T" and seg.anchors == 0
     assert [m[0] for m in seg.matched] == [80, 81, 160, 161]  # oom-kill: + Killed process
@@ -185,7 +188,7 @@ def test_dmesg_t_lines_are_matched_by_their_pid_lines() -> None:
 
 def test_prefiltered_and_full_scans_find_the_same_boot() -> None:
     lines = syslog_copy("memcg-bystander")
-    fast = parse_lines(lines).segments
+    fast = parse_sources([("-", lines)]).segments
     full = parse_sources([("-", lines)], prefilter=False).segments
     assert [s.boot_wall for s in fast] == [s.boot_wall for s in full]
 
@@ -193,7 +196,7 @@ def test_prefiltered_and_full_scans_find_the_same_boot() -> None:
 def test_uptimes_pair_with_receive_times_of_copies_without_uptime() -> None:
     """journalctl -o short-monotonic and -o short-precise of the same kill."""
     names = ["k5.15-global.journal-short-precise.txt", "k5.15-global.journal-short-monotonic.txt"]
-    result = parse_sources([(n, (HAND / n).read_text().splitlines()) for n in names])
+    result = analyze_lines({n: (HAND / n).read_text().splitlines() for n in names})
     precise, monotonic = result.segments
     assert precise.boot_wall is None and precise.anchors == 0
     assert monotonic.anchors == 2 and monotonic.anchor_kind == "syslog"  # oom-kill: + Killed

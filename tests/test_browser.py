@@ -137,7 +137,7 @@ def render(case: Case, out: Path) -> Path:
     if "html" in cli.Format.__members__:
         result = CliRunner().invoke(cli.app, [*argv, "--format", "html"])
     else:
-        from oomsleuth.render.html import HtmlRenderer
+        from oomsleuth.renderers.html import HtmlRenderer
 
         with mock.patch.object(cli, "_renderer", lambda *a, **k: HtmlRenderer()):
             result = CliRunner().invoke(cli.app, argv)

@@ -13,6 +13,7 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
+from pipeline import document
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
@@ -57,15 +58,7 @@ def test_corpus_case(case: str) -> None:
 
 @pytest.mark.parametrize("case", _cases())
 def test_corpus_output_matches_the_schema(case: str) -> None:
-    import io
-
     import jsonschema
 
-    from oomsleuth.render.json import JsonRenderer
-    from oomsleuth.scan import parse_lines
-
     schema = json.loads((ROOT / "oomsleuth" / "schema" / "oomsleuth.schema.json").read_text())
-    lines = (CORPUS / f"{case}.log").read_text(errors="surrogateescape").splitlines()
-    out = io.StringIO()
-    JsonRenderer().render(parse_lines(lines, source=case), out)
-    jsonschema.Draft202012Validator(schema).validate(json.loads(out.getvalue()))
+    jsonschema.Draft202012Validator(schema).validate(document(CORPUS / f"{case}.log"))

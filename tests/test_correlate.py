@@ -13,12 +13,12 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+from pipeline import analyze_files
 
-from oomsleuth.correlate import correlate, event_moments
+from oomsleuth.correlate import correlate
 from oomsleuth.history.windows import Windows, parse_duration, parse_window
-from oomsleuth.models import History, ParseResult, Sample
-from oomsleuth.scan import parse_lines
-from oomsleuth.timebase import TimeContext, resolve_times
+from oomsleuth.model import History, Report, Sample
+from oomsleuth.model.outcomes import event_moments
 
 ROOT = Path(__file__).resolve().parent.parent
 REAL = ROOT / "fixtures" / "real"
@@ -26,9 +26,10 @@ CORPUS = ROOT.parent / "shared" / "corpus"
 UTC = timezone.utc
 
 
-def parsed(path: Path) -> ParseResult:
-    lines = path.read_text().splitlines()
-    return resolve_times(parse_lines(lines, source=path.name), TimeContext(tz=UTC))
+def parsed(path: Path) -> Report:
+    """The report ``oomsleuth.analyze`` makes of a log (no history): the correlation stage is
+    then run again here on histories built from the capture's facts."""
+    return analyze_files([path])
 
 
 def facts(name: str) -> dict[str, object]:
@@ -54,7 +55,7 @@ def rss_series(pid: int, comm: str, start: datetime, kb: list[float]) -> list[Sa
     ]
 
 
-def kill_time(result: ParseResult) -> datetime:
+def kill_time(result: Report) -> datetime:
     (moment,) = event_moments(result)
     return moment
 
@@ -122,8 +123,7 @@ def test_without_history_the_verdict_says_not_enough_data() -> None:
 
 @pytest.mark.skipif(not CORPUS.is_dir(), reason="../shared/corpus is not here")
 def test_successive_tables_show_who_grew_between_kills() -> None:
-    lines = (CORPUS / "oomexporter-rhel7-3.10-syslog-multi.log").read_text().splitlines()
-    result = correlate(parse_lines(lines, source="messages"))
+    result = analyze_files([CORPUS / "oomexporter-rhel7-3.10-syslog-multi.log"])
     second = result.incidents[1]
     # 754 survived the first kill and grew 51 MiB before the second one killed 29838
     assert second.victims[0].pid == 29838

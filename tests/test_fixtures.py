@@ -1,22 +1,20 @@
 """Every fixture we captured or wrote, in every framing, against its independent ground truth.
 
 ``NAME.facts.json`` was written by the capture script (from what it started and read back from
-the kernel) or by hand with the report; it was not produced by oomsleuth. Here the JSON that
-oomsleuth renders is checked field by field against it.
+the kernel) or by hand with the report; it was not produced by oomsleuth. Here the JSON document of
+``oomsleuth.analyze`` (time resolution and correlation included) is checked field by field
+against it.
 """
 
 from __future__ import annotations
 
-import io
 import json
 from pathlib import Path
 from typing import Any
 
 import jsonschema
 import pytest
-
-from oomsleuth.render.json import JsonRenderer
-from oomsleuth.scan import parse_lines
+from pipeline import document
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"
@@ -43,10 +41,7 @@ VALIDATOR = jsonschema.Draft202012Validator(SCHEMA)
 
 
 def _document(log: Path) -> dict[str, Any]:
-    result = parse_lines(log.read_text(errors="surrogateescape").splitlines(), source=log.name)
-    out = io.StringIO()
-    JsonRenderer().render(result, out)
-    doc: dict[str, Any] = json.loads(out.getvalue())
+    doc = document(log)
     errors = [f"{'/'.join(map(str, e.path))}: {e.message}" for e in VALIDATOR.iter_errors(doc)]
     assert not errors, f"{log.name}: output does not match the JSON Schema: {errors[:3]}"
     return doc

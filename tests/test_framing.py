@@ -1,4 +1,4 @@
-"""Tests of oomsleuth.framing: one per framing, the wrap/continuation rules, and the prefilter."""
+"""Tests of oomsleuth.frame: one per framing, the wrap/continuation rules, and the prefilter."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from oomsleuth.framing import Framer, frame_lines, has_placeholder_year
-from oomsleuth.models import LogLine
+from oomsleuth.frame import Framer, frame_lines
+from oomsleuth.model import LogLine, has_placeholder_year
 
 DATA = Path(__file__).parent / "data" / "framing"
 CORPUS = Path("/work/shared/corpus")
@@ -588,7 +588,7 @@ def test_prefilter_skips_non_matching_lines() -> None:
 
 
 def test_prefilter_skips_without_parsing(monkeypatch: pytest.MonkeyPatch) -> None:
-    import oomsleuth.framing as framing
+    import oomsleuth.frame.framer as framing
 
     calls: list[str] = []
     real = framing._parse

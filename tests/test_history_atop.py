@@ -21,9 +21,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from oomsleuth.errors import InputError
-from oomsleuth.history import atop, external_atop, metrics
-from oomsleuth.history.external_atop import atop_to_lines, is_atop_raw
-from oomsleuth.models import Sample, Warning_
+from oomsleuth.history import atop, metrics
+from oomsleuth.load import atop_raw
+from oomsleuth.load.atop_raw import atop_to_lines, is_atop_raw
+from oomsleuth.model import Sample, Warning_
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "history" / "atop"
 RAW = FIXTURES / "atop.raw"
@@ -442,4 +443,4 @@ def test_stopping_early_ends_atop() -> None:
     lines = cast(Generator[str, None, None], atop_to_lines(RAW))
     assert next(lines).strip() == "RESET"
     lines.close()  # the generator's finally kills and reaps atop
-    assert external_atop.is_atop_raw(RAW.read_bytes()[:4])
+    assert atop_raw.is_atop_raw(RAW.read_bytes()[:4])

@@ -18,7 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from oomsleuth.history import pidstat
-from oomsleuth.models import Sample, Warning_
+from oomsleuth.model import Sample, Warning_
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "history" / "pidstat"
 NAMES = sorted(p.name for p in FIXTURES.glob("*.txt"))

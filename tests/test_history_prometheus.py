@@ -19,7 +19,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from oomsleuth.history import csvseries, prometheus, psi
-from oomsleuth.models import Sample, Warning_
+from oomsleuth.model import Sample, Warning_
 
 ROOT = Path(__file__).resolve().parent.parent
 HERE = ROOT / "fixtures" / "history" / "prometheus"

@@ -20,8 +20,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from oomsleuth.errors import InputError
-from oomsleuth.history import external, metrics, sadf, sar
-from oomsleuth.models import Sample, Warning_
+from oomsleuth.history import metrics, sadf, sar
+from oomsleuth.load import sa_binary
+from oomsleuth.model import Sample, Warning_
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "history" / "sysstat"
 EXPECTS = sorted(FIXTURES.glob("*.expect.json"))
@@ -53,7 +54,7 @@ def parse_fixture(expect: dict[str, Any], path: Path, **kw: Any) -> tuple[list[S
     if expect["format"] == "sa-binary":
         if shutil.which("sadf") is None:
             pytest.skip("sysstat is not installed")
-        return run(sadf, external.sa_to_lines(path), **kw)
+        return run(sadf, sa_binary.sa_to_lines(path), **kw)
     module = sar if expect["format"] == "sar" else sadf
     return run(module, text(path), **kw)
 
@@ -97,12 +98,12 @@ def test_every_fixture_has_an_expectation_and_a_readme_entry() -> None:
 def test_sniff(expect_path: Path) -> None:
     expect = json.loads(expect_path.read_text())
     if expect["format"] == "sa-binary":
-        assert external.is_sa_binary(input_of(expect_path).read_bytes()[:64])
+        assert sa_binary.is_sa_binary(input_of(expect_path).read_bytes()[:64])
         return
     head = text(input_of(expect_path))[:50]
     assert sar.sniff(head) is (expect["format"] == "sar")
     assert sadf.sniff(head) is (expect["format"] == "sadf")
-    assert not external.is_sa_binary(input_of(expect_path).read_bytes()[:64])
+    assert not sa_binary.is_sa_binary(input_of(expect_path).read_bytes()[:64])
 
 
 PIDSTAT = """\
@@ -446,16 +447,16 @@ def test_sadf_json_streams_in_small_memory() -> None:
 
 
 def test_is_sa_binary() -> None:
-    assert external.is_sa_binary(b"\x96\xd5\x75\x21" + bytes(60))
-    assert external.is_sa_binary(b"\xd5\x96\x21\x73" + bytes(60))  # written big-endian
-    assert not external.is_sa_binary(b"\x96\xd5\x00\x00")
-    assert not external.is_sa_binary(b"Linux 6.1")
-    assert not external.is_sa_binary(b"")
+    assert sa_binary.is_sa_binary(b"\x96\xd5\x75\x21" + bytes(60))
+    assert sa_binary.is_sa_binary(b"\xd5\x96\x21\x73" + bytes(60))  # written big-endian
+    assert not sa_binary.is_sa_binary(b"\x96\xd5\x00\x00")
+    assert not sa_binary.is_sa_binary(b"Linux 6.1")
+    assert not sa_binary.is_sa_binary(b"")
 
 
 @needs_sadf
 def test_sa_to_lines_streams() -> None:
-    lines = external.sa_to_lines(FIXTURES / "sa26")
+    lines = sa_binary.sa_to_lines(FIXTURES / "sa26")
     assert isinstance(lines, Generator)  # streamed, not read whole
     first = next(lines)
     assert first.startswith("# hostname;interval;timestamp;") and not first.endswith("\n")
@@ -465,7 +466,7 @@ def test_sa_to_lines_streams() -> None:
 def test_missing_sadf_is_one_clear_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PATH", str(tmp_path))
     with pytest.raises(InputError) as caught:
-        list(external.sa_to_lines(FIXTURES / "sa26"))
+        list(sa_binary.sa_to_lines(FIXTURES / "sa26"))
     message = caught.value.message
     assert "\n" not in message and "install sysstat: apt-get install sysstat" in message
 
@@ -477,7 +478,7 @@ def test_another_sysstat_version_is_one_clear_line(tmp_path: Path) -> None:
     copy = tmp_path / "sa26"
     copy.write_bytes(bytes(data))
     with pytest.raises(InputError) as caught:
-        list(external.sa_to_lines(copy))
+        list(sa_binary.sa_to_lines(copy))
     message = caught.value.message
     assert "\n" not in message
     assert "0x2173" in message and "sadf -d" in message and "host that wrote it" in message
@@ -488,7 +489,7 @@ def test_not_a_sysstat_file_is_one_clear_line(tmp_path: Path) -> None:
     junk = tmp_path / "sa01"
     junk.write_bytes(b"\x00" * 4096)
     with pytest.raises(InputError) as caught:
-        list(external.sa_to_lines(junk))
+        list(sa_binary.sa_to_lines(junk))
     assert "\n" not in caught.value.message and "sadf -d" in caught.value.message
 
 
@@ -497,15 +498,15 @@ def test_a_binary_cut_short_keeps_its_records_and_warns(tmp_path: Path) -> None:
     data = (FIXTURES / "sa26").read_bytes()
     cut = tmp_path / "sa26"
     cut.write_bytes(data[: len(data) - 700])
-    samples, warnings = run(sadf, external.sa_to_lines(cut))
-    full, _ = run(sadf, external.sa_to_lines(FIXTURES / "sa26"))
+    samples, warnings = run(sadf, sa_binary.sa_to_lines(cut))
+    full, _ = run(sadf, sa_binary.sa_to_lines(FIXTURES / "sa26"))
     assert 0 < len(samples) < len(full)
     assert "sadf-note" in {w.code for w in warnings}
 
 
 def test_sa_to_lines_on_a_missing_file(tmp_path: Path) -> None:
     with pytest.raises(InputError) as caught:
-        list(external.sa_to_lines(tmp_path / "sa31"))
+        list(sa_binary.sa_to_lines(tmp_path / "sa31"))
     assert "\n" not in caught.value.message
 
 
@@ -515,8 +516,8 @@ def test_a_file_from_a_newer_sysstat_asks_for_that_version() -> None:
         "File created by sar/sadc from sysstat version 12.7.5\n"
         "Current sysstat version cannot read the format of this file (0x2176)\n"
     )
-    error = external._explain(Path("/var/log/sa/sa25"), 3, stderr, "12.6.1")
+    error = sa_binary._explain(Path("/var/log/sa/sa25"), 3, stderr, "12.6.1")
     assert "\n" not in error.message
     assert "install sysstat 12.7.5 or newer" in error.message and "sadf -c" not in error.message
-    older = external._explain(Path("sa25"), 3, stderr.replace("12.7.5", "11.6.1"), "12.6.1")
+    older = sa_binary._explain(Path("sa25"), 3, stderr.replace("12.7.5", "11.6.1"), "12.6.1")
     assert "sadf -c sa25" in older.message and "host that wrote it" in older.message

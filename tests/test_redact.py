@@ -20,14 +20,14 @@ from typing import Any
 
 import modelfactory as mf
 import pytest
-from test_render_markdown import analyze
+from pipeline import analyze_files
 
 from oomsleuth.correlate.cgroups import decode_cgroup
-from oomsleuth.models import (
+from oomsleuth.model import (
     History,
     Incident,
     OomReport,
-    ParseResult,
+    Report,
     Sample,
     Suspect,
     UserspaceKill,
@@ -35,7 +35,7 @@ from oomsleuth.models import (
     Where,
 )
 from oomsleuth.redact import redact
-from oomsleuth.render.json import JsonRenderer
+from oomsleuth.renderers.json import JsonRenderer
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT.parent / "shared" / "corpus"
@@ -55,17 +55,17 @@ IPV4 = re.compile(r"(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?![\w])")
 UUID_SEP = re.compile(r"[-_]")
 
 
-def result_of(path: Path) -> ParseResult:
-    return analyze((str(path),))
+def result_of(path: Path) -> Report:
+    return analyze_files([path])
 
 
-def incident_result(name: str) -> ParseResult:
+def incident_result(name: str) -> Report:
     folder = INCIDENTS / name
     history = ("atop-P.txt", "pidstat-r.txt", "psi-cgroup.txt")
-    return analyze((str(folder / "kern-dmesg-iso.txt"),), tuple(str(folder / h) for h in history))
+    return analyze_files([folder / "kern-dmesg-iso.txt"], history=[folder / h for h in history])
 
 
-def synthetic() -> ParseResult:
+def synthetic() -> Report:
     """IPs, home directories, Prometheus labels and entities, systemd and docker paths."""
     base = mf.everything_result()
     t = datetime(2026, 6, 2, 12, 0, tzinfo=timezone.utc)
@@ -105,8 +105,8 @@ def synthetic() -> ParseResult:
     )
 
 
-def _cases() -> dict[str, Callable[[], ParseResult]]:
-    found: dict[str, Callable[[], ParseResult]] = {}
+def _cases() -> dict[str, Callable[[], Report]]:
+    found: dict[str, Callable[[], Report]] = {}
     for log in LOGS:
         found[log.name] = lambda log=log: result_of(log)  # type: ignore[misc]
     for folder in sorted(p.name for p in INCIDENTS.iterdir() if p.is_dir()):
@@ -122,11 +122,11 @@ CASES = sorted(MAKERS)
 
 
 @functools.cache
-def original(case: str) -> ParseResult:
+def original(case: str) -> Report:
     return MAKERS[case]()
 
 
-def render(result: ParseResult) -> str:
+def render(result: Report) -> str:
     out = io.StringIO()
     JsonRenderer().render(result, out)
     return out.getvalue()
@@ -152,7 +152,7 @@ def strings(value: Any, name: str = "") -> Iterator[tuple[str, str]]:
                 yield from strings(v, name)
 
 
-def secrets(result: ParseResult) -> set[str]:
+def secrets(result: Report) -> set[str]:
     """Every original that must not survive: hosts, sources, boot ids, cgroup path components
     (and the pod UIDs and container ids they hold), IP addresses, pod and namespace names."""
     found: set[str] = set()
@@ -182,7 +182,7 @@ def _is_ip(text: str) -> bool:
     return True
 
 
-def comms(result: ParseResult) -> set[str]:
+def comms(result: Report) -> set[str]:
     names = ("comm", "trigger_comm", "task", "groupname")
     return {value for name, value in strings(result) if name in names}
 
@@ -287,7 +287,7 @@ def test_kubernetes_paths_keep_their_shape() -> None:
     report = replace(mf.memcg_v2_report(), oom_memcg=pod, task_memcg=task)
     inc = Incident(0, 0, None, None, None, None, (), Suspect("unknown", 0.0),
                    cgroup_label="pod 5931aa75… (burstable) container 25a38b5b8d55…")  # fmt: skip
-    r = redact(ParseResult(reports=(report,), incidents=(inc,), sources=("journal.txt",)))
+    r = redact(Report(reports=(report,), incidents=(inc,), sources=("journal.txt",)))
     new_pod = "/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod-1.slice"
     assert r.reports[0].oom_memcg == new_pod
     assert r.reports[0].task_memcg == f"{new_pod}/cri-containerd-ctr-1.scope"
@@ -310,14 +310,14 @@ def test_redact_is_pure_and_deterministic() -> None:
     before = render(result)
     assert render(redact(result)) == render(redact(result))
     assert render(result) == before
-    assert redact(ParseResult()) == ParseResult()
+    assert redact(Report()) == Report()
 
 
 def test_reports_without_names_are_unchanged() -> None:
     report: OomReport = replace(
         mf.global_oom_report(), stamp=replace(mf.global_oom_report().stamp, host=None)
     )
-    result = ParseResult(reports=(report,), sources=("-",))
+    result = Report(reports=(report,), sources=("-",))
     assert redact(result).reports[0].tasks == report.tasks
     assert redact(result).sources == ("-",)
 

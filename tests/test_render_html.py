@@ -1,6 +1,6 @@
 """The HTML report: one self-contained file, verdict first, charts from history, hostile log text
-defused. Real fixtures go through the CLI's pipeline (parse, resolve times, load history in the
-windows, correlate); the page is read back with html.parser."""
+defused. Real fixtures go through ``oomsleuth.analyze`` and ``oomsleuth.render``; model-factory
+results test the renderer alone; the page is read back with html.parser."""
 
 from __future__ import annotations
 
@@ -16,16 +16,13 @@ from pathlib import Path
 import modelfactory as mf
 import pytest
 
-from oomsleuth.correlate import correlate, event_moments
-from oomsleuth.history.windows import Windows
-from oomsleuth.history_loader import load_history
-from oomsleuth.models import History, ParseResult, Sample, UserspaceKill
-from oomsleuth.render.base import Renderer
-from oomsleuth.render.charts import Chart, Line, Mark, TimeAxis, decimate, draw, nice_step
-from oomsleuth.render.html import HtmlRenderer
-from oomsleuth.render.templating import asset, csp_hash, templates_origin
-from oomsleuth.scan import parse_lines
-from oomsleuth.timebase import TimeContext, resolve_times
+import oomsleuth
+from oomsleuth.correlate import correlate
+from oomsleuth.model import History, Report, Sample, UserspaceKill
+from oomsleuth.renderers.base import Renderer
+from oomsleuth.renderers.charts import Chart, Line, Mark, TimeAxis, decimate, draw, nice_step
+from oomsleuth.renderers.html import HtmlRenderer
+from oomsleuth.renderers.templating import asset, csp_hash, templates_origin
 
 ROOT = Path(__file__).resolve().parent.parent
 INCIDENTS = ROOT / "fixtures" / "incidents"
@@ -39,19 +36,12 @@ MB = 1_000_000
 needs_corpus = pytest.mark.skipif(not MULTI.is_file(), reason="../shared/corpus not present")
 
 
-def analyze(log: Path, *history: Path) -> ParseResult:
+def analyze(log: Path, *history: Path) -> Report:
     """What `oomsleuth analyze LOG --history ...` builds before it renders."""
-    ctx = TimeContext(tz=UTC, now=datetime.now(UTC))
-    with log.open(encoding="utf-8", errors="surrogateescape") as f:
-        lines = [line.rstrip("\n") for line in f]
-    result = resolve_times(parse_lines(lines, source=str(log)), ctx)
-    before, after = timedelta(minutes=30), timedelta(minutes=5)
-    windows = Windows(event_moments(result), before, after)
-    past = load_history([str(h) for h in history], windows, UTC, lambda _: None)
-    return correlate(result, past if history else None, before=before)
+    return oomsleuth.analyze([log], history=history, tz="UTC", on_warning=lambda _: None)
 
 
-def render(result: ParseResult, title: str | None = None) -> str:
+def render(result: Report, title: str | None = None) -> str:
     out = io.StringIO()
     renderer: Renderer = HtmlRenderer(title=title)
     renderer.render(result, out)
@@ -277,7 +267,7 @@ CGROUP = f"/kubepods/{IMG}/{SCRIPT}"
 RAW_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u2028-\u202e\u2066-\u2069]")
 
 
-def hostile() -> ParseResult:
+def hostile() -> Report:
     base = mf.hostile_result()
     report = base.reports[0]
     wall = datetime(2026, 11, 25, 12, 0, 0, tzinfo=UTC)

@@ -16,9 +16,9 @@ import modelfactory as mf
 import pytest
 
 from oomsleuth import __version__
-from oomsleuth.models import Counter, MemcgInfo, OomReport, ParseResult, Stamp, Victim
-from oomsleuth.render.base import Renderer
-from oomsleuth.render.json import JsonRenderer, dumps, to_document
+from oomsleuth.model import Counter, MemcgInfo, OomReport, Report, Stamp, Victim
+from oomsleuth.renderers.base import Renderer
+from oomsleuth.renderers.json import JsonRenderer, dumps
 
 SCHEMA: dict[str, Any] = json.loads(
     files("oomsleuth.schema").joinpath("oomsleuth.schema.json").read_text("utf-8")
@@ -27,24 +27,24 @@ VALIDATOR = jsonschema.Draft202012Validator(SCHEMA)
 RESULTS = mf.all_results()
 
 
-def render(result: ParseResult, indent: int | None = 2) -> str:
+def render(result: Report, indent: int | None = 2) -> str:
     out = io.StringIO()
     JsonRenderer(indent).render(result, out)
     return out.getvalue()
 
 
-def document(result: ParseResult) -> dict[str, Any]:
+def document(result: Report) -> dict[str, Any]:
     doc: dict[str, Any] = json.loads(render(result))
     VALIDATOR.validate(doc)
     return doc
 
 
-def events(result: ParseResult, kind: str | None = None) -> list[dict[str, Any]]:
+def events(result: Report, kind: str | None = None) -> list[dict[str, Any]]:
     return [e for e in document(result)["events"] if kind is None or e["kind"] == kind]
 
 
-def one_report(report: OomReport) -> ParseResult:
-    return ParseResult(reports=(report,), sources=(report.where.source,), lines_read=10)
+def one_report(report: OomReport) -> Report:
+    return Report(reports=(report,), sources=(report.where.source,), lines_read=10)
 
 
 # -- the schema itself ----------------------------------------------------------------------
@@ -104,7 +104,7 @@ def test_every_result_validates_and_round_trips(name: str) -> None:
     assert text.endswith("}\n")
     doc = json.loads(text)
     VALIDATOR.validate(doc)
-    assert doc == to_document(result)  # to_document is JSON-native already
+    assert doc == result.to_dict()  # the model's document is JSON-native already
     assert list(doc) == [
         "schema_version", "tool", "sources", "lines_read", "framings", "boots",
         "events", "warnings", "summary", "incidents", "history",
@@ -338,7 +338,7 @@ def test_events_in_log_order_across_sources() -> None:
         ("node1/syslog", 92, "oom_kill"),
         ("node1/syslog", 94, "oom_kill"),
     ]
-    # report_id is the index in ParseResult.reports, whatever the order of events
+    # report_id is the index in Report.reports, whatever the order of events
     ids = {(e["source"], e["report_line"]): e["report_id"] for e in doc["events"][:2]}
     ids |= {(e["source"], e["report_line"]): e["report_id"] for e in doc["events"][6:]}
     assert ids == {

@@ -1,42 +1,34 @@
 """The Markdown report: golden files of real inputs, valid GFM structure, hostile text inert.
 
 Golden files live in tests/golden/NAME.md and are compared exactly. After an intended change,
-regenerate them with ``UPDATE_GOLDEN=1 pytest tests/test_render_markdown.py`` and review the diff.
+regenerate them with ``OOMSLEUTH_REGEN=1 pytest tests/test_render_markdown.py`` and review the diff.
 """
 
 from __future__ import annotations
 
 import io
-import os
 import re
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import fields, is_dataclass, replace
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 import modelfactory as mf
 import pytest
+from expect import check_text
 from markdown_it import MarkdownIt
+from pipeline import analyze_files
 
-from oomsleuth.correlate import correlate, event_moments
-from oomsleuth.history.windows import Windows, parse_window
-from oomsleuth.history_loader import load_history
-from oomsleuth.loaders import resolve_inputs
-from oomsleuth.models import ParseResult
-from oomsleuth.redact import redact
-from oomsleuth.render.base import Renderer, safe_text
-from oomsleuth.render.markdown import MarkdownRenderer, code, md
-from oomsleuth.scan import parse_sources
-from oomsleuth.timebase import TimeContext, resolve_times
+from oomsleuth.model import Report
+from oomsleuth.renderers.base import Renderer, safe_text
+from oomsleuth.renderers.markdown import MarkdownRenderer, code, md
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = ROOT / "tests" / "golden"
 CORPUS = ROOT.parent / "shared" / "corpus"
 INCIDENTS = "fixtures/incidents"
 SHARED = "../shared/corpus"
-UPDATE = os.environ.get("UPDATE_GOLDEN") == "1"
 GFM = MarkdownIt("commonmark").enable("table")
 UNESCAPED_PIPE = re.compile(r"(?<!\\)\|")
 
@@ -66,31 +58,16 @@ CASES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
 REDACTED = ("corpus-aks-k8s-pod", "incident-sidecar-leak-kills-db")
 
 
-def analyze(logs: tuple[str, ...], history: tuple[str, ...] = ()) -> ParseResult:
-    """The CLI's pipeline, in process, on a fixed clock: UTC, syslog year 2024."""
-    ctx = TimeContext(tz=timezone.utc, year=2024, now=datetime(2024, 6, 1, tzinfo=timezone.utc))
-    inputs = resolve_inputs(list(logs))
-    result = resolve_times(parse_sources((i.name, i.lines()) for i in inputs), ctx)
-    before, after = parse_window("30m:5m")
-    windows = Windows(event_moments(result), before, after)
-    past = load_history(list(history), windows, ctx.tz, lambda _: None) if history else None
-    return correlate(result, past, before=before)
-
-
-def case_result(name: str) -> ParseResult:
+def case_result(name: str) -> Report:
+    """``oomsleuth.analyze`` of a case on a fixed clock (UTC, syslog year 2024), with source
+    names relative to the checkout as in the goldens."""
     logs, history = CASES[name.removesuffix("-redacted")]
     if any(p.startswith("../shared/") for p in logs) and not CORPUS.is_dir():
         pytest.skip("../shared/corpus is not here")
-    cwd = os.getcwd()
-    os.chdir(ROOT)  # source names in the goldens are relative to the checkout
-    try:
-        result = analyze(logs, history)
-    finally:
-        os.chdir(cwd)
-    return redact(result) if name.endswith("-redacted") else result
+    return analyze_files(logs, history=history, redact=name.endswith("-redacted"))
 
 
-def render(result: ParseResult) -> str:
+def render(result: Report) -> str:
     out = io.StringIO()
     MarkdownRenderer().render(result, out)
     return out.getvalue()
@@ -102,14 +79,8 @@ ALL_CASES = [*CASES, *(f"{name}-redacted" for name in REDACTED)]
 @pytest.mark.parametrize("name", ALL_CASES)
 def test_golden(name: str) -> None:
     text = render(case_result(name))
-    path = GOLDEN / f"{name}.md"
-    if UPDATE:
-        GOLDEN.mkdir(exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-        return
-    assert path.is_file(), f"no {path}: run UPDATE_GOLDEN=1 pytest tests/test_render_markdown.py"
-    assert text == path.read_text(encoding="utf-8"), f"{name}: differs from {path}"
     check_gfm(text)
+    check_text(GOLDEN / f"{name}.md", text)
 
 
 def test_the_renderer_follows_the_protocol() -> None:
@@ -191,9 +162,9 @@ def structure(text: str) -> Counter[str]:
     return Counter([t.type for t in tokens] + inline) - Counter({"text": 10**9, "softbreak": 10**9})
 
 
-def rich_result() -> ParseResult:
-    return analyze((f"{INCIDENTS}/sidecar-leak-kills-db/kern-dmesg-iso.txt",),
-                   (f"{INCIDENTS}/sidecar-leak-kills-db/atop-P.txt",))  # fmt: skip
+def rich_result() -> Report:
+    return analyze_files([f"{INCIDENTS}/sidecar-leak-kills-db/kern-dmesg-iso.txt"],
+                         history=[f"{INCIDENTS}/sidecar-leak-kills-db/atop-P.txt"])  # fmt: skip
 
 
 @pytest.mark.parametrize("hostile", HOSTILE)
@@ -263,7 +234,7 @@ def test_the_verdict_comes_first(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_without_history_it_says_not_enough_data(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(ROOT)
-    text = render(analyze((f"{INCIDENTS}/sidecar-leak-kills-db/kern-dmesg-iso.txt",)))
+    text = render(analyze_files([f"{INCIDENTS}/sidecar-leak-kills-db/kern-dmesg-iso.txt"]))
     assert "**Culprit:** not enough data to name one" in text
     assert "### The kernel's choice" in text
 

@@ -8,10 +8,10 @@ import re
 import modelfactory as mf
 import pytest
 
-from oomsleuth.models import ParseResult
-from oomsleuth.render.base import Renderer, safe_text
-from oomsleuth.render.terminal import TerminalRenderer
-from oomsleuth.units import human_kb, short_kb
+from oomsleuth.model import Report
+from oomsleuth.model.units import human_kb, short_kb
+from oomsleuth.renderers.base import Renderer, safe_text
+from oomsleuth.renderers.terminal import TerminalRenderer
 
 ESC = "\x1b"
 COLOR_SGR = re.compile(r"\x1b\[[0-9;]*(?:3[0-7]|9[0-7]|38;[0-9;]+)m")
@@ -22,7 +22,7 @@ class FakeTTY(io.StringIO):
         return True
 
 
-def render(result: ParseResult, width: int = 100, color: bool | None = False) -> str:
+def render(result: Report, width: int = 100, color: bool | None = False) -> str:
     out = io.StringIO()
     TerminalRenderer(width=width, color=color).render(result, out)
     return out.getvalue()

@@ -1,25 +1,20 @@
 """The terminal report at a fixed width, compared exactly with golden files.
 
-Regenerate after an intended change: ``UPDATE_GOLDEN=1 pytest tests/test_terminal_golden.py``,
+Regenerate after an intended change: ``OOMSLEUTH_REGEN=1 pytest tests/test_terminal_golden.py``,
 then read the diff before committing it.
 """
 
 from __future__ import annotations
 
 import io
-import os
-from datetime import timezone
 from pathlib import Path
 
 import pytest
+from expect import check_text
+from pipeline import analyze_files
 
-from oomsleuth.correlate import correlate, event_moments
-from oomsleuth.history.windows import Windows, parse_window
-from oomsleuth.history_loader import load_history
-from oomsleuth.models import ParseResult
-from oomsleuth.render.terminal import TerminalRenderer
-from oomsleuth.scan import parse_sources
-from oomsleuth.timebase import TimeContext, resolve_times
+import oomsleuth
+from oomsleuth.model import Report
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = ROOT / "tests" / "golden" / "terminal"
@@ -46,30 +41,17 @@ CASES = {
 }
 
 
-def analysed(logs: list[str], history: list[str]) -> ParseResult:
-    ctx = TimeContext(tz=timezone.utc)
-    sources = [
-        (name, (ROOT / name).read_text(errors="surrogateescape").splitlines()) for name in logs
-    ]
-    result = resolve_times(parse_sources(sources), ctx)
-    before, after = parse_window("30m:5m")
-    windows = Windows(event_moments(result), before, after)
-    past = load_history(history, windows, ctx.tz, lambda _: None) if history else None
-    return correlate(result, past, before=before)
+def analysed(logs: list[str], history: list[str]) -> Report:
+    return analyze_files(logs, history=history)
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
-def test_terminal_golden(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.chdir(ROOT)  # history sources are named relative to the checkout
+def test_terminal_golden(name: str) -> None:
     out = io.StringIO()
-    TerminalRenderer(width=100, color=False).render(analysed(*CASES[name]), out)
+    oomsleuth.render(analysed(*CASES[name]), "terminal", out, width=100, color=False)
     text = out.getvalue()
     assert "\x1b" not in text
-    golden = GOLDEN / f"{name}.txt"
-    if os.environ.get("UPDATE_GOLDEN"):
-        golden.write_text(text)
-    assert golden.exists(), f"no golden file: run UPDATE_GOLDEN=1 pytest {__file__}"
-    assert text == golden.read_text()
+    check_text(GOLDEN / f"{name}.txt", text)
 
 
 def test_narrow_terminal_drops_columns_but_keeps_the_verdict(
@@ -77,7 +59,9 @@ def test_narrow_terminal_drops_columns_but_keeps_the_verdict(
 ) -> None:
     monkeypatch.chdir(ROOT)
     out = io.StringIO()
-    TerminalRenderer(width=60, color=False).render(analysed(*CASES["sidecar-with-history"]), out)
+    oomsleuth.render(
+        analysed(*CASES["sidecar-with-history"]), "terminal", out, width=60, color=False
+    )
     text = out.getvalue()
     assert "Culprit leaky-sidecar" in text
     assert max(len(line) for line in text.splitlines()) <= 60

@@ -1,4 +1,4 @@
-"""Stamps on the wall clock (oomsleuth.timebase): anchors, --boot-time, dmesg -T, syslog years."""
+"""Stamps on the wall clock (oomsleuth.clock): anchors, --boot-time, dmesg -T, syslog years."""
 
 from __future__ import annotations
 
@@ -8,17 +8,11 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+from pipeline import analyze_lines
 
-from oomsleuth.loaders import live_boot_time
-from oomsleuth.models import Kill, OomReport, ParseResult, Stamp, Victim, Where
-from oomsleuth.scan import parse_sources
-from oomsleuth.timebase import (
-    LIVE_BOOT_TIME,
-    TimeContext,
-    check_suspend_drift,
-    parse_boot_time,
-    resolve_times,
-)
+from oomsleuth.clock import LIVE_BOOT_TIME, TimeContext, parse_boot_time, resolve_times
+from oomsleuth.load.host import live_boot_time
+from oomsleuth.model import Kill, OomReport, Report, Stamp, Victim, Warning_, Where
 
 ROOT = Path(__file__).resolve().parent.parent
 REAL = ROOT / "fixtures" / "real"
@@ -52,16 +46,22 @@ def syslog_copy(name: str, shift_s: float = 0.0) -> list[str]:
     return out
 
 
-def kill_times(result: ParseResult) -> list[Stamp]:
+def kill_times(result: Report) -> list[Stamp]:
     return [k.stamp for r in result.reports for k in r.kills]
 
 
-def ctx(**kw: object) -> TimeContext:
-    return TimeContext(tz=UTC, now=datetime(2026, 11, 26, tzinfo=UTC), **kw)  # type: ignore[arg-type]
+def ctx(**kw: object) -> dict[str, object]:
+    """What the test knows about time: file mtimes, boot time, year (options of analyze)."""
+    return kw
 
 
-def resolved(sources: list[tuple[str, list[str]]], context: TimeContext) -> ParseResult:
-    return resolve_times(parse_sources(sources), context)
+def resolved(sources: list[tuple[str, list[str]]], context: dict[str, object]) -> Report:
+    """``oomsleuth.analyze`` of the sources written to files of those names (on UTC)."""
+    return analyze_lines(dict(sources), **context)  # type: ignore[arg-type]
+
+
+def drift_warnings(result: Report) -> list[Warning_]:
+    return [w for w in result.warnings if w.code in ("suspend-drift", "dmesg-t-drift")]
 
 
 @pytest.mark.parametrize("name", SCENARIOS)
@@ -155,9 +155,7 @@ def test_dmesg_t_after_a_suspend_is_replaced_by_the_anchor() -> None:
         early = when - timedelta(hours=1)
         tee.append(f"[{early:%a %b %d %H:%M:%S %Y}] {plain.split('] ', 1)[1]}")
     sources = [("kern.log", syslog_copy("memcg-adj")), ("T", tee)]
-    context = ctx(mtimes={"kern.log": datetime(2026, 11, 26, tzinfo=UTC)})
-    parsed = parse_sources(sources)
-    result = resolve_times(parsed, context)
+    result = resolved(sources, ctx(mtimes={"kern.log": datetime(2026, 11, 26, tzinfo=UTC)}))
     truth = kill_times(resolved([("iso", lines("memcg-adj.dmesg-iso.txt"))], ctx()))
     tee_reports = [r for r in result.reports if r.where.source == "T"]
     for report, t in zip(tee_reports, [truth[0], truth[1]], strict=True):
@@ -168,25 +166,24 @@ def test_dmesg_t_after_a_suspend_is_replaced_by_the_anchor() -> None:
         head = report.stamp  # no matched line of its own: shifted like the nearest one
         assert head.wall is not None and head.time_confidence == "estimated"
         assert abs((head.wall - t.wall).total_seconds()) < 2
-    (warning,) = check_suspend_drift(parsed)
+    (warning,) = drift_warnings(result)
     assert (warning.code, warning.where) == ("dmesg-t-drift", Where("T", 80))
     assert re.search(r"-360[01] s off", warning.message)
 
 
 def test_dmesg_t_without_drift_keeps_its_own_wall() -> None:
     sources = [("kern.log", syslog_copy("memcg-single")), ("T", lines("memcg-single.dmesg-T.txt"))]
-    parsed = parse_sources(sources)
-    result = resolve_times(parsed, ctx(mtimes={"kern.log": datetime(2026, 11, 26, tzinfo=UTC)}))
+    result = resolved(sources, ctx(mtimes={"kern.log": datetime(2026, 11, 26, tzinfo=UTC)}))
     report = next(r for r in result.reports if r.where.source == "T")
     assert report.stamp.time_source == "log"  # within the 1 s of dmesg -T: left alone
     assert report.kills[0].stamp.time_source == "boot-estimate"  # matched: the precise time
-    assert check_suspend_drift(parsed) == []
+    assert drift_warnings(result) == []
 
 
 def test_syslog_drift_within_a_boot_is_warned() -> None:
     before = syslog_copy("memcg-bystander")
     after = syslog_copy("memcg-adj", shift_s=5400.0)  # 90 min suspended between the two
-    (warning,) = check_suspend_drift(parse_sources([("kern.log", before + after)]))
+    (warning,) = drift_warnings(resolved([("kern.log", before + after)], ctx()))
     assert warning.code == "suspend-drift" and "+5400 s" in warning.message
     assert warning.where.line > len(before) - 8
 
@@ -231,13 +228,14 @@ def test_results_built_by_hand_still_get_rollovers_and_boot_time() -> None:
         k = Kill(Victim(1, "x"), Where("s", line), stamp)
         return OomReport(Where("s", line), stamp, "killed", kills=(k,))
 
-    result = ParseResult(reports=(
+    result = Report(reports=(
         kill(1, Stamp(wall=datetime(1900, 12, 31, 23, 0))),
         kill(2, Stamp(wall=datetime(1900, 1, 1, 1, 0))),
         kill(3, Stamp(uptime_s=10.0)),
     ), sources=("s",))  # fmt: skip
     boot = datetime(2025, 1, 1, 5, tzinfo=UTC)
-    got = resolve_times(result, ctx(mtimes={"s": datetime(2025, 2, 1, tzinfo=UTC)}, boot_time=boot))
+    context = TimeContext(tz=UTC, mtimes={"s": datetime(2025, 2, 1, tzinfo=UTC)}, boot_time=boot)
+    got = resolve_times(result, context)  # the clock stage alone, on a hand-built model
     assert [r.stamp.wall for r in got.reports] == [
         datetime(2024, 12, 31, 23, tzinfo=UTC),
         datetime(2025, 1, 1, 1, tzinfo=UTC),

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from oomsleuth.models import LogLine, UserspaceKill
+from oomsleuth.model import LogLine, UserspaceKill
 from oomsleuth.parsers.userspace import KEYWORDS, UserspaceParser
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "userspace"

@@ -27,26 +27,14 @@ LOG = ROOT / "fixtures" / "incidents" / "sidecar-leak-kills-db" / "kern-dmesg-is
 HISTORY = LOG.parent / "atop-P.txt"
 
 PROBE = r"""
-import io, json, sys
-from datetime import datetime, timedelta, timezone
+import json, sys
 import oomsleuth
-from oomsleuth.correlate import correlate, event_moments
-from oomsleuth.history.windows import Windows
-from oomsleuth.history_loader import load_history
-from oomsleuth.render.html import HtmlRenderer
-from oomsleuth.render.templating import templates_origin
-from oomsleuth.scan import parse_lines
-from oomsleuth.timebase import TimeContext, resolve_times
+from oomsleuth.renderers.templating import templates_origin
 
 log, history, out = sys.argv[1:4]
-utc = timezone.utc
-with open(log, encoding="utf-8") as f:
-    lines = [line.rstrip("\n") for line in f]
-result = resolve_times(parse_lines(lines, source=log), TimeContext(tz=utc, now=datetime.now(utc)))
-windows = Windows(event_moments(result), timedelta(minutes=30), timedelta(minutes=5))
-result = correlate(result, load_history([history], windows, utc, print))
+report = oomsleuth.analyze([log], history=[history], tz="UTC", on_warning=print)
 with open(out, "w", encoding="utf-8") as f:
-    HtmlRenderer().render(result, f)
+    oomsleuth.render(report, "html", f)
 print(json.dumps({"package": oomsleuth.__file__, "templates": templates_origin()}))
 """
 

@@ -7,8 +7,8 @@ reserved hugepages count against memory but appear in no task's rss. "Processes 
 
 from __future__ import annotations
 
-from oomsleuth.models import OomReport, Suspect
-from oomsleuth.units import human_kb
+from oomsleuth.model import OomReport, Suspect
+from oomsleuth.model.units import human_kb
 
 SHARE = 0.25  # unowned memory above this share of the base is a suspect
 

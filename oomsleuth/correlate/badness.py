@@ -9,7 +9,7 @@ well enough to show why the victim beat the others.
 
 from __future__ import annotations
 
-from oomsleuth.models import BadnessRow, OomReport, TaskRow
+from oomsleuth.model import BadnessRow, OomReport, TaskRow
 
 UNKILLABLE = -1000
 

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from oomsleuth.correlate.series import Series, first_crossing, growth
-from oomsleuth.models import OomReport, TimelineEntry
-from oomsleuth.units import human_kb
+from oomsleuth.correlate.series import first_crossing, growth
+from oomsleuth.model import OomReport, TimelineEntry
+from oomsleuth.model.series import Series
+from oomsleuth.model.units import human_kb
 
 Index = dict[tuple[str | None, str], Series]
 

@@ -12,9 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from oomsleuth.correlate.series import Series, growth
-from oomsleuth.models import OomReport, Suspect, TaskRow
-from oomsleuth.units import human_kb
+from oomsleuth.correlate.series import growth
+from oomsleuth.model import OomReport, Suspect, TaskRow
+from oomsleuth.model.series import Series
+from oomsleuth.model.units import human_kb
 
 MIN_GROWTH_KB = 8 * 1024
 

@@ -10,17 +10,17 @@ from datetime import datetime, timedelta
 
 from oomsleuth.correlate import accounting, badness, cascade, culprit
 from oomsleuth.correlate.cgroups import decode_cgroup
-from oomsleuth.correlate.series import Series, index
-from oomsleuth.models import (
+from oomsleuth.model import (
     History,
     Incident,
     OomReport,
-    ParseResult,
+    Report,
     Suspect,
     TimelineEntry,
     Victim,
 )
-from oomsleuth.units import human_kb
+from oomsleuth.model.series import Series, index
+from oomsleuth.model.units import human_kb
 
 UNKNOWN_BELOW = 0.25
 
@@ -92,7 +92,7 @@ def _roles(report: OomReport, verdict: Suspect) -> list[str]:
     return out
 
 
-def build(result: ParseResult, history: History, *, before: timedelta) -> tuple[Incident, ...]:
+def build(result: Report, history: History, *, before: timedelta) -> tuple[Incident, ...]:
     series = index(history.samples)
     sources = tuple(sorted({name for name, _ in history.sources}))
     reports = result.reports

@@ -29,7 +29,7 @@ from datetime import datetime, timezone, tzinfo
 
 from oomsleuth.history import FormatInfo
 from oomsleuth.history.common import WarnLimiter
-from oomsleuth.models import Sample, Warning_
+from oomsleuth.model import Sample, Warning_
 
 _HEAD = re.compile(r"[A-Za-z]{3} \S+ \d+ \d{4}/\d\d/\d\d \d\d:\d\d:\d\d -?\d+(?: |$)")
 _STATE_END = re.compile(r"\) (\S) ")  # ") S " closes a parenthesised name

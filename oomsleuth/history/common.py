@@ -6,7 +6,7 @@ import re
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone, tzinfo
 
-from oomsleuth.models import Warning_, Where
+from oomsleuth.model import Warning_, Where
 
 _EPOCH = re.compile(r"\d{9,13}(?:\.\d{1,9})?")
 _ISO = re.compile(

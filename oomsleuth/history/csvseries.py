@@ -28,7 +28,7 @@ from datetime import datetime, tzinfo
 
 from oomsleuth.history import FormatInfo
 from oomsleuth.history.common import WarnLimiter, parse_stamp
-from oomsleuth.models import Sample, Warning_
+from oomsleuth.model import Sample, Warning_
 
 _SERIES = re.compile(r"\s*([A-Za-z_:][\w:.]*)\s*(?:\{(.*)\})?\s*")
 _LABEL = re.compile(r'\s*(\w+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^,"]*?))\s*(?:,|$)')

@@ -27,7 +27,7 @@ from datetime import date, datetime, time, timedelta, timezone, tzinfo
 
 from oomsleuth.history import FormatInfo
 from oomsleuth.history.common import WarnLimiter
-from oomsleuth.models import Sample, Warning_
+from oomsleuth.model import Sample, Warning_
 
 _SYSINFO = re.compile(r"\S+ \S+ \(.*\)\s+(?P<date>\d\S*)\s+_\w+_")
 _CLOCK = re.compile(r"(\d{1,2}):(\d\d):(\d\d)")

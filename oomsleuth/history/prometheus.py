@@ -22,7 +22,7 @@ from typing import Any
 
 from oomsleuth.history import FormatInfo
 from oomsleuth.history.common import MEMINFO, UNLIMITED_BYTES, WarnLimiter
-from oomsleuth.models import Sample, Warning_
+from oomsleuth.model import Sample, Warning_
 
 _KB = 1 / 1024
 # gauges: name -> (metric, factor); node_exporter before 0.16 had no _bytes suffix

@@ -22,7 +22,7 @@ from datetime import datetime, timezone, tzinfo
 
 from oomsleuth.history import FormatInfo
 from oomsleuth.history.common import MEMINFO, UNLIMITED_BYTES, WarnLimiter, parse_stamp
-from oomsleuth.models import Sample, Warning_
+from oomsleuth.model import Sample, Warning_
 
 _DATE = re.compile(r"\d{4}-\d\d-\d\d")
 _PSI = re.compile(

@@ -37,7 +37,7 @@ from typing import Any
 
 from oomsleuth.history import FormatInfo
 from oomsleuth.history.sar import Warner, checked_row, plan
-from oomsleuth.models import Sample, Warning_
+from oomsleuth.model import Sample, Warning_
 
 # sadf -j activity -> {key: canonical metric}
 JSON_KEYS: dict[str, dict[str, str]] = {

@@ -29,7 +29,7 @@ from datetime import date, datetime, tzinfo
 from math import isfinite
 
 from oomsleuth.history import FormatInfo
-from oomsleuth.models import Sample, Warning_, Where
+from oomsleuth.model import Sample, Warning_, Where
 
 # sysstat column name (sar text and ``sadf -d`` headers) -> canonical metric
 COLUMNS: dict[str, str] = {

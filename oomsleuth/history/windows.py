@@ -12,7 +12,7 @@ from bisect import bisect_right
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from oomsleuth.errors import OomsleuthError
+from oomsleuth.errors import UsageError
 
 DEFAULT_BEFORE = timedelta(minutes=30)
 DEFAULT_AFTER = timedelta(minutes=5)
@@ -32,7 +32,7 @@ def parse_duration(text: str) -> timedelta:
         total += float(m[1]) * _UNITS[m[2]]
         pos = m.end()
     if pos != len(t) or not t:
-        raise OomsleuthError(f"bad duration {text!r} (examples: 30m, 90s, 1h30m)")
+        raise UsageError(f"bad duration {text!r} (examples: 30m, 90s, 1h30m)")
     return timedelta(seconds=total)
 
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from oomsleuth.models import (
+from oomsleuth.model import (
     AllocFailure,
     LogLine,
     OomReport,
@@ -54,6 +54,7 @@ class KernelParser:
         self.warnings: list[Warning_] = []
         self._draft: Draft | None = None
         self._suppressed: int | None = None
+        self._handed = 0  # reports handed out by settled()
 
     @property
     def busy(self) -> bool:
@@ -98,6 +99,27 @@ class KernelParser:
                 f"{self._suppressed} OOM report(s) were rate-limited at the end of the input",
             )
             self._suppressed = None
+
+    def settled(self, uptime_s: float | None, *, final: bool = False) -> list[OomReport]:
+        """Finished reports that can no longer change, in order, each handed out once: every
+        kill has its reaper line, ``RECENT`` newer reports exist, the log's clock is ``GAP_S``
+        past the report, or ``final``. See :meth:`forget_handed`."""
+        out: list[OomReport] = []
+        while self._handed < len(self.reports):
+            rep = self.reports[self._handed]
+            newer = len(self.reports) - 1 - self._handed
+            if not (final or newer >= RECENT or _reaped(rep) or _past(rep, uptime_s)):
+                break
+            out.append(rep)
+            self._handed += 1
+        return out
+
+    def forget_handed(self) -> None:
+        """Drop handed-out reports beyond the ``RECENT`` a late reaper line may still reach."""
+        drop = max(0, self._handed - RECENT)
+        if drop:
+            del self.reports[:drop]
+            self._handed -= drop
 
     # -- events that open or close reports ------------------------------------------------------
     def _feed_event_line(self, s: str, line: LogLine, where: Where, stamp: Stamp) -> bool:
@@ -372,6 +394,16 @@ class KernelParser:
 
     def _warn(self, where: Where | None, code: str, message: str) -> None:
         self.warnings.append(Warning_(where or Where("-", 0), code, message))
+
+
+def _reaped(rep: OomReport) -> bool:
+    return bool(rep.kills) and all(k.reap is not None for k in rep.kills)
+
+
+def _past(rep: OomReport, uptime_s: float | None) -> bool:
+    stamps = [k.stamp.uptime_s for k in rep.kills] + [rep.stamp.uptime_s]
+    last = max((u for u in stamps if u is not None), default=None)
+    return uptime_s is not None and last is not None and abs(uptime_s - last) > GAP_S
 
 
 def kl_reap(r: kl.ReaperLine, where: Where) -> Reap:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
-from oomsleuth.models import (
+from oomsleuth.model import (
     Constraint,
     Counter,
     Kill,

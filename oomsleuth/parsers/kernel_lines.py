@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from oomsleuth.models import Constraint, Counter, Trigger, Victim
+from oomsleuth.model import Constraint, Counter, Trigger, Victim
 
 # A cheap pre-filter: every line that can start or feed a report contains one of these literals,
 # or looks like a task-table row (ROW_HINT). Literals, because an alternation of patterns is slow

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from oomsleuth.models import MemInfo
+from oomsleuth.model import MemInfo
 
 _TOKEN = re.compile(r"([A-Za-z_]+):\s?(\d+)(?=\s|$)")
 _BUDDY = re.compile(r"^(?:Node \d+ )?[\w.]+: (?:\d+\*(\d+)kB|empty)")

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from oomsleuth.models import TaskRow
+from oomsleuth.model import TaskRow
 
 _HEADER = re.compile(r"^\[\s*pid\s*\]\s+(?P<cols>.*\bname)\s*$")
 _ROW = re.compile(r"^\[\s*(?P<pid>-?\d+)\]\s+(?P<rest>.*)$")

@@ -28,7 +28,7 @@ kubelet, containerd, nohang's ``kmsg:`` echo) are never read as kills.
 
 from __future__ import annotations
 
-from oomsleuth.models import LogLine, UserspaceKill, Warning_, Where
+from oomsleuth.model import LogLine, UserspaceKill, Warning_, Where
 from oomsleuth.parsers.userspace_lines import (
     Earlyoom,
     clean,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from oomsleuth.models import LogLine, Stamp, UserspaceKill, Where
+from oomsleuth.model import LogLine, Stamp, UserspaceKill, Where
 
 _SIGNALS = {"9": "SIGKILL", "15": "SIGTERM"}
 _ANSI = re.compile(r"(?:\x1b|#033)\[[0-9;]*m")

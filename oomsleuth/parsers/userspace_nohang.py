@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from oomsleuth.models import LogLine, UserspaceKill, Warning_, Where
+from oomsleuth.model import LogLine, UserspaceKill, Warning_, Where
 from oomsleuth.parsers.userspace_lines import make_kill, mib_to_kb, to_int
 
 _HARD_STARTS = ("TRIGGERED", "Low memory; corrective action required", ">>===", ">-----")

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections import deque
 
-from oomsleuth.models import LogLine, UserspaceKill
+from oomsleuth.model import LogLine, UserspaceKill
 from oomsleuth.parsers.userspace_lines import make_kill, to_int
 
 _OOMD_PREFIX = re.compile(

@@ -1,0 +1,181 @@
+"""The public API: :func:`analyze`, :func:`scan` and :func:`render` (re-exported by the package).
+
+The one pipeline, load -> frame -> parse -> clock -> correlate -> render, is wired here and
+nowhere else; the CLI, the tests and the fleet workers call these three functions.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import replace
+from datetime import datetime, tzinfo
+from pathlib import Path
+from typing import TextIO
+
+from dateutil import tz as dateutil_tz
+
+from oomsleuth.clock import (
+    LIVE_BOOT_TIME,
+    Clock,
+    TimeContext,
+    check_suspend_drift,
+    parse_boot_time,
+    resolve_times,
+)
+from oomsleuth.errors import UsageError
+from oomsleuth.model import Event, Report
+from oomsleuth.model.outcomes import event_moments
+
+PathLike = str | os.PathLike[str]
+FORMATS = ("terminal", "json", "html", "md")
+_log = logging.getLogger("oomsleuth")
+
+
+def analyze(
+    inputs: PathLike | Iterable[PathLike],
+    *,
+    history: PathLike | Iterable[PathLike] = (),
+    boot_time: str | datetime | None = None,
+    tz: str | tzinfo | None = None,
+    year: int | None = None,
+    window: str = "30m:5m",
+    redact: bool = False,
+    on_warning: Callable[[str], None] | None = None,
+) -> Report:
+    """Everything ``oomsleuth analyze`` does, as a model: every OOM event in ``inputs`` (paths,
+    folders, ``-`` for stdin) on the wall clock, with incidents correlated against ``history``.
+
+    ``boot_time``: ISO 8601, epoch seconds, ``now`` (this machine) or an aware datetime;
+    ``tz``: the zone of logs that print local time (default: this machine's); ``year``: the
+    year of syslog lines; ``window``: history kept around each event, ``BEFORE[:AFTER]``.
+    Warnings about the inputs themselves (files skipped in a folder, history outside the
+    window) go to ``on_warning`` (default: the ``oomsleuth`` logger); warnings about the log's
+    content are in the report. Raises :class:`~oomsleuth.errors.OomsleuthError`.
+    ``analyze(...).to_dict()`` is the JSON document of ``oomsleuth analyze --format json``.
+    """
+    from oomsleuth.correlate import correlate
+    from oomsleuth.history.windows import Windows, parse_window
+    from oomsleuth.load import resolve_inputs
+    from oomsleuth.scanner import parse_sources
+
+    warn = on_warning or _log.warning
+    ctx = time_context(tz=tz, year=year, boot_time=boot_time)
+    before, after = parse_window(window)
+    sources = resolve_inputs(_paths(inputs), on_warning=warn)
+    ctx.mtimes.update(_mtimes([(s.name, s.path) for s in sources if s.path is not None], ctx.tz))
+    report = resolve_times(parse_sources((s.name, s.lines()) for s in sources), ctx)
+    drift = check_suspend_drift(report, ctx.tz)
+    if drift:
+        report = replace(report, warnings=report.warnings + tuple(drift))
+    past = None
+    history_paths = _paths(history)
+    if history_paths:
+        from oomsleuth.load.history import load_history
+
+        windows = Windows(event_moments(report), before, after)
+        past = load_history(history_paths, windows, ctx.tz, warn)
+    report = correlate(report, past, before=before)
+    if redact:
+        from oomsleuth.redact import redact as redacted
+
+        report = redacted(report)
+    return report
+
+
+def scan(
+    lines: Iterable[str],
+    *,
+    source: str = "<lines>",
+    year: int | None = None,
+    tz: str | tzinfo | None = None,
+    boot_time: str | datetime | None = None,
+) -> Iterator[Event]:
+    """Stream the OOM events of any iterable of text lines (a file object, a generator over a
+    bucket object, a Dask partition): each kernel report (:class:`~oomsleuth.model.OomReport`)
+    once it can no longer change, each userspace kill when complete, with its wall-clock time
+    where the lines seen so far anchor it (or ``boot_time``). Memory stays flat however many
+    lines. No correlation and no duplicate merging across sources: that is :func:`analyze`."""
+    from oomsleuth.scanner import Scanner
+
+    ctx = time_context(tz=tz, year=year, boot_time=boot_time)
+    scanner = Scanner()
+    for event in scanner.events(source, lines):
+        yield Clock(scanner.tracker.segments(), ctx).event(event)
+
+
+def render(
+    report: Report,
+    format: str,
+    stream: TextIO,
+    *,
+    width: int | None = None,
+    color: bool | None = None,
+) -> None:
+    """Write ``report`` to ``stream`` as ``terminal``, ``json``, ``html`` or ``md``.
+    ``width``/``color`` apply to the terminal (None: detect; ``NO_COLOR`` is respected)."""
+    if format == "json":
+        from oomsleuth.renderers.json import JsonRenderer
+
+        JsonRenderer().render(report, stream)
+    elif format == "html":
+        from oomsleuth.renderers.html import HtmlRenderer
+
+        HtmlRenderer().render(report, stream)
+    elif format == "md":
+        from oomsleuth.renderers.markdown import MarkdownRenderer
+
+        MarkdownRenderer().render(report, stream)
+    elif format == "terminal":
+        from oomsleuth.renderers.terminal import TerminalRenderer
+
+        if os.environ.get("NO_COLOR"):
+            color = False
+        TerminalRenderer(width=width, color=color).render(report, stream)
+    else:
+        raise UsageError(f"unknown format {format!r} (one of: {', '.join(FORMATS)})")
+
+
+def time_context(
+    *,
+    tz: str | tzinfo | None = None,
+    year: int | None = None,
+    boot_time: str | datetime | None = None,
+) -> TimeContext:
+    """What the caller knows about time, checked: raises UsageError for a bad zone or boot."""
+    zone = dateutil_tz.gettz(tz) if isinstance(tz, str) else tz
+    if zone is None:
+        if tz is not None:
+            raise UsageError(f"unknown time zone {tz!r} (try an IANA name like Europe/Paris)")
+        zone = dateutil_tz.tzlocal()
+    boot: datetime | None = boot_time if isinstance(boot_time, datetime) else None
+    if isinstance(boot_time, str):
+        try:
+            boot = parse_boot_time(boot_time, zone)
+        except ValueError as exc:
+            raise UsageError(f"--boot-time: {exc}") from None
+    if boot == LIVE_BOOT_TIME:
+        from oomsleuth.load.host import live_boot_time
+
+        boot = live_boot_time()
+        if boot is None:
+            raise UsageError("--boot-time now: cannot read btime from /proc/stat")
+    if isinstance(boot, datetime) and boot.tzinfo is None:
+        boot = boot.replace(tzinfo=zone)
+    return TimeContext(tz=zone, year=year, now=datetime.now(zone), boot_time=boot)
+
+
+def _paths(given: PathLike | Iterable[PathLike]) -> list[str]:
+    if isinstance(given, (str, os.PathLike)):
+        return [os.fspath(given)]
+    return [os.fspath(p) for p in given]
+
+
+def _mtimes(paths: Iterable[tuple[str, Path]], zone: tzinfo) -> dict[str, datetime]:
+    out: dict[str, datetime] = {}
+    for name, path in paths:
+        with contextlib.suppress(OSError):
+            out[name] = datetime.fromtimestamp(path.stat().st_mtime, zone)
+    return out

@@ -1,0 +1,215 @@
+"""Boot segments and wall-clock anchors: where each boot of each host starts on the wall clock.
+
+:class:`AnchorTracker` splits each (source, host) stream of framed lines into boot segments: a new
+one starts on a boot banner (``-- Boot id --``, or a journal ``_BOOT_ID`` change: the framer's
+``boot_marker`` line, which applies to every host of its source), when ``boot_id`` changes, on a
+kernel ``Linux version`` line, or when the uptime goes back by more than 1 s.
+
+Anchors are lines with a wall clock and an uptime: ``boot = wall - uptime``. Journal JSON/export
+records are ``journal`` anchors; other framings (kern.log ``Mon DD HH:MM:SS host kernel: [up]``,
+RFC 3339) are ``syslog`` anchors: receive times, whole seconds for BSD stamps (half a second is
+added). ``boot_wall`` is the median of a bounded chronological sample; ``spread_s`` is max - min;
+``drift_s`` is the step of the lower envelope (per-block minima, blind to late receive times): a
+suspend (the printk clock stops), a clock step or clock rates that differ. ``dmesg -T`` walls are
+boot + uptime themselves: never anchors, only compared (``dmesg_t_boot``).
+
+Across sources, a segment without anchors borrows ``boot_wall`` (``borrowed_from``): from an
+anchored segment holding one of its key lines (``invoked oom-killer``, ``Killed process``,
+``oom-kill:``) with the same uptime and text (raw dmesg next to kern.log or a journal); for
+``dmesg -T``, through pid lines (``Killed process``, ``oom-kill:..pid=``) of the same text, kept in
+``matched``; else by pairing its pid lines' uptimes with the receive times of copies that have
+no uptime (``journalctl -k``). Key sets are bounded and thinned by a hash, alike in every source.
+
+Yearless walls (syslog, placeholder year 1900/1904) move to a *yearless space*: year
+``YEARLESS_BASE`` (a leap year) + the stream's year rollovers so far. A rollover is a yearless
+wall six months or more before the previous one (December -> January); its line goes to
+``BootSegment.rollovers``, and :mod:`oomsleuth.clock.resolve` turns the index into a year.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from oomsleuth.clock.borrow import Table, borrow, enter
+from oomsleuth.clock.samples import BootEstimates, KeySet, centred
+from oomsleuth.model.lines import BootSegment, LogLine, has_placeholder_year
+
+YEARLESS_BASE = 1904
+JOURNAL_FRAMINGS = frozenset({"journal-json", "journal-export"})
+_LINUX_VERSION = re.compile(r"Linux version \d")
+_KEY = re.compile(r"Killed process \d|oom-kill:|invoked oom-killer")
+_PID_KEY = re.compile(r"Killed process \d|oom-kill:.*pid=\d")
+
+
+def is_yearless(wall: datetime) -> bool:
+    """True for a wall in the yearless space (a naive time before 1970)."""
+    return wall.tzinfo is None and wall.year < 1970
+
+
+def to_yearless(wall: datetime, index: int) -> datetime | None:
+    """A placeholder-year wall moved to year ``YEARLESS_BASE + index`` (None: no 29 Feb there)."""
+    try:
+        return wall.replace(year=YEARLESS_BASE + index)
+    except ValueError:
+        return None
+
+
+@dataclass(slots=True)
+class OpenSegment:
+    """A segment being built."""
+
+    source: str
+    host: str | None
+    first_line: int
+    reason: str
+    boot_id: str | None
+    epoch: int
+    last_line: int = 0
+    max_uptime: float | None = None
+    anchors: BootEstimates = field(default_factory=BootEstimates)
+    tee: BootEstimates = field(default_factory=BootEstimates)
+    framings: set[str] = field(default_factory=set)
+    rollovers: list[int] = field(default_factory=list)
+    last_wall: datetime | None = None
+    keys: KeySet = field(default_factory=KeySet)  # "uptime_us text" of key lines
+    texts: KeySet = field(default_factory=KeySet)  # pid lines with an uptime, or dmesg -T ones
+    walls: KeySet = field(default_factory=KeySet)  # pid lines with only a receive time
+
+    def offer(self, kind: str, wall: datetime, uptime_s: float, line: int) -> None:
+        if self.anchors.kind == "syslog" and kind == "journal":
+            self.anchors = BootEstimates()  # journal anchors beat receive-time anchors
+        elif self.anchors.kind == "journal" and kind == "syslog":
+            return
+        self.anchors.kind = kind
+        self.anchors.add(wall, uptime_s, line)
+
+    def freeze(self) -> BootSegment:
+        a = self.anchors
+        drift = a.drift()
+        return BootSegment(
+            self.source, self.host, self.first_line, self.last_line, self.boot_id, self.reason,
+            boot_wall=a.boot(), anchors=a.count, anchor_kind=a.kind,
+            spread_s=a.hi - a.lo if a.count else None,
+            drift_s=drift[0] if drift else None, drift_line=drift[1] if drift else None,
+            dmesg_t_boot=self.tee.boot(), rollovers=tuple(self.rollovers),
+            last_wall=self.last_wall, framings=tuple(sorted(self.framings)),
+        )  # fmt: skip
+
+
+def _went_back(uptime: float | None, before: float | None) -> bool:
+    return uptime is not None and before is not None and uptime < before - 1.0
+
+
+@dataclass(slots=True)
+class _Stream:
+    open: OpenSegment | None = None
+    year_index: int = 0
+    last_month: int | None = None
+    raw: datetime | None = None  # the last wall seen, and where it went (None: nowhere)
+    moved: datetime | None = None
+
+
+class AnchorTracker:
+    """Feed it every framed line of every source in order; ``segments()`` then says where each
+    boot sits on the wall clock. Memory is bounded per segment."""
+
+    def __init__(self) -> None:
+        self._streams: dict[tuple[str, str | None], _Stream] = {}
+        self._epochs: dict[str, tuple[int, str | None]] = {}  # source -> (banners, last boot id)
+        self._all: list[OpenSegment] = []
+
+    def observe(self, line: LogLine) -> None:
+        if line.boot_marker:
+            count, _ = self._epochs.get(line.source, (0, None))
+            self._epochs[line.source] = (count + 1, line.boot_id)
+            return
+        stream = self._streams.get((line.source, line.host))
+        if stream is None:
+            stream = self._streams[line.source, line.host] = _Stream()
+        seg = stream.open
+        epoch, banner_id = self._epochs.get(line.source, (0, None))
+        reason = None
+        if seg is None:
+            reason = "boot banner" if epoch else "start"
+        elif seg.epoch != epoch:
+            reason = "boot banner"
+        elif line.boot_id and seg.boot_id and line.boot_id != seg.boot_id:
+            reason = "boot id changed"
+        elif _LINUX_VERSION.match(line.text) and line.ident in (None, "kernel"):
+            reason = "Linux version"
+        elif _went_back(line.uptime_s, seg.max_uptime):
+            reason = "uptime went back"
+        if seg is None or reason is not None:
+            boot_id = line.boot_id or (banner_id if reason == "boot banner" else None)
+            seg = OpenSegment(
+                line.source, line.host, line.lineno, reason or "start", boot_id, epoch
+            )
+            stream.open = seg
+            self._all.append(seg)
+        self._update(stream, seg, line)
+
+    def _update(self, stream: _Stream, seg: OpenSegment, line: LogLine) -> None:
+        seg.last_line = line.lineno
+        seg.framings.add(line.framing)
+        seg.boot_id = seg.boot_id or line.boot_id
+        uptime, wall, moved = line.uptime_s, line.wall, None
+        if uptime is not None:
+            seg.max_uptime = uptime if seg.max_uptime is None else max(seg.max_uptime, uptime)
+        if wall is not None:
+            seg.last_wall = wall
+            if wall != stream.raw:  # lines of one report share their (syslog) wall: once
+                stream.raw, stream.moved = wall, self._move(stream, seg, wall, line.lineno)
+            moved = stream.moved
+        if _KEY.search(line.text):
+            _keep_key(seg, line, moved)
+        if moved is None or uptime is None:
+            return
+        if line.framing == "dmesg-T":
+            seg.tee.add(moved, uptime, line.lineno)
+        elif line.framing in JOURNAL_FRAMINGS:
+            seg.offer("journal", moved, uptime, line.lineno)
+        else:
+            seg.offer("syslog", moved, centred(moved, uptime), line.lineno)
+
+    @staticmethod
+    def _move(stream: _Stream, seg: OpenSegment, wall: datetime, lineno: int) -> datetime | None:
+        """A placeholder-year wall moved to the yearless space (counting rollovers)."""
+        if not has_placeholder_year(wall):
+            return wall
+        if stream.last_month is not None and wall.month <= stream.last_month - 6:
+            stream.year_index += 1
+            seg.rollovers.append(lineno)
+        stream.last_month = wall.month
+        return to_yearless(wall, stream.year_index)
+
+    def segments(self) -> tuple[BootSegment, ...]:
+        """Every segment so far, in the order they started; unanchored ones borrow anchors."""
+        out = [s.freeze() for s in self._all]
+        by_key: dict[str, int] = {}
+        by_text: Table = {}  # pid lines of anchored segments -> their uptime
+        by_wall: Table = {}  # pid lines with only a receive time -> that wall
+        for i in sorted(range(len(out)), key=lambda i: out[i].anchor_kind != "journal"):
+            built = self._all[i]
+            if out[i].boot_wall is not None:
+                for key in built.keys.items:
+                    by_key.setdefault(key, i)
+                enter(by_text, built.texts, i)
+            enter(by_wall, built.walls, i)
+        for j, seg in enumerate(out):
+            if seg.boot_wall is None:
+                out[j] = borrow(seg, self._all[j], out, by_key, (by_text, by_wall))
+        return tuple(out)
+
+
+def _keep_key(seg: OpenSegment, line: LogLine, wall: datetime | None) -> None:
+    uptime, text = line.uptime_s, line.text
+    if uptime is not None:
+        seg.keys.add(f"{round(uptime * 1e6)} {text}", (line.lineno, uptime, None))
+    if not _PID_KEY.search(text):
+        return
+    if uptime is not None:
+        seg.texts.add(text, (line.lineno, uptime, None))
+    elif wall is not None and line.framing != "dmesg-iso":  # dmesg -T/iso: boot + uptime
+        (seg.texts if line.framing == "dmesg-T" else seg.walls).add(text, (line.lineno, None, wall))

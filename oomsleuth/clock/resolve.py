@@ -1,0 +1,252 @@
+"""Put stamps on the wall clock: boot anchors, ``--boot-time``, syslog years and time zones.
+
+Pure: the caller passes what it knows about each source in a
+:class:`~oomsleuth.clock.context.TimeContext` (the file's mtime, ``--year``, ``--tz``,
+``--boot-time``; :mod:`oomsleuth.load.host` reads this machine's boot time). Each stamp gets a
+``time_confidence`` and a ``time_source``:
+
+- a wall the log printed (``time_source="log"``): ``exact`` when zoned (journal realtime, RFC 3339,
+  ISO); ``derived`` for a full local time placed in ``--tz`` (``dmesg -T``, ``short-full`` with an
+  unknown zone name); ``estimated`` when the year was inferred (syslog prints none);
+- only an uptime, in a boot segment with anchors of its own or borrowed from another source of
+  the same boot (:mod:`oomsleuth.clock.anchors`): boot wall + uptime,
+  ``time_source="boot-estimate"``, ``derived``; ``estimated`` when yearless, spread over 1 s,
+  or drifting over 2 s;
+- only an uptime and ``--boot-time``: boot time + uptime, ``derived``,
+  ``time_source="boot-time option"``, only in the last boot of a source with no anchor at all
+  (the given boot time is the current boot's);
+- else ``unknown`` (an uptime only) or None (no time at all).
+
+A ``dmesg -T`` wall is itself boot + uptime, wrong after suspend. In an anchored segment, a
+stamp with one takes the anchored time when its uptime is known (its own, or that of its matched
+copy in another source); other -T stamps there shift like the nearest matched line when that is
+more than 1 s off. ``time_note`` says so. :func:`oomsleuth.clock.drift.check_suspend_drift`
+warns about both clocks.
+
+Years of yearless stamps: the last yearless wall of each (source, host) stream is placed at or
+before the file's mtime (or now); each year rollover (December -> January) inside the stream
+counts one year back from there. ``--year`` is the year of the stream's first lines. 29 February
+in a year that has none moves to the latest leap year before it.
+"""
+
+from __future__ import annotations
+
+import calendar
+from bisect import bisect_right
+from collections.abc import Iterable
+from dataclasses import replace
+from datetime import datetime, timedelta
+
+from oomsleuth.clock.anchors import YEARLESS_BASE, AnchorTracker, is_yearless
+from oomsleuth.clock.context import TimeContext, infer_year
+from oomsleuth.clock.drift import DRIFT_LIMIT_S
+from oomsleuth.model import (
+    BootSegment,
+    Event,
+    LogLine,
+    OomReport,
+    Report,
+    Stamp,
+    Where,
+    has_placeholder_year,
+)
+
+
+class _Chain:
+    """The segments of one (source, host) stream, in line order."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.segments: list[BootSegment] = []
+        self.rollovers: list[int] = []
+        self.end: datetime | None = None  # the last yearless wall
+        self.starts: list[int] = []
+
+    def add(self, seg: BootSegment) -> None:
+        self.segments.append(seg)
+        self.starts.append(seg.first_line)
+        self.rollovers += seg.rollovers
+        if seg.last_wall is not None and has_placeholder_year(seg.last_wall):
+            self.end = seg.last_wall
+
+    def at(self, line: int) -> BootSegment:
+        i = bisect_right(self.starts, line)
+        return self.segments[max(i - 1, 0)]
+
+    def year(self, index: int, wall: datetime, ctx: TimeContext) -> int:
+        """The real year of yearless index ``index`` (``wall`` gives month/day without a chain)."""
+        if ctx.year is not None:
+            return ctx.year + index
+        end = self.end or wall
+        return infer_year(end.month, end.day, ctx, self.source) - len(self.rollovers) + index
+
+
+class _Index:
+    def __init__(self, segments: Iterable[BootSegment]) -> None:
+        self.chains: dict[tuple[str, str | None], _Chain] = {}
+        self.origins: dict[str, _Chain] = {}  # "source:first_line" -> its chain (for borrowers)
+        self.anchored: set[str] = set()
+        for seg in segments:
+            chain = self.chains.setdefault((seg.source, seg.host), _Chain(seg.source))
+            chain.add(seg)
+            self.origins[f"{seg.source}:{seg.first_line}"] = chain
+            if seg.boot_wall is not None:
+                self.anchored.add(seg.source)
+        for chain in self.chains.values():
+            chain.rollovers.sort()
+
+
+def _with_year(wall: datetime, year: int) -> tuple[datetime, str | None]:
+    if (wall.month, wall.day) == (2, 29) and not calendar.isleap(year):
+        leap = next(y for y in range(year, year - 8, -1) if calendar.isleap(y))
+        return wall.replace(year=leap), f"29 February: year {year} has none, {leap} taken"
+    return wall.replace(year=year), None
+
+
+def _placed(wall: datetime, chain: _Chain, line: int, ctx: TimeContext) -> Stamp:
+    """A yearless wall the log printed, with its year and zone."""
+    index = bisect_right(chain.rollovers, line)
+    real, note = _with_year(wall, chain.year(index, wall, ctx))
+    return Stamp(wall=real.replace(tzinfo=ctx.tz), time_confidence="estimated", time_note=note)
+
+
+def _from_anchor(seg: BootSegment, uptime: float, chain: _Chain, ctx: TimeContext) -> Stamp:
+    """Boot wall + uptime; ``chain`` is the stream whose anchors gave the boot wall."""
+    assert seg.boot_wall is not None
+    wall = seg.boot_wall + timedelta(seconds=uptime)
+    loose = (seg.spread_s or 0.0) > 1.0 or abs(seg.drift_s or 0.0) > DRIFT_LIMIT_S
+    if is_yearless(wall):
+        loose = True  # the year is inferred
+        year = chain.year(wall.year - YEARLESS_BASE, wall, ctx)
+        if (wall.month, wall.day) == (2, 29) and not calendar.isleap(year):
+            wall = wall.replace(year=year, day=28) + timedelta(days=1)  # the yearless space has it
+        wall = wall.replace(year=year)
+    if wall.tzinfo is None:
+        wall = wall.replace(tzinfo=ctx.tz)
+    return Stamp(wall=wall, time_confidence="estimated" if loose else "derived")
+
+
+def _logged(stamp: Stamp, chain: _Chain, line: int, ctx: TimeContext) -> Stamp:
+    """A stamp placed at the wall its log printed."""
+    assert stamp.wall is not None
+    wall = stamp.wall
+    if has_placeholder_year(wall):
+        got = _placed(wall, chain, line, ctx)
+    else:
+        zoned = wall.tzinfo is not None
+        got = Stamp(wall=wall if zoned else wall.replace(tzinfo=ctx.tz))
+        got = replace(got, time_confidence="exact" if zoned else "derived")
+    return replace(stamp, wall=got.wall, time_confidence=got.time_confidence,
+                   time_source="log", time_note=got.time_note)  # fmt: skip
+
+
+def _tee(
+    stamp: Stamp, seg: BootSegment, line: int, chains: tuple[_Chain, _Chain], ctx: TimeContext
+) -> Stamp:
+    """A dmesg -T wall in an anchored segment: the anchored time when the line's uptime is
+    known (its own, or its matched copy's); else shifted like the nearest matched line.
+    ``chains``: the stamp's own stream and the one whose anchors gave the boot wall."""
+    chain, donor = chains
+    assert stamp.wall is not None
+    own = stamp.wall.replace(tzinfo=ctx.tz)
+    near = min(seg.matched, key=lambda m: abs(m[0] - line), default=None)
+    uptime = stamp.uptime_s
+    if uptime is None and near is not None and near[0] == line:
+        uptime = near[1]
+    if uptime is not None:
+        got = _from_anchor(seg, uptime, donor, ctx)
+        assert got.wall is not None
+        off = (own - got.wall).total_seconds()
+        note = f"dmesg -T time replaced ({off:+.1f} s off; dmesg -T drifts after suspend)"
+        return replace(stamp, wall=got.wall, time_confidence=got.time_confidence,
+                       time_source="boot-estimate", time_note=note)  # fmt: skip
+    if near is not None:
+        ref = _from_anchor(seg, near[1], donor, ctx).wall
+        assert ref is not None
+        shift = ref - near[2].replace(tzinfo=ctx.tz)
+        if abs(shift.total_seconds()) > 1.0:  # more than the truncation of dmesg -T
+            note = f"dmesg -T time shifted {shift.total_seconds():+.0f} s, as line {near[0]}"
+            return replace(stamp, wall=own + shift, time_confidence="estimated",
+                           time_source="boot-estimate", time_note=note)  # fmt: skip
+    return _logged(stamp, chain, line, ctx)
+
+
+def resolve_stamp(
+    stamp: Stamp, source: str, ctx: TimeContext, *, line: int = 0, index: _Index | None = None
+) -> Stamp:
+    """One stamp on the wall clock (``line`` and ``index`` place it in its boot segment)."""
+    index = index or _Index(())
+    chain = index.chains.get((source, stamp.host)) or _Chain(source)
+    seg = chain.at(line) if chain.segments else None
+    wall, uptime = stamp.wall, stamp.uptime_s
+    if seg is not None and seg.boot_wall is not None:
+        donor = index.origins.get(seg.borrowed_from or "", chain)
+        if wall is not None and _is_tee(wall, seg):
+            return _tee(stamp, seg, line, (chain, donor), ctx)
+        if wall is None and uptime is not None:
+            got = _from_anchor(seg, uptime, donor, ctx)
+            return replace(stamp, wall=got.wall, time_confidence=got.time_confidence,
+                           time_source="boot-estimate", time_note=None)  # fmt: skip
+    if wall is not None:
+        return _logged(stamp, chain, line, ctx)
+    if uptime is None:
+        return replace(stamp, time_confidence=None, time_source=None)
+    last = seg is None or seg is chain.segments[-1]
+    if ctx.boot_time is not None and source not in index.anchored and last:
+        wall = ctx.boot_time + timedelta(seconds=uptime)
+        return replace(stamp, wall=wall, time_confidence="derived", time_source="boot-time option")
+    return replace(stamp, time_confidence="unknown", time_source=None)
+
+
+def _is_tee(wall: datetime, seg: BootSegment) -> bool:
+    """A naive wall with a real year in a segment with dmesg -T lines: a dmesg -T time."""
+    return wall.tzinfo is None and not is_yearless(wall) and "dmesg-T" in seg.framings
+
+
+def _event_segments(result: Report) -> tuple[BootSegment, ...]:
+    """Segments from the events' own stamps, for a result built without the Scanner."""
+    stamps = [(r.where, r.stamp) for r in result.reports]
+    stamps += [(k.where, k.stamp) for r in result.reports for k in r.kills]
+    stamps += [(a.where, a.stamp) for a in result.alloc_failures]
+    stamps += [(u.where, u.stamp) for u in result.userspace]
+    rank = {name: i for i, name in enumerate(result.sources)}
+    stamps.sort(key=lambda ws: (rank.get(ws[0].source, len(rank)), ws[0].source, ws[0].line))
+    tracker = AnchorTracker()
+    for where, st in stamps:
+        tracker.observe(LogLine(where.source, where.line, "", "event", st.uptime_s, st.wall,
+                                st.host, boot_id=st.boot_id))  # fmt: skip
+    return tracker.segments()
+
+
+class Clock:
+    """Places stamps on the wall clock, from the boot segments the anchor tracker built."""
+
+    def __init__(self, segments: Iterable[BootSegment], ctx: TimeContext) -> None:
+        self.index = _Index(segments)
+        self.ctx = ctx
+
+    def stamp(self, where: Where, stamp: Stamp) -> Stamp:
+        return resolve_stamp(stamp, where.source, self.ctx, line=where.line, index=self.index)
+
+    def report(self, rep: OomReport) -> OomReport:
+        kills = tuple(replace(k, stamp=self.stamp(k.where, k.stamp)) for k in rep.kills)
+        return replace(rep, stamp=self.stamp(rep.where, rep.stamp), kills=kills)
+
+    def event(self, event: Event) -> Event:
+        """A kernel report (with its kills) or a userspace kill, on the wall clock."""
+        if isinstance(event, OomReport):
+            return self.report(event)
+        return replace(event, stamp=self.stamp(event.where, event.stamp))
+
+
+def resolve_times(result: Report, ctx: TimeContext) -> Report:
+    """Every stamp of the result placed on the wall clock as well as the log allows."""
+    clock = Clock(result.segments or _event_segments(result), ctx)
+    return replace(
+        result,
+        reports=tuple(clock.report(rep) for rep in result.reports),
+        alloc_failures=tuple(
+            replace(a, stamp=clock.stamp(a.where, a.stamp)) for a in result.alloc_failures
+        ),
+        userspace=tuple(replace(u, stamp=clock.stamp(u.where, u.stamp)) for u in result.userspace),
+    )

@@ -1,0 +1,35 @@
+"""Text pasted into mail, issues and documents: quoting, elisions, prompts, escaped newlines.
+
+Mail quoting (``> ``, any depth) and a uniform indentation of the whole paste are stripped before
+a line's framing is detected. Lines that never continue or wrap another: lines starting with
+``[`` (trinity's ``[child1:446]``, task rows), elision marks (``...``), shell prompts
+(``user@host:~$ ``). rsyslog's ``#012`` splits a line into several logical lines (``#011``
+becomes a tab) in ``syslog``/``rfc3339`` lines, as kmsg's ``\\x0a`` does.
+"""
+
+from __future__ import annotations
+
+import re
+
+from oomsleuth.frame.head import Head
+
+QUOTE = re.compile(r"[ \t]*(?:>[ \t]?)+")
+PRIORITY = re.compile(r"<\d{1,3}>")
+_ELISION = re.compile(r"(?:\.{2,}|…|\[\.\.\.\]|\[snip\]|<snip>)\s*\Z")
+_PROMPT = re.compile(r"(?:[\w.-]+@[\w.-]+:\S*)?[$#] ")
+
+
+def pieces(head: Head) -> list[str]:
+    """Split a message with escaped newlines (kmsg ``\\x0a``, rsyslog ``#012``)."""
+    if head.framing == "kmsg":
+        parts = head.text.split("\n")
+    elif "#01" in head.text and head.framing in ("syslog", "rfc3339"):
+        parts = head.text.replace("#011", "\t").split("#012")
+    else:
+        return [head.text]
+    kept = [p for p in parts if p.strip()]
+    return kept or [head.text]
+
+
+def never_wraps(s: str) -> bool:
+    return s[:1] == "[" or bool(_ELISION.match(s)) or bool(_PROMPT.match(s))

@@ -1,0 +1,75 @@
+"""Syslog and journalctl text framings, and the ISO stamps they share with dmesg's iso format.
+
+- ``syslog``: ``Mon DD HH:MM:SS [host] ident[pid]: text`` (also ``journalctl -o short``, which
+  looks the same).
+- ``rfc3339``: rsyslog ``2026-11-25T22:30:01.123456+01:00 host ident: text`` and RFC 5424
+  ``<4>1 2026-11-25T22:30:01.123Z host kernel - - - text``.
+- ``journal-short``: the journalctl forms we can tell apart from syslog: ``short-precise``
+  (fractional seconds), ``short-iso`` (zone without a colon, ``+0000``), ``short-full``
+  (``Wed 2026-11-25 22:30:01 UTC ...``).
+- ``dmesg-iso``: ``2026-11-25T22:30:01,123456+00:00 text`` (a comma before the fraction).
+
+Syslog stamps carry no year: they get the placeholder year, or the leap placeholder for
+29 February. A ``short-full`` zone name other than UTC/GMT gives a naive time.
+"""
+
+from __future__ import annotations
+
+import re
+
+from oomsleuth.frame.dmesg import MONTHS
+from oomsleuth.frame.head import HOST_IDENT, ISO, Head, inner, iso_wall, tagged, to_int, wall, zone
+from oomsleuth.model.lines import LEAP_PLACEHOLDER_YEAR, PLACEHOLDER_YEAR
+
+_RFC5424 = re.compile(r"1 (\S+) (\S+) (\S+) (\S+) \S+ (?:-|(?:\[(?:[^\]\\]|\\.)*\])+)(?: |$)")
+_BSD = re.compile(r"([A-Z][a-z]{2}) +(\d{1,2}) (\d\d):(\d\d):(\d\d)(?:\.(\d{1,9}))?(?: +|$)")
+_FULL = re.compile(
+    r"[A-Z][a-z]{2} (\d{4})-(\d\d)-(\d\d) (\d\d):(\d\d):(\d\d)(?:\.(\d{1,9}))? (\S+) +"
+)
+
+
+def iso_stamped(s: str) -> Head | None:
+    """A line starting with an ISO 8601 stamp (dmesg iso, rsyslog RFC 3339, short-iso) or an
+    RFC 5424 header."""
+    match = ISO.match(s)
+    if match is not None:
+        when = iso_wall(match)
+        if match[7] == ",":
+            return Head("dmesg-iso", s[match.end() :], match.end(), wall=when)
+        tz = match[9]
+        short_iso = bool(tz) and tz != "Z" and ":" not in tz
+        return tagged(
+            "journal-short" if short_iso else "rfc3339", s[match.end() :], match.end(), when
+        )
+    return _rfc5424(s)
+
+
+def _rfc5424(s: str) -> Head | None:
+    match = _RFC5424.match(s)
+    if match is None:
+        return None
+    stamp = ISO.match(match[1])
+    when = iso_wall(stamp) if stamp is not None and stamp.end() == len(match[1]) else None
+    host, ident, pid = (None if v == "-" else v for v in match.group(2, 3, 4))
+    head = Head("rfc3339", s[match.end() :].removeprefix("\ufeff"), match.end(), wall=when)
+    head.host, head.ident = host, ident
+    head.ident_pid = to_int(pid)
+    return inner(head) if ident == "kernel" else head
+
+
+def named(s: str) -> Head | None:
+    """A line starting with a month or weekday name: BSD syslog, ``short``, ``short-precise``,
+    ``short-full``."""
+    match = _BSD.match(s)
+    if match is not None and match[1] in MONTHS:
+        month, day = MONTHS[match[1]], int(match[2])
+        year = LEAP_PLACEHOLDER_YEAR if (month, day) == (2, 29) else PLACEHOLDER_YEAR
+        parts = (year, month, day, *map(int, match.group(3, 4, 5)))
+        framing = "journal-short" if match[6] else "syslog"
+        return tagged(framing, s[match.end() :], match.end(), wall(parts, match[6], None))
+    match = _FULL.match(s)
+    if match is None or HOST_IDENT.match(s, match.end()) is None:
+        return None
+    parts = tuple(int(match[i]) for i in range(1, 7))
+    when = wall(parts, match[7], zone(match[8]))
+    return tagged("journal-short", s[match.end() :], match.end(), when)

@@ -1,0 +1,46 @@
+"""Every history reader, most specific first: the first whose ``sniff`` says yes reads the file.
+
+A reader is the typed contract of :mod:`oomsleuth.history`: a name, a description, ``sniff`` over
+the first lines and a streaming ``parse``. The registry is imported only when history is given.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime, tzinfo
+from typing import Protocol
+
+from oomsleuth.history import atop, csvseries, pidstat, prometheus, psi, sadf, sar
+from oomsleuth.model import Sample, Warning_
+
+
+class Parse(Protocol):
+    def __call__(
+        self,
+        lines: Iterable[str],
+        *,
+        source: str,
+        tz: tzinfo,
+        keep: Callable[[datetime], bool] = ...,
+        warn: Callable[[Warning_], None] = ...,
+    ) -> Iterator[Sample]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Reader:
+    name: str
+    description: str
+    sniff: Callable[[list[str]], bool]
+    parse: Parse
+
+
+READERS: tuple[Reader, ...] = tuple(
+    Reader(m.FORMAT.name, m.FORMAT.description, m.FORMAT.sniff, m.parse)
+    for m in (sadf, sar, atop, pidstat, psi, prometheus, csvseries)
+)
+
+
+def sniff(head: list[str]) -> Reader | None:
+    """The reader for a file whose first lines are ``head``, or None."""
+    return next((r for r in READERS if r.sniff(head)), None)

@@ -1,0 +1,66 @@
+"""The one typed model of oomsleuth: frozen dataclasses, no behaviour beyond small helpers.
+
+It imports nothing else of oomsleuth (a test checks it). Units are explicit in every field
+name (``_kb`` = KiB, ``_bytes``, ``_pages``, ``_s``).
+"""
+
+from oomsleuth.model.history import History, Sample
+from oomsleuth.model.incidents import BadnessRow, Incident, Suspect, TimelineEntry
+from oomsleuth.model.kernel import (
+    AllocFailure,
+    Constraint,
+    Counter,
+    Kill,
+    MemcgInfo,
+    MemInfo,
+    OomReport,
+    Reap,
+    Selection,
+    TaskRow,
+    Trigger,
+    UserspaceKill,
+    Victim,
+)
+from oomsleuth.model.lines import (
+    Boot,
+    BootSegment,
+    LogLine,
+    Stamp,
+    Warning_,
+    Where,
+    has_placeholder_year,
+)
+from oomsleuth.model.report import Report
+
+Event = OomReport | UserspaceKill  # what oomsleuth.scanner() yields
+
+__all__ = [
+    "AllocFailure",
+    "BadnessRow",
+    "Boot",
+    "BootSegment",
+    "Constraint",
+    "Counter",
+    "Event",
+    "History",
+    "Incident",
+    "Kill",
+    "LogLine",
+    "MemInfo",
+    "MemcgInfo",
+    "OomReport",
+    "Reap",
+    "Report",
+    "Sample",
+    "Selection",
+    "Stamp",
+    "Suspect",
+    "TaskRow",
+    "TimelineEntry",
+    "Trigger",
+    "UserspaceKill",
+    "Victim",
+    "Warning_",
+    "Where",
+    "has_placeholder_year",
+]

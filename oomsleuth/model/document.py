@@ -1,0 +1,221 @@
+"""The one place that turns the model into the JSON document; its schema is
+``oomsleuth/schema/oomsleuth.schema.json``, documented in ``docs/json-schema.md``.
+
+Every key is always present (``null`` when unknown) and keys come in a fixed order, so the
+output is stable enough to diff. Sizes are kB (1024 bytes) unless the key says otherwise.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from oomsleuth._version import __version__
+from oomsleuth.model.document_parts import (
+    CONSTRAINT,
+    REAP,
+    TASK,
+    VICTIM,
+    JsonObj,
+    history_json,
+    incident_json,
+    memcg_json,
+    meminfo_json,
+    pick,
+    trigger_json,
+)
+from oomsleuth.model.kernel import AllocFailure, Kill, OomReport, UserspaceKill
+from oomsleuth.model.lines import Stamp, Where
+from oomsleuth.model.outcomes import (
+    OUTCOME_REASONS,
+    gfp_text,
+    iso_time,
+    report_kind,
+    report_reason,
+    source_rank,
+    where_key,
+)
+from oomsleuth.model.report import Report
+
+SCHEMA_VERSION = 1
+BOOT = ("boot_id", "reason")
+
+
+def to_document(result: Report) -> JsonObj:
+    """The whole JSON document for one parse result."""
+    events = [e for i, report in enumerate(result.reports) for e in _report_events(report, i)]
+    events += [_alloc_event(a) for a in result.alloc_failures]
+    events += [_userspace_event(u) for u in result.userspace]
+    rank = source_rank(result)  # log order; stable, so a report's own events keep their order
+    events.sort(key=lambda e: where_key(rank, Where(e["source"], e["line"])))
+    warnings = sorted(result.warnings, key=lambda w: where_key(rank, w.where))
+    doc: JsonObj = {
+        "schema_version": SCHEMA_VERSION,
+        "tool": {"name": "oomsleuth", "version": __version__},
+        "sources": list(result.sources),
+        "lines_read": result.lines_read,
+        "framings": dict(result.framings),
+        "boots": [
+            {"source": b.where.source, "line": b.where.line, **pick(b, BOOT)} for b in result.boots
+        ],
+        "events": events,
+        "warnings": [
+            {"source": w.where.source, "line": w.where.line, "code": w.code, "message": w.message}
+            for w in warnings
+        ],
+        "summary": _summary(result, events),
+        "incidents": [incident_json(inc) for inc in result.incidents],
+        "history": history_json(result),
+    }
+    return dict(_clean(doc))
+
+
+def _summary(result: Report, events: list[JsonObj]) -> JsonObj:
+    outcomes = dict.fromkeys(OUTCOME_REASONS, 0)
+    for report in result.reports:
+        outcomes[report.outcome] = outcomes.get(report.outcome, 0) + 1
+    return {
+        "events": len(events),
+        "reports": len(result.reports),
+        "oom_kills": sum(len(r.kills) for r in result.reports),
+        "outcomes": outcomes,
+        "alloc_failures": len(result.alloc_failures),
+        "userspace_kills": sum(1 for u in result.userspace if u.kind == "kill"),
+        "userspace_notices": sum(1 for u in result.userspace if u.kind != "kill"),
+        "boots": len(result.boots),
+        "warnings": len(result.warnings),
+    }
+
+
+def _head(kind: str, stamp: Stamp, where: Where, fallback: Stamp | None = None) -> JsonObj:
+    """The keys every event starts with. A kill without a time of its own takes its report's."""
+    fallback = fallback or Stamp()
+    when = fallback if stamp.wall is None and stamp.uptime_s is None else stamp
+    return {
+        "kind": kind,
+        "time": iso_time(when.wall),
+        "time_confidence": when.time_confidence,
+        "time_source": when.time_source,
+        "time_note": when.time_note,
+        "uptime_s": when.uptime_s,
+        "host": stamp.host or fallback.host,
+        "boot_id": stamp.boot_id or fallback.boot_id,
+        "source": where.source,
+        "line": where.line,
+    }
+
+
+def _report_events(report: OomReport, report_id: int) -> list[JsonObj]:
+    events = [_report_event(report, report_id, kill) for kill in report.kills]
+    kind = report_kind(report)
+    if kind is not None:
+        events.append(_report_event(report, report_id, None, kind))
+    return events
+
+
+def _report_event(
+    report: OomReport, report_id: int, kill: Kill | None, kind: str = "oom_kill"
+) -> JsonObj:
+    if kill is not None:
+        event = _head(kind, kill.stamp, kill.where, report.stamp)
+    else:
+        event = _head(kind, report.stamp, report.where)
+    c = report.constraint
+    reap = kill.reap if kill else None
+    event.update(
+        report_id=report_id,
+        report_line=report.where.line,
+        report_end_line=report.end.line if report.end else None,
+        outcome=report.outcome,
+        reason=None if kill else report_reason(report),
+        kernel=report.kernel,
+        hardware=report.hardware,
+        message=kill.message if kill else None,
+        trigger=trigger_json(report.trigger),
+        victim=pick(kill.victim, VICTIM) if kill else None,
+        selection=None
+        if report.selection is None
+        else {
+            **pick(report.selection, ("pid", "comm", "score")),
+            "line": report.selection.where.line,
+        },
+        reap=None
+        if reap is None
+        else {**pick(reap, REAP), "line": reap.where.line if reap.where else None},
+        from_summary=kill.from_summary if kill else False,
+        oom_group=kill.oom_group if kill else False,
+        oom_group_memcg=report.oom_group,
+        constraint=c.constraint if c else None,
+        oom_memcg=report.oom_memcg or (c.oom_memcg if c else None),
+        task_memcg=report.task_memcg or (c.task_memcg if c else None),
+        oom_kill_summary=None if c is None else pick(c, CONSTRAINT),
+        memcg=memcg_json(report.memcg),
+        meminfo=meminfo_json(report.meminfo),
+        page_size_kb=report.page_size_kb,
+        page_size_source=report.page_size_source,
+        tasks=None
+        if report.tasks is None
+        else [{**pick(row, TASK), "extra": dict(row.extra)} for row in report.tasks],
+        tasks_complete=report.tasks_complete,
+        suppressed_before=report.suppressed_before,
+        notes=list(report.notes),
+        call_trace=list(report.call_trace),
+    )
+    return event
+
+
+def _alloc_event(a: AllocFailure) -> JsonObj:
+    event = _head("alloc_failure", a.stamp, a.where)
+    event.update(
+        comm=a.comm,
+        order=a.order,
+        gfp_mask=gfp_text(a.gfp_mask, a.gfp_flags),
+        gfp_flags=a.gfp_flags,
+        message=a.kind,
+    )
+    return event
+
+
+def _userspace_event(u: UserspaceKill) -> JsonObj:
+    event = _head("userspace_kill" if u.kind == "kill" else "userspace_notice", u.stamp, u.where)
+    event.update(
+        killer=u.killer,
+        victim={"pid": u.pid, "comm": u.comm, "cgroup": u.cgroup, "uid": u.uid, "rss_kb": u.rss_kb},
+        signal=u.signal,
+        score=u.score,
+        reason=u.reason,
+        raw=u.raw,
+    )
+    return event
+
+
+def _clean(value: Any) -> Any:
+    """Make every string writable as UTF-8 (input bytes that did not decode become ``\\xNN``)."""
+    if isinstance(value, str):
+        return unencodable_escaped(value)
+    if isinstance(value, dict):
+        return {unencodable_escaped(k): _clean(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_clean(v) for v in value]
+    return value
+
+
+def unencodable_escaped(text: str) -> str:
+    """Replace lone surrogates (undecodable input bytes) with ``\\xNN`` / ``\\uNNNN`` text, so
+    the string can be written as UTF-8."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return "".join(_escape_surrogates(text))
+    return text
+
+
+def _escape_surrogates(text: str) -> Iterator[str]:
+    for ch in text:
+        code = ord(ch)
+        if 0xDC80 <= code <= 0xDCFF:  # surrogateescape: one raw byte
+            yield f"\\x{code - 0xDC00:02x}"
+        elif 0xD800 <= code <= 0xDFFF:
+            yield f"\\u{code:04x}"
+        else:
+            yield ch

@@ -1,0 +1,212 @@
+"""Drive framing and parsing over streams of lines: frame -> kernel and userspace parsers ->
+events, while the clock's anchor tracker watches every framed line.
+
+Pure: it takes iterables of text lines (:mod:`oomsleuth.load` opens files). Lines outside OOM
+reports cost one pre-compiled regex search on the raw line: the framer skips everything the
+keyword pre-filter rejects while no report is open.
+
+:meth:`Scanner.feed_source` reads a whole source for :func:`oomsleuth.analyze`;
+:meth:`Scanner.events` yields each event as soon as it can no longer change, for
+:func:`oomsleuth.scanner`, and forgets it, so memory stays flat however many lines.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter as Tally
+from collections.abc import Iterable, Iterator
+
+from oomsleuth.clock.anchors import AnchorTracker
+from oomsleuth.frame import Framer
+from oomsleuth.model import (
+    Boot,
+    Event,
+    LogLine,
+    OomReport,
+    Report,
+    UserspaceKill,
+    Warning_,
+    Where,
+)
+from oomsleuth.parsers import kernel, kernel_lines, userspace
+
+
+class Prefilter:
+    """The keyword test the framer runs on every raw line while no report is open: a literal
+    alternation for the kernel, the userspace killers' own pattern, and a task-row hint. (One
+    big alternation of patterns costs three times as much in Python's re.)"""
+
+    def __init__(self) -> None:
+        words = (*kernel_lines.KEYWORD_LITERALS, "Linux version")
+        self._words = re.compile("|".join(map(re.escape, words)))
+        self._user = re.compile(userspace.KEYWORDS)
+        self._row = kernel_lines.ROW_HINT
+
+    def search(self, line: str) -> object | None:
+        return (
+            self._words.search(line)
+            or self._user.search(line)
+            or (self._row.search(line) if "[" in line else None)
+        )
+
+
+PREFILTER = Prefilter()
+_LINUX_VERSION = re.compile(r"^Linux version \d")
+
+
+class Scanner:
+    """Accumulates results over several sources.
+
+    Kernel lines are routed to one report state machine per host, so a central syslog file
+    that interleaves several hosts' reports is read correctly. Each source closes its open
+    reports at its end. The same kill seen in two sources (kern.log and syslog both hold kernel
+    lines on Debian and Ubuntu) is reported once, with a warning naming the copy.
+    """
+
+    def __init__(self, *, prefilter: bool = True) -> None:
+        self.prefilter = prefilter
+        self.kernels: dict[str | None, kernel.KernelParser] = {}
+        self.userspace = userspace.UserspaceParser()
+        self.boots: list[Boot] = []
+        self.sources: list[str] = []
+        self.lines_read = 0
+        self.framings: Tally[str] = Tally()
+        self.tracker = AnchorTracker()
+        self.userspace_kills: list[UserspaceKill] = []
+
+    def _kernel(self, host: str | None) -> kernel.KernelParser:
+        kp = self.kernels.get(host)
+        if kp is None:
+            kp = self.kernels[host] = kernel.KernelParser()
+        return kp
+
+    def feed_source(self, source: str, lines: Iterable[str]) -> None:
+        """Read one whole source."""
+        for _ in self._feed(source, lines):
+            pass
+
+    def events(self, source: str, lines: Iterable[str]) -> Iterator[Event]:
+        """Read one source, yielding each kernel report once it can no longer change and each
+        userspace kill when complete, in the order they settle; then forget them."""
+        for line in self._feed(source, lines):
+            yield from self._settled(line.uptime_s)
+        yield from self._settled(None, final=True)
+        yield from self.userspace.close()
+
+    def _settled(self, uptime_s: float | None, final: bool = False) -> Iterator[Event]:
+        for kp in self.kernels.values():
+            yield from kp.settled(uptime_s, final=final)
+            kp.forget_handed()
+        kills, self.userspace_kills = self.userspace_kills, []
+        yield from kills
+
+    def _feed(self, source: str, lines: Iterable[str]) -> Iterator[LogLine]:
+        """Frame and parse ``lines``, yielding each framed line after it was fed."""
+        self.sources.append(source)
+        framer = Framer(source, prefilter=PREFILTER if self.prefilter else None)
+        framer.full = not self.prefilter
+        up = self.userspace
+        busy: set[str | None] = set()
+        for line in framer.frame(lines):
+            self.tracker.observe(line)
+            kp = self._kernel(line.host)
+            if line.boot_marker or (
+                _LINUX_VERSION.match(line.text) and kernel.is_kernel_line(line)
+            ):
+                self._boot(line, kp)
+            kp.feed(line)
+            self.userspace_kills.extend(up.feed(line))
+            if kp.busy:
+                busy.add(line.host)
+            else:
+                busy.discard(line.host)
+            framer.full = bool(busy) or not self.prefilter
+            yield line
+        for kp in self.kernels.values():
+            kp.close()
+        self.lines_read += framer.lines_read
+        self.framings.update(framer.stats)
+
+    def _boot(self, line: LogLine, kp: kernel.KernelParser) -> None:
+        reason = "boot banner" if line.boot_marker else "kernel started (Linux version line)"
+        self.boots.append(Boot(Where(line.source, line.lineno), line.boot_id, reason))
+        kp.close()
+
+    def result(self) -> Report:
+        extra = self.userspace.close()
+        rank = {name: i for i, name in enumerate(self.sources)}
+
+        def order(where: Where) -> tuple[int, int]:
+            return rank.get(where.source, len(rank)), where.line
+
+        reports = sorted(
+            (r for kp in self.kernels.values() for r in kp.reports), key=lambda r: order(r.where)
+        )
+        warnings = [w for kp in self.kernels.values() for w in kp.warnings]
+        reports, dups = drop_duplicates(reports)
+        warnings += dups
+        warnings += self.userspace.warnings
+        failures = (a for kp in self.kernels.values() for a in kp.alloc_failures)
+        return Report(
+            reports=tuple(reports),
+            alloc_failures=tuple(sorted(failures, key=lambda a: order(a.where))),
+            userspace=tuple(self.userspace_kills + extra),
+            boots=tuple(self.boots),
+            warnings=tuple(sorted(warnings, key=lambda w: order(w.where))),
+            sources=tuple(self.sources),
+            lines_read=self.lines_read,
+            framings=tuple(sorted(self.framings.items())),
+            segments=self.tracker.segments(),
+        )
+
+
+def _kill_key(report: OomReport) -> tuple[object, ...] | None:
+    if not report.kills:
+        return None
+    stamp = report.kills[0].stamp
+    when: object = stamp.uptime_s if stamp.uptime_s is not None else stamp.wall
+    if when is None:
+        return None
+    return (
+        stamp.host,
+        stamp.boot_id,
+        when,
+        tuple((k.victim.pid, k.victim.comm) for k in report.kills),
+    )
+
+
+def drop_duplicates(reports: list[OomReport]) -> tuple[list[OomReport], list[Warning_]]:
+    """The same kill logged in two sources (same host, stamp and victims): keep the first."""
+    seen: dict[tuple[object, ...], OomReport] = {}
+    kept: list[OomReport] = []
+    warnings: list[Warning_] = []
+    for rep in reports:
+        key = _kill_key(rep)
+        first = seen.get(key) if key is not None else None
+        if first is not None and first.where.source != rep.where.source:
+            pids = ", ".join(str(k.victim.pid) for k in rep.kills)
+            warnings.append(
+                Warning_(
+                    rep.where,
+                    "duplicate-report",
+                    f"the kill of pid {pids} here repeats {first.where.source}:"
+                    f"{first.where.line} (the same kernel line in two logs); counted once",
+                )
+            )
+            continue
+        if key is not None:
+            seen.setdefault(key, rep)
+        kept.append(rep)
+    return kept, warnings
+
+
+def parse_sources(
+    sources: Iterable[tuple[str, Iterable[str]]], *, prefilter: bool = True
+) -> Report:
+    """Parse several sources in order (no time resolution, no correlation: :func:`oomsleuth.
+    analyze` adds them). ``prefilter=False`` frames every line (slower; the result must be the
+    same, which the tests check)."""
+    scanner = Scanner(prefilter=prefilter)
+    for name, lines in sources:
+        scanner.feed_source(name, lines)
+    return scanner.result()
