@@ -7,13 +7,13 @@ by line).
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Callable, Iterable
 from datetime import timezone
 from pathlib import Path
 from typing import Any
 
 import pytest
+from expect import REGEN
 
 from oomsleuth.model import Sample, Warning_
 
@@ -60,7 +60,7 @@ def dump(doc: dict[str, Any]) -> str:
 
 def check_expect(expect: Path, want: dict[str, Any], got: dict[str, Any]) -> None:
     """``got`` (from :func:`as_json`) against ``want`` (read from ``expect``), or rewrite it."""
-    if os.environ.get("OOMSLEUTH_REGEN"):
+    if REGEN:
         expect.write_text(dump({**want, **got}))
         pytest.skip("regenerated")
     assert got["warnings"] == want["warnings"]

@@ -17,6 +17,7 @@ from typing import Any, cast
 
 import history_expect as he
 import pytest
+from expect import expect_path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -53,7 +54,7 @@ def only(samples: list[Sample], metric: str, entity: str | None = None) -> float
 
 @pytest.mark.parametrize("name", ["atop.P.txt", "atop.PZ.txt"])
 def test_fixture_gives_expected_samples(name: str) -> None:
-    expect: dict[str, Any] = json.loads((FIXTURES / f"{name}.expect.json").read_text())
+    expect: dict[str, Any] = json.loads(expect_path(FIXTURES / name).read_text())
     with (FIXTURES / name).open() as f:
         samples, warnings = run(f)
     assert dict(Counter(s.metric for s in samples)) == expect["counts"]

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 import history_expect as he
 import pytest
+from expect import expect_path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -60,7 +61,7 @@ def test_every_fixture_is_listed() -> None:
 
 @pytest.mark.parametrize("name", NAMES)
 def test_fixture_gives_expected_samples(name: str) -> None:
-    expect: dict[str, Any] = json.loads((FIXTURES / f"{name}.expect.json").read_text())
+    expect: dict[str, Any] = json.loads(expect_path(FIXTURES / name).read_text())
     warnings: list[Warning_] = []
     with (FIXTURES / name).open() as f:
         samples = list(pidstat.parse(f, source=name, tz=timezone.utc, warn=warnings.append))

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from expect import expect_path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -90,7 +91,7 @@ def as_dict(kill: UserspaceKill) -> dict[str, Any]:
 
 @pytest.mark.parametrize("log", sorted(FIXTURES.glob("*.log")), ids=lambda p: p.stem)
 def test_fixture(log: Path) -> None:
-    expect = json.loads(log.with_suffix(".expect.json").read_text(encoding="utf-8"))
+    expect = json.loads(expect_path(log).read_text(encoding="utf-8"))
     kills, parser = run(list(frame(log.name, log.read_text(encoding="utf-8").splitlines())))
     assert [as_dict(k) for k in kills] == expect["userspace_kills"]
     assert [{"line": w.where.line, "code": w.code} for w in parser.warnings] == expect["warnings"]
@@ -126,7 +127,7 @@ def test_fixtures_have_their_expectations_and_readme() -> None:
     assert len(logs) >= 8
     readme = (FIXTURES / "README.md").read_text(encoding="utf-8")
     for log in logs:
-        assert log.with_suffix(".expect.json").exists()
+        assert expect_path(log).exists()
         assert log.stem in readme
 
 

@@ -1,12 +1,14 @@
-"""Correlation: parse results plus history -> incidents with verdicts. Pure."""
+"""Correlation: a report on the wall clock plus history -> incidents with verdicts. Pure: it
+imports nothing but the model."""
 
 from __future__ import annotations
 
 from dataclasses import replace
 from datetime import timedelta
 
-from oomsleuth.history.windows import DEFAULT_BEFORE
 from oomsleuth.model import History, Report
+
+DEFAULT_BEFORE = timedelta(minutes=30)  # as the CLI's --window default: history before a kill
 
 
 def correlate(

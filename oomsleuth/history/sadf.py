@@ -159,7 +159,7 @@ def _parse_csv(
             if line.startswith("#"):
                 names = line[1:].strip().split(";")
                 columns, width = plan(names), len(names)
-                if names[0] != "hostname":  # a note, e.g. from external.sa_to_lines
+                if names[0] != "hostname":  # a note, e.g. from oomsleuth.load.sa_binary
                     warner(lineno, "sadf-note", line[1:].strip())
                 continue
             if not columns and "RESTART" not in line:

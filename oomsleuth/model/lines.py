@@ -74,9 +74,9 @@ class Stamp:
     wall: datetime | None = None
     host: str | None = None
     boot_id: str | None = None
-    # exact / derived / estimated / unknown (see timebase.py); None before resolution
+    # exact / derived / estimated / unknown (see oomsleuth.clock.resolve); None before resolution
     time_confidence: str | None = None
-    # where the wall time came from: "log", "boot-estimate", "boot-time option" (timebase.py)
+    # where the wall time came from: "log", "boot-estimate", "boot-time option" (oomsleuth.clock)
     time_source: str | None = None
     time_note: str | None = None  # e.g. "dmesg -T time replaced (-3600.0 s)"
 

@@ -19,7 +19,7 @@ from typing import TextIO
 
 from markupsafe import Markup
 
-from oomsleuth import __version__
+from oomsleuth._version import __version__
 from oomsleuth.model import Incident, Report, UserspaceKill, Warning_
 from oomsleuth.model.document import unencodable_escaped
 from oomsleuth.model.outcomes import (

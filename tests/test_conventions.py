@@ -1,0 +1,113 @@
+"""The layout stays true: data flows load -> frame -> parse -> clock -> correlate -> render, with
+the model beside them (the import rules of ../shared/reference/architecture.md, checked on every
+import statement, function-level ones included); every fixture has its expectation beside it;
+modules and functions stay small."""
+
+from __future__ import annotations
+
+import ast
+import json
+from pathlib import Path
+
+import pytest
+from expect import expect_path
+
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGE = ROOT / "oomsleuth"
+FIXTURES = ROOT / "fixtures"
+
+# stage -> the oomsleuth modules it may import (prefixes); everything else of ours is forbidden
+ALLOWED: dict[str, tuple[str, ...]] = {
+    "model": ("oomsleuth.model", "oomsleuth._version"),
+    "frame": ("oomsleuth.model", "oomsleuth.frame"),
+    "parsers": ("oomsleuth.model", "oomsleuth.parsers"),
+    "clock": ("oomsleuth.model", "oomsleuth.clock"),
+    "history": ("oomsleuth.model", "oomsleuth.history", "oomsleuth.errors"),
+    "correlate": ("oomsleuth.model", "oomsleuth.correlate"),
+    "renderers": ("oomsleuth.model", "oomsleuth.renderers", "oomsleuth._version"),
+    "load": ("oomsleuth.model", "oomsleuth.load", "oomsleuth.errors", "oomsleuth.history"),
+    "scanner": ("oomsleuth.model", "oomsleuth.frame", "oomsleuth.parsers", "oomsleuth.clock"),
+    "redact": ("oomsleuth.model",),
+    "errors": (),
+    "_version": (),
+    "schema": (),
+}
+
+
+def _stage(path: Path) -> str:
+    rel = path.relative_to(PACKAGE)
+    return rel.parts[0] if len(rel.parts) > 1 else rel.stem
+
+
+def _imports(path: Path) -> list[tuple[int, str]]:
+    """Every ``oomsleuth...`` module a file imports, with the line."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names = [node.module] + [f"{node.module}.{a.name}" for a in node.names]
+            found += [(node.lineno, n) for n in names if n.startswith("oomsleuth")]
+        elif isinstance(node, ast.Import):
+            found += [(node.lineno, a.name) for a in node.names if a.name.startswith("oomsleuth")]
+    return found
+
+
+MODULES = sorted(p for p in PACKAGE.rglob("*.py") if _stage(p) in ALLOWED)
+
+
+@pytest.mark.parametrize("path", MODULES, ids=lambda p: str(p.relative_to(PACKAGE)))
+def test_import_rules(path: Path) -> None:
+    allowed = ALLOWED[_stage(path)]
+    bad = []
+    for line, name in _imports(path):
+        # "from oomsleuth.model import X" also lists oomsleuth.model.X: a name, not a module
+        if name in ("oomsleuth",) or any(name == a or name.startswith(a + ".") for a in allowed):
+            continue
+        bad.append(f"line {line}: {name}")
+    assert not bad, f"{path.relative_to(ROOT)} ({_stage(path)}) may not import: {bad}"
+
+
+def test_every_stage_is_checked() -> None:
+    stages = {_stage(p) for p in PACKAGE.rglob("*.py")}
+    assert stages - set(ALLOWED) == {"__init__", "__main__", "api", "cli"}
+
+
+def test_the_cli_holds_no_stage_logic() -> None:
+    """cli.py imports the public API, the errors and the version: nothing of the stages."""
+    names = {n for _, n in _imports(PACKAGE / "cli.py")}
+    assert all(
+        n == "oomsleuth" or n.startswith(("oomsleuth.errors", "oomsleuth._version")) for n in names
+    ), names
+
+
+# -- fixtures -------------------------------------------------------------------------------
+
+# inputs whose expectation is their derived text fixture's (same capture, other form)
+COMPANIONS = {
+    "history/atop/atop.raw": "the raw file atop.P.txt and atop.PZ.txt were read from",
+    "history/psi/real-v1-memcg-oom.kernel.txt": "the kernel report of the sampler capture",
+}
+
+
+def _has_expectation(path: Path) -> bool:
+    capture = path.name.split(".")[0]
+    if expect_path(path).is_file() or (path.parent / f"{capture}.facts.json").is_file():
+        return True
+    if (path.parent / "facts.json").is_file():  # a folder of one capture (fixtures/incidents)
+        return True
+    for facts in path.parent.glob("*.facts.json"):  # a hand-written report names its file
+        if json.loads(facts.read_text()).get("fixture") == path.name:
+            return True
+    return str(path.relative_to(FIXTURES)) in COMPANIONS
+
+
+def test_every_fixture_has_its_expectation_beside_it() -> None:
+    inputs = [
+        p
+        for p in FIXTURES.rglob("*")
+        if p.is_file()
+        and "evidence" not in p.parts
+        and p.suffix not in (".py", ".sh", ".md")
+        and not p.name.endswith((".expect.json", "facts.json", ".meta.json"))
+    ]
+    assert len(inputs) > 80
+    assert [str(p.relative_to(FIXTURES)) for p in inputs if not _has_expectation(p)] == []
