@@ -1,17 +1,24 @@
 """The history inputs' I/O: find files, convert binary sa/atop files with the real tools,
-sniff each file's format and stream it through its reader, keeping only the event windows.
+sniff each file's format and stream it through its reader.
+
+One bad history file never costs the run: a file that needs a tool that is not installed (raw
+atop without ``atop``, binary sa without ``sadf``), an sa file of another sysstat version, a file
+of no known format or one that breaks while read is skipped with one warning that says why and
+what fixes it; samples read before a file broke are kept. Only a history path that does not exist
+at all is an error (a typo, caught before any work).
 """
 
 from __future__ import annotations
 
 import itertools
 import os
-from collections.abc import Callable, Iterator
-from datetime import tzinfo
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, tzinfo
 from pathlib import Path
 
-from oomsleuth.errors import HistoryError
-from oomsleuth.history.registry import Reader, sniff
+from oomsleuth.errors import HistoryError, InputError
+from oomsleuth.history.registry import sniff
 from oomsleuth.history.windows import Windows
 from oomsleuth.load import atop_raw, sa_binary
 from oomsleuth.load.files import Input
@@ -20,25 +27,32 @@ from oomsleuth.model import History, Sample, Warning_, Where
 HEAD_LINES = 60
 # a compact Prometheus query_range response is one line: read it whole, up to this size
 JSON_LINE_BYTES = 256 << 20
+FORMATS_DOC = "see docs/history-formats.md"
 
 
-def _files(arg: str) -> list[Path]:
-    path = Path(arg)
-    if path.is_dir():
-        found = []
-        for root, dirs, names in os.walk(path):
-            dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-            found += [Path(root) / n for n in sorted(names) if not n.startswith(".")]
-        if not found:
-            raise HistoryError(f"no history files in {arg}")
-        return found
-    if not path.exists():
-        raise HistoryError(f"cannot read history {arg}: no such file or directory")
-    return [path]
+def history_files(args: Iterable[str]) -> list[Path]:
+    """The files named by ``args`` (files, or folders walked without dot-names), in order.
+    Raises HistoryError for a path that does not exist or a folder with no file."""
+    out: list[Path] = []
+    for arg in args:
+        path = Path(arg)
+        if path.is_dir():
+            found = []
+            for root, dirs, names in os.walk(path):
+                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+                found += [Path(root) / n for n in sorted(names) if not n.startswith(".")]
+            if not found:
+                raise HistoryError(f"no history files in {arg}")
+            out += found
+        elif not path.exists():
+            raise HistoryError(f"cannot read history {arg}: no such file or directory")
+        else:
+            out.append(path)
+    return out
 
 
-def _binary_lines(path: Path) -> Iterator[str] | None:
-    """sa and atop raw files, converted by the real sadf/atop; None for anything else."""
+def _lines(path: Path) -> Iterator[str]:
+    """The file's text lines: sa and atop raw files through the real sadf/atop."""
     try:
         with path.open("rb") as f:
             head = f.read(4096)
@@ -48,54 +62,65 @@ def _binary_lines(path: Path) -> Iterator[str] | None:
         return sa_binary.sa_to_lines(path)
     if atop_raw.is_atop_raw(head):
         return atop_raw.atop_to_lines(path)
-    return None
+    return Input(str(path), path, JSON_LINE_BYTES).lines()
 
 
-def _sniffed(lines: Iterator[str]) -> tuple[Reader | None, Iterator[str]]:
-    head = list(itertools.islice(lines, HEAD_LINES))
-    return sniff(head), itertools.chain(head, lines)
+@dataclass
+class HistoryReading:
+    """Reads history files one by one, each through its format's reader, isolating failures."""
+
+    tz: tzinfo
+    warn: Callable[[str], None]
+    sources: list[tuple[str, str]] = field(default_factory=list)
+    warnings: list[Warning_] = field(default_factory=list)
+
+    def samples(self, path: Path, keep: Callable[[datetime], bool]) -> Iterator[Sample]:
+        """The samples of one file that ``keep`` accepts (a warning instead of an error)."""
+        name = str(path)
+        try:
+            lines = iter(_lines(path))
+            head = list(itertools.islice(lines, HEAD_LINES))
+            reader = sniff(head)
+            if reader is None:
+                self._skip(name, f"not a history format oomsleuth reads ({FORMATS_DOC})")
+                return
+            self.sources.append((name, reader.name))
+            yield from reader.parse(
+                itertools.chain(head, lines), source=name, tz=self.tz, keep=keep, warn=self._add
+            )
+        except InputError as exc:  # HistoryError too: a missing tool, another sa version
+            self._skip(name, exc.message.removeprefix(f"{name}: "))
+
+    def _add(self, warning: Warning_) -> None:
+        self.warnings.append(warning)
+
+    def _skip(self, name: str, why: str) -> None:
+        self.warn(f"skipped history {name}: {why}")
+        self.warnings.append(Warning_(Where(name, 0), "history-skipped", why))
 
 
 def load_history(
     args: list[str], windows: Windows, tz: tzinfo, warn: Callable[[str], None]
 ) -> History:
     """Every history input, read through its format's reader; samples outside ``windows``
-    are dropped as they are read. A file of unknown format is skipped with a warning."""
+    (around the OOM events) are dropped as they are read."""
+    reading = HistoryReading(tz, warn)
     samples: list[Sample] = []
-    sources: list[tuple[str, str]] = []
-    warnings: list[Warning_] = []
-    for arg in args:
-        files = _files(arg)
-        for path in files:
-            name = str(path)
-            raw = _binary_lines(path)
-            lines = raw if raw is not None else Input(name, path, JSON_LINE_BYTES).lines()
-            reader, stream = _sniffed(iter(lines))
-            if reader is None:
-                if len(files) == 1:
-                    raise HistoryError(
-                        f"{name}: not a history format oomsleuth reads "
-                        "(see docs/history-formats.md)"
-                    )
-                warn(f"skipped {name}: not a history format oomsleuth reads")
-                continue
-            before = len(samples)
-            samples.extend(
-                reader.parse(stream, source=name, tz=tz, keep=windows.keep, warn=warnings.append)
-            )
-            sources.append((name, reader.name))
-            if len(samples) == before and windows:
-                warnings.append(
-                    Warning_(
-                        Where(name, 0),
-                        "history-outside-window",
-                        "no sample of this history file falls in the window around any OOM event",
-                    )
+    for path in history_files(args):
+        before = len(samples)
+        samples.extend(reading.samples(path, windows.keep))
+        if len(samples) == before and windows and any(s == str(path) for s, _ in reading.sources):
+            reading.warnings.append(
+                Warning_(
+                    Where(str(path), 0),
+                    "history-outside-window",
+                    "no sample of this history file falls in the window around any OOM event",
                 )
+            )
     restarts = tuple((s.time, s.source) for s in samples if s.metric == "restart")
     return History(
         samples=tuple(s for s in samples if s.metric != "restart"),
-        sources=tuple(sources),
-        warnings=tuple(warnings),
+        sources=tuple(reading.sources),
+        warnings=tuple(reading.warnings),
         restarts=restarts,
     )
