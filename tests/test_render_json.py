@@ -167,7 +167,8 @@ def test_global_oom_kill_contract() -> None:
 def test_oom_kill_key_order_is_stable() -> None:
     [e] = events(mf.global_oom_result())
     assert list(e) == [
-        "kind", "time", "time_confidence", "time_source", "time_note", "uptime_s", "host",
+        "kind", "time", "time_confidence", "time_source", "time_note", "time_uncertainty_s",
+        "uptime_s", "host",
         "boot_id", "source", "line",
         "report_id", "report_line", "report_end_line", "outcome", "reason", "kernel", "hardware",
         "message", "trigger", "victim", "selection", "reap", "from_summary", "oom_group",

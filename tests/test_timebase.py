@@ -105,11 +105,18 @@ def test_boot_time_is_not_used_where_the_source_has_anchors() -> None:
     assert stamp.time_source == "log" and stamp.wall is not None and stamp.wall.year == 2026
 
 
-def test_journal_json_walls_are_exact() -> None:
+def test_journal_json_kernel_records_take_the_kernels_own_stamp() -> None:
+    """time = (__REALTIME - __MONOTONIC) + _SOURCE_MONOTONIC: journald received the header
+    2.818 ms after the kernel printed it; the kernel's time is exact, the receive time is not."""
     result = resolved([("j", lines("k6.1-memcg-v2.journal.json"))], ctx())
     (report,) = result.reports
-    assert report.stamp.time_confidence == "exact" and report.stamp.time_source == "log"
-    assert report.stamp.wall == datetime(2024, 3, 1, 12, 0, 0, 690836, tzinfo=UTC)
+    first = json.loads(lines("k6.1-memcg-v2.journal.json")[0])
+    offset = int(first["__REALTIME_TIMESTAMP"]) - int(first["__MONOTONIC_TIMESTAMP"])
+    kernel_us = offset + int(first["_SOURCE_MONOTONIC_TIMESTAMP"])
+    assert (report.stamp.time_confidence, report.stamp.time_source) == ("exact", "journal")
+    assert report.stamp.wall == datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=kernel_us)
+    assert report.stamp.wall == datetime(2024, 3, 1, 12, 0, 0, 688018, tzinfo=UTC)
+    assert report.stamp.time_uncertainty_s is not None and report.stamp.time_uncertainty_s < 0.01
 
 
 def journal_copy(name: str) -> list[str]:
@@ -216,10 +223,12 @@ def test_december_lines_in_a_january_file_are_last_year() -> None:
 
 def test_29_february_finds_a_leap_year() -> None:
     text = oom_at("Feb 29 12:00:00", 70.0)
+    noon = datetime(2024, 2, 29, 12, tzinfo=UTC)  # syslog's whole second: +- 0.5 s about .5
     (stamp,) = kill_times(resolved([("s", text)], ctx(mtimes={"s": on(2024, 3, 5)})))
-    assert stamp.wall == datetime(2024, 2, 29, 12, tzinfo=UTC) and stamp.time_note is None
+    assert stamp.wall is not None and 0 <= (stamp.wall - noon).total_seconds() < 1
+    assert stamp.time_note is None
     (stamp,) = kill_times(resolved([("s", text)], ctx(mtimes={"s": on(2025, 3, 5)})))
-    assert stamp.wall == datetime(2024, 2, 29, 12, tzinfo=UTC)
+    assert stamp.wall is not None and 0 <= (stamp.wall - noon).total_seconds() < 1
     assert stamp.time_confidence == "estimated" and "2025 has none" in (stamp.time_note or "")
 
 
@@ -289,3 +298,27 @@ def test_raw_dmesg_pairs_with_a_kern_log_that_prints_no_uptime() -> None:
     truth = kill_times(resolved([("iso", lines("memcg-names.dmesg-iso.txt"))], ctx()))[0]
     assert stamp.time_source == "boot-estimate" and stamp.wall is not None
     assert truth.wall is not None and abs((stamp.wall - truth.wall).total_seconds()) < 1
+
+
+def test_a_syslog_line_received_late_gets_the_kernels_own_time() -> None:
+    """rsyslog wrote the kill 90 s late (a backlog); the other lines were on time: the kill's
+    time is boot + its kernel stamp, and the note says how late the receive time was."""
+    copy = syslog_copy("memcg-single")
+    truth = kill_times(resolved([("iso", lines("memcg-single.dmesg-iso.txt"))], ctx()))[0]
+    late = [i for i, line in enumerate(copy) if "Killed process" in line]
+    for i in late:
+        stamp = datetime.strptime("1900 " + copy[i][:15], "%Y %b %d %H:%M:%S")
+        copy[i] = bsd(stamp + timedelta(seconds=90)) + copy[i][15:]
+    (stamp,) = kill_times(
+        resolved([("kern.log", copy)], ctx(mtimes={"kern.log": on(2026, 11, 26)}))
+    )
+    assert stamp.time_source == "boot-estimate" and stamp.wall is not None and truth.wall
+    assert abs((stamp.wall - truth.wall).total_seconds()) < 1.0
+    assert re.match(r"received (89|90)\.\d s late by the logger", stamp.time_note or "")
+    assert stamp.time_confidence == "estimated" and stamp.time_uncertainty_s == 0.5  # year inferred
+
+
+def test_journal_text_modes_are_receive_times() -> None:
+    (stamp,) = kill_times(resolved([("j", lines("k5.15-global.journal-short-precise.txt"))], ctx()))
+    assert stamp.time_source == "receive-time" and stamp.time_uncertainty_s is None
+    assert stamp.time_confidence != "exact" and "received the line" in (stamp.time_note or "")

@@ -76,6 +76,10 @@ class OpenSegment:
     keys: KeySet = field(default_factory=KeySet)  # "uptime_us text" of key lines
     texts: KeySet = field(default_factory=KeySet)  # pid lines with an uptime, or dmesg -T ones
     walls: KeySet = field(default_factory=KeySet)  # pid lines with only a receive time
+    lag: float | None = None  # the most a journal received a kernel record after its stamp
+
+    def note_lag(self, seconds: float) -> None:
+        self.lag = seconds if self.lag is None else max(self.lag, seconds)
 
     def offer(self, kind: str, wall: datetime, uptime_s: float, line: int) -> None:
         if self.anchors.kind == "syslog" and kind == "journal":
@@ -91,11 +95,18 @@ class OpenSegment:
         return BootSegment(
             self.source, self.host, self.first_line, self.last_line, self.boot_id, self.reason,
             boot_wall=a.boot(), anchors=a.count, anchor_kind=a.kind,
-            spread_s=a.hi - a.lo if a.count else None,
+            spread_s=a.hi - a.lo if a.count else None, core_spread_s=a.core_spread(),
             drift_s=drift[0] if drift else None, drift_line=drift[1] if drift else None,
             dmesg_t_boot=self.tee.boot(), rollovers=tuple(self.rollovers),
             last_wall=self.last_wall, framings=tuple(sorted(self.framings)),
+            receive_lag_s=self.lag,
         )  # fmt: skip
+
+
+def _clock(line: LogLine) -> float | None:
+    """The line's own monotonic clock: the logger's at receipt when known (journal records of
+    one boot keep it in order even when late kernel records carry older kernel stamps)."""
+    return line.received_uptime_s if line.received_uptime_s is not None else line.uptime_s
 
 
 def _went_back(uptime: float | None, before: float | None) -> bool:
@@ -139,7 +150,7 @@ class AnchorTracker:
             reason = "boot id changed"
         elif _LINUX_VERSION.match(line.text) and line.ident in (None, "kernel"):
             reason = "Linux version"
-        elif _went_back(line.uptime_s, seg.max_uptime):
+        elif _went_back(_clock(line), seg.max_uptime) and not (line.boot_id and seg.boot_id):
             reason = "uptime went back"
         if seg is None or reason is not None:
             boot_id = line.boot_id or (banner_id if reason == "boot banner" else None)
@@ -155,8 +166,11 @@ class AnchorTracker:
         seg.framings.add(line.framing)
         seg.boot_id = seg.boot_id or line.boot_id
         uptime, wall, moved = line.uptime_s, line.wall, None
-        if uptime is not None:
-            seg.max_uptime = uptime if seg.max_uptime is None else max(seg.max_uptime, uptime)
+        clock = line.received_uptime_s if line.received_uptime_s is not None else uptime
+        if clock is not None:
+            seg.max_uptime = clock if seg.max_uptime is None else max(seg.max_uptime, clock)
+        if line.received_uptime_s is not None and uptime is not None and line.ident == "kernel":
+            seg.note_lag(line.received_uptime_s - uptime)
         if wall is not None:
             seg.last_wall = wall
             if wall != stream.raw:  # lines of one report share their (syslog) wall: once
@@ -168,8 +182,10 @@ class AnchorTracker:
             return
         if line.framing == "dmesg-T":
             seg.tee.add(moved, uptime, line.lineno)
-        elif line.framing in JOURNAL_FRAMINGS:
-            seg.offer("journal", moved, uptime, line.lineno)
+        elif line.framing in JOURNAL_FRAMINGS and line.received_uptime_s is not None:
+            seg.offer("journal", moved, line.received_uptime_s, line.lineno)  # one clock read
+        elif line.framing in JOURNAL_FRAMINGS:  # no __MONOTONIC_TIMESTAMP: a receive time only
+            seg.offer("syslog", moved, uptime, line.lineno)
         else:
             seg.offer("syslog", moved, centred(moved, uptime), line.lineno)
 

@@ -60,7 +60,8 @@ def borrow(
             tee.add(wall, up, line)
         return replace(
             seg, boot_id=seg.boot_id or d.boot_id, boot_wall=d.boot_wall, anchor_kind=d.anchor_kind,
-            spread_s=d.spread_s, drift_s=d.drift_s, borrowed_from=f"{d.source}:{d.first_line}",
+            spread_s=d.spread_s, core_spread_s=d.core_spread_s, drift_s=d.drift_s,
+            borrowed_from=f"{d.source}:{d.first_line}",
             matched=tuple(matched), dmesg_t_boot=tee.boot() or seg.dmesg_t_boot,
         )  # fmt: skip
     donor, pairs = _match(built.texts, tables[1], None)
@@ -72,6 +73,7 @@ def borrow(
     drift = got.drift()
     return replace(
         seg, boot_wall=got.boot(), anchors=got.count, anchor_kind="syslog",
-        spread_s=got.hi - got.lo, drift_s=drift[0] if drift else None,
+        spread_s=got.hi - got.lo, core_spread_s=got.core_spread(),
+        drift_s=drift[0] if drift else None,
         drift_line=drift[1] if drift else None, borrowed_from=f"{d.source}:{d.first_line}",
     )  # fmt: skip

@@ -51,6 +51,8 @@ from oomsleuth.model import (
     has_placeholder_year,
 )
 
+RECEIVE_NOTE = "the time the logger received the line; the kernel's own stamp is not in it"
+
 
 class _Chain:
     """The segments of one (source, host) stream, in line order."""
@@ -110,24 +112,87 @@ def _placed(wall: datetime, chain: _Chain, line: int, ctx: TimeContext) -> Stamp
     return Stamp(wall=real.replace(tzinfo=ctx.tz), time_confidence="estimated", time_note=note)
 
 
+# anchor kind -> the time_source of boot wall + kernel stamp
+ANCHOR_SOURCES = {
+    "journal": "journal",
+    "syslog": "boot-estimate",
+    "history": "history",
+    "btime": "boot-time",
+}
+
+
 def _from_anchor(seg: BootSegment, uptime: float, chain: _Chain, ctx: TimeContext) -> Stamp:
     """Boot wall + uptime; ``chain`` is the stream whose anchors gave the boot wall."""
     assert seg.boot_wall is not None
     wall = seg.boot_wall + timedelta(seconds=uptime)
-    loose = (seg.spread_s or 0.0) > 1.0 or abs(seg.drift_s or 0.0) > DRIFT_LIMIT_S
+    drifting = abs(seg.drift_s or 0.0) > DRIFT_LIMIT_S
+    spread = seg.core_spread_s if seg.core_spread_s is not None else seg.spread_s
+    loose = (spread or 0.0) > 1.0 or drifting or seg.anchor_kind == "history"
+    note = seg.anchor_note
     if is_yearless(wall):
         loose = True  # the year is inferred
-        year = chain.year(wall.year - YEARLESS_BASE, wall, ctx)
-        if (wall.month, wall.day) == (2, 29) and not calendar.isleap(year):
-            wall = wall.replace(year=year, day=28) + timedelta(days=1)  # the yearless space has it
-        wall = wall.replace(year=year)
+        wall, leap = _with_year(wall, chain.year(wall.year - YEARLESS_BASE, wall, ctx))
+        note = leap or note
     if wall.tzinfo is None:
         wall = wall.replace(tzinfo=ctx.tz)
-    return Stamp(wall=wall, time_confidence="estimated" if loose else "derived")
+    exact = seg.anchor_kind == "journal" and not loose
+    confidence = "exact" if exact else ("estimated" if loose else "derived")
+    return Stamp(
+        wall=wall,
+        time_confidence=confidence,
+        time_source=ANCHOR_SOURCES.get(seg.anchor_kind or "", "boot-estimate"),
+        time_note=note,
+        time_uncertainty_s=_uncertainty(seg),
+    )
+
+
+def _uncertainty(seg: BootSegment) -> float | None:
+    """How far boot wall + uptime may be off: the anchors' core spread (half of it), at least the
+    precision of their stamps; a history alignment's own interval; none known after a drift."""
+    if seg.boot_uncertainty_s is not None:
+        return seg.boot_uncertainty_s
+    if abs(seg.drift_s or 0.0) > DRIFT_LIMIT_S:
+        return None
+    floor = 0.001 if seg.anchor_kind == "journal" else 0.5
+    spread = seg.core_spread_s if seg.core_spread_s is not None else seg.spread_s
+    return round(max((spread or 0.0) / 2, floor), 3)
+
+
+def _kernel_time(
+    stamp: Stamp, seg: BootSegment, chains: tuple[_Chain, _Chain], line: int, ctx: TimeContext
+) -> Stamp:
+    """A kernel record's own stamp on the wall clock. Where the line also has a logger's receive
+    time: the journal's pair is exact, so the kernel's stamp wins; a syslog receive time within
+    1 s (plus the anchors' drift) of it is kept as printed (no precision invented), a later one
+    is named and replaced."""
+    chain, donor = chains
+    assert stamp.uptime_s is not None
+    got = _from_anchor(seg, stamp.uptime_s, donor, ctx)
+    assert got.wall is not None
+    if stamp.wall is None:
+        return _taken(stamp, got, got.time_note)
+    printed = _logged(replace(stamp, received=False), chain, line, ctx)
+    assert printed.wall is not None
+    lag = (printed.wall - got.wall).total_seconds()
+    # receive-time anchors wander with clock rates (drift_s): only a lag beyond that is late
+    if seg.anchor_kind != "journal" and lag <= 1.0 + abs(seg.drift_s or 0.0):
+        return printed
+    if lag <= 1.0:
+        return _taken(stamp, got, got.time_note)
+    return _taken(
+        stamp, got, f"received {lag:.1f} s late by the logger; the kernel's own stamp is used"
+    )
+
+
+def _taken(stamp: Stamp, got: Stamp, note: str | None) -> Stamp:
+    return replace(stamp, wall=got.wall, time_confidence=got.time_confidence,
+                   time_source=got.time_source, time_note=note,
+                   time_uncertainty_s=got.time_uncertainty_s)  # fmt: skip
 
 
 def _logged(stamp: Stamp, chain: _Chain, line: int, ctx: TimeContext) -> Stamp:
-    """A stamp placed at the wall its log printed."""
+    """A stamp placed at the wall its log printed: the kernel's own time (dmesg -T, dmesg iso),
+    a userspace program's, or a logger's receive time of a kernel record (said so)."""
     assert stamp.wall is not None
     wall = stamp.wall
     if has_placeholder_year(wall):
@@ -136,8 +201,15 @@ def _logged(stamp: Stamp, chain: _Chain, line: int, ctx: TimeContext) -> Stamp:
         zoned = wall.tzinfo is not None
         got = Stamp(wall=wall if zoned else wall.replace(tzinfo=ctx.tz))
         got = replace(got, time_confidence="exact" if zoned else "derived")
-    return replace(stamp, wall=got.wall, time_confidence=got.time_confidence,
-                   time_source="log", time_note=got.time_note)  # fmt: skip
+    source, note, confidence = "log", got.time_note, got.time_confidence
+    if stamp.received:
+        source, note = "receive-time", RECEIVE_NOTE + (f"; {note}" if note else "")
+        confidence = "derived" if confidence == "exact" else confidence
+    whole = wall.microsecond == 0
+    return replace(stamp, wall=got.wall, time_confidence=confidence, time_source=source,
+                   time_note=note,
+                   time_uncertainty_s=None if stamp.received else (1.0 if whole else 0.001),
+                   )  # fmt: skip
 
 
 def _tee(
@@ -183,10 +255,8 @@ def resolve_stamp(
         donor = index.origins.get(seg.borrowed_from or "", chain)
         if wall is not None and _is_tee(wall, seg):
             return _tee(stamp, seg, line, (chain, donor), ctx)
-        if wall is None and uptime is not None:
-            got = _from_anchor(seg, uptime, donor, ctx)
-            return replace(stamp, wall=got.wall, time_confidence=got.time_confidence,
-                           time_source="boot-estimate", time_note=None)  # fmt: skip
+        if uptime is not None and (wall is None or stamp.received):
+            return _kernel_time(stamp, seg, (chain, donor), line, ctx)
     if wall is not None:
         return _logged(stamp, chain, line, ctx)
     if uptime is None:

@@ -62,6 +62,15 @@ class BootEstimates:
             return None
         return self.ref + timedelta(seconds=median(v for v, _ in self.values))
 
+    def core_spread(self) -> float | None:
+        """The spread of the central 80% of the sampled estimates: blind to a few lines a
+        logger received late, which the full spread (max - min) counts."""
+        if not self.values:
+            return None
+        ordered = sorted(v for v, _ in self.values)
+        cut = len(ordered) // 10
+        return ordered[len(ordered) - 1 - cut] - ordered[cut]
+
     def drift(self) -> tuple[float, int] | None:
         """The largest step of the lower envelope (later minus earlier block: > 0 when the wall
         clock ran ahead of the uptime, as after a suspend) and the first line of the later one."""

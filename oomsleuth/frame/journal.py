@@ -2,7 +2,10 @@
 
 Field mapping (both formats): ``MESSAGE`` -> text (split on newlines; a byte-array MESSAGE is
 decoded as UTF-8 with replacement), ``__REALTIME_TIMESTAMP`` (µs since the epoch) -> aware UTC
-``wall``, ``_SOURCE_MONOTONIC_TIMESTAMP`` or else ``__MONOTONIC_TIMESTAMP`` (µs) -> ``uptime_s``,
+``wall``, ``_SOURCE_MONOTONIC_TIMESTAMP`` (the kernel's own stamp of a kernel record) or else
+``__MONOTONIC_TIMESTAMP`` (µs) -> ``uptime_s``, ``__MONOTONIC_TIMESTAMP`` -> ``received_uptime_s``
+(journald's monotonic clock when it received the record: with the realtime of that moment it
+places the boot on the wall clock exactly, however late the record was received),
 ``_BOOT_ID`` -> ``boot_id``, ``_HOSTNAME`` -> ``host``, ``SYSLOG_IDENTIFIER`` -> ``ident`` ("kernel"
 when ``_TRANSPORT=kernel``), ``SYSLOG_PID`` or ``_PID`` -> ``ident_pid``. When ``_BOOT_ID`` changes
 between records, a ``boot_marker`` line (empty text) is produced before the new boot's first line.
@@ -125,9 +128,10 @@ class JournalReader:
                 wall = _EPOCH + timedelta(microseconds=realtime)
             except OverflowError:
                 wall = None
+        received = _int(fields.get("__MONOTONIC_TIMESTAMP"))
         mono = _int(fields.get("_SOURCE_MONOTONIC_TIMESTAMP"))
         if mono is None:
-            mono = _int(fields.get("__MONOTONIC_TIMESTAMP"))
+            mono = received
         kernel = decode_value(fields.get("_TRANSPORT")) == "kernel"
         ident = "kernel" if kernel else decode_value(fields.get("SYSLOG_IDENTIFIER"))
         pid = None if kernel else _int(fields.get("SYSLOG_PID"))
@@ -135,6 +139,7 @@ class JournalReader:
             pid = _int(fields.get("_PID"))
         host = decode_value(fields.get("_HOSTNAME"))
         uptime = mono / 1e6 if mono is not None else None
+        received_uptime = received / 1e6 if received is not None else None
         for piece in message.replace("\r\n", "\n").split("\n"):
             if piece.strip():
                 out.append(
@@ -149,6 +154,7 @@ class JournalReader:
                         ident=ident,
                         ident_pid=pid,
                         boot_id=boot,
+                        received_uptime_s=received_uptime,
                     )
                 )
         return out

@@ -97,6 +97,7 @@ def _head(kind: str, stamp: Stamp, where: Where, fallback: Stamp | None = None) 
         "time_confidence": when.time_confidence,
         "time_source": when.time_source,
         "time_note": when.time_note,
+        "time_uncertainty_s": when.time_uncertainty_s,
         "uptime_s": when.uptime_s,
         "host": stamp.host or fallback.host,
         "boot_id": stamp.boot_id or fallback.boot_id,

@@ -14,6 +14,10 @@ from datetime import datetime
 
 PLACEHOLDER_YEAR = 1900
 LEAP_PLACEHOLDER_YEAR = 1904
+# framings whose wall clock is a logger's receive time (dmesg -T/iso print the kernel's own)
+RECEIVE_FRAMINGS = frozenset(
+    {"syslog", "rfc3339", "journal-short", "journal-json", "journal-export"}
+)
 
 
 def has_placeholder_year(wall: datetime | None) -> bool:
@@ -47,6 +51,19 @@ class LogLine:
     caller: str | None = None  # printk caller id, "T1234" or "C3"
     boot_id: str | None = None
     boot_marker: bool = False  # a "-- Boot ... --" banner or another boot boundary
+    # the logger's monotonic clock when it received the line (journal __MONOTONIC_TIMESTAMP):
+    # with ``wall`` (its realtime clock then) it places this boot on the wall clock exactly
+    received_uptime_s: float | None = None
+
+    @property
+    def wall_is_receive_time(self) -> bool:
+        """True when ``wall`` is when a logger (syslog, journald) received a kernel record,
+        not the kernel's own time (which only ``uptime_s`` carries)."""
+        return (
+            self.wall is not None
+            and self.framing in RECEIVE_FRAMINGS
+            and (self.ident is None or self.ident == "kernel")
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,9 +93,12 @@ class Stamp:
     boot_id: str | None = None
     # exact / derived / estimated / unknown (see oomsleuth.clock.resolve); None before resolution
     time_confidence: str | None = None
-    # where the wall time came from: "log", "boot-estimate", "boot-time option" (oomsleuth.clock)
+    # where the wall time came from (oomsleuth.clock.resolve): "log", "journal",
+    # "boot-estimate", "receive-time", "history", "boot-time", "boot-time option"
     time_source: str | None = None
     time_note: str | None = None  # e.g. "dmesg -T time replaced (-3600.0 s)"
+    time_uncertainty_s: float | None = None  # the time is right within +- this many seconds
+    received: bool = False  # ``wall`` is a logger's receive time of a kernel record
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,8 +128,9 @@ class BootSegment:
     reason: str = "start"  # start, boot banner, boot id changed, Linux version, uptime went back
     boot_wall: datetime | None = None
     anchors: int = 0
-    anchor_kind: str | None = None  # "journal" | "syslog" | None
+    anchor_kind: str | None = None  # "journal" | "syslog" | "history" | "btime" | None
     spread_s: float | None = None  # max - min of the anchors' boot estimates
+    core_spread_s: float | None = None  # the same over the central 80% (late receipts left out)
     drift_s: float | None = None  # step of the anchors' lower envelope: suspend or clock step
     drift_line: int | None = None
     dmesg_t_boot: datetime | None = None  # boot implied by dmesg -T lines that carry an uptime
@@ -120,3 +141,6 @@ class BootSegment:
     borrowed_from: str | None = None
     # dmesg -T lines matched to that segment: (line, uptime_s there, the dmesg -T wall)
     matched: tuple[tuple[int, float, datetime], ...] = ()
+    receive_lag_s: float | None = None  # the most a logger received a kernel record late
+    boot_uncertainty_s: float | None = None  # boot_wall is right within +- this (history, btime)
+    anchor_note: str | None = None  # how the boot was placed when not by lines of the log

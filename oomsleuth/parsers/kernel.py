@@ -72,7 +72,9 @@ class KernelParser:
         if not s:
             return
         where = Where(line.source, line.lineno)
-        stamp = Stamp(line.uptime_s, line.wall, line.host, line.boot_id)
+        stamp = Stamp(
+            line.uptime_s, line.wall, line.host, line.boot_id, received=line.wall_is_receive_time
+        )
         d = self._draft
         if d is not None and self._gap(d, line):
             self._finish()
