@@ -22,6 +22,7 @@ from oomsleuth.clock import (
     Clock,
     TimeContext,
     check_suspend_drift,
+    merge_copies,
     parse_boot_time,
     resolve_times,
 )
@@ -70,6 +71,7 @@ def analyze(
     drift = check_suspend_drift(report, ctx.tz)
     if drift:
         report = replace(report, warnings=report.warnings + tuple(drift))
+    report = merge_copies(report)
     past = None
     history_paths = _paths(history)
     if history_paths:

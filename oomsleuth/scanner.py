@@ -22,10 +22,8 @@ from oomsleuth.model import (
     Boot,
     Event,
     LogLine,
-    OomReport,
     Report,
     UserspaceKill,
-    Warning_,
     Where,
 )
 from oomsleuth.parsers import kernel, kernel_lines, userspace
@@ -59,8 +57,8 @@ class Scanner:
 
     Kernel lines are routed to one report state machine per host, so a central syslog file
     that interleaves several hosts' reports is read correctly. Each source closes its open
-    reports at its end. The same kill seen in two sources (kern.log and syslog both hold kernel
-    lines on Debian and Ubuntu) is reported once, with a warning naming the copy.
+    reports at its end. Copies of one record in several sources stay apart here: they are
+    merged once the clock has placed them (:mod:`oomsleuth.clock.copies`).
     """
 
     def __init__(self, *, prefilter: bool = True) -> None:
@@ -143,8 +141,6 @@ class Scanner:
             (r for kp in self.kernels.values() for r in kp.reports), key=lambda r: order(r.where)
         )
         warnings = [w for kp in self.kernels.values() for w in kp.warnings]
-        reports, dups = drop_duplicates(reports)
-        warnings += dups
         warnings += self.userspace.warnings
         failures = (a for kp in self.kernels.values() for a in kp.alloc_failures)
         return Report(
@@ -158,46 +154,6 @@ class Scanner:
             framings=tuple(sorted(self.framings.items())),
             segments=self.tracker.segments(),
         )
-
-
-def _kill_key(report: OomReport) -> tuple[object, ...] | None:
-    if not report.kills:
-        return None
-    stamp = report.kills[0].stamp
-    when: object = stamp.uptime_s if stamp.uptime_s is not None else stamp.wall
-    if when is None:
-        return None
-    return (
-        stamp.host,
-        stamp.boot_id,
-        when,
-        tuple((k.victim.pid, k.victim.comm) for k in report.kills),
-    )
-
-
-def drop_duplicates(reports: list[OomReport]) -> tuple[list[OomReport], list[Warning_]]:
-    """The same kill logged in two sources (same host, stamp and victims): keep the first."""
-    seen: dict[tuple[object, ...], OomReport] = {}
-    kept: list[OomReport] = []
-    warnings: list[Warning_] = []
-    for rep in reports:
-        key = _kill_key(rep)
-        first = seen.get(key) if key is not None else None
-        if first is not None and first.where.source != rep.where.source:
-            pids = ", ".join(str(k.victim.pid) for k in rep.kills)
-            warnings.append(
-                Warning_(
-                    rep.where,
-                    "duplicate-report",
-                    f"the kill of pid {pids} here repeats {first.where.source}:"
-                    f"{first.where.line} (the same kernel line in two logs); counted once",
-                )
-            )
-            continue
-        if key is not None:
-            seen.setdefault(key, rep)
-        kept.append(rep)
-    return kept, warnings
 
 
 def parse_sources(

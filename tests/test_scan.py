@@ -57,8 +57,10 @@ def test_the_same_kill_in_two_logs_is_counted_once() -> None:
     lines = as_syslog(REAL / "memcg-bystander.dmesg.txt", "db-1")
     result = analyze_lines({"kern.log": lines, "syslog": lines})
     assert len(victims(result)) == 1
-    (dup,) = [w for w in result.warnings if w.code == "duplicate-report"]
-    assert dup.where.source == "syslog" and "kern.log:" in dup.message
+    (dup,) = [w for w in result.warnings if w.code == "copies-merged"]
+    assert dup.where.source == "kern.log" and "syslog:" in dup.message and "2 places" in dup.message
+    (report,) = result.reports
+    assert [c.source for c in report.copies] == ["syslog"]
 
 
 def test_a_repeated_kill_within_one_log_is_kept() -> None:

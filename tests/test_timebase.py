@@ -60,6 +60,18 @@ def resolved(sources: list[tuple[str, list[str]]], context: dict[str, object]) -
     return analyze_lines(dict(sources), **context)  # type: ignore[arg-type]
 
 
+def per_copy(sources: list[tuple[str, list[str]]], **context: object) -> Report:
+    """The clock stage alone, before copies of one record are merged: each copy's own time
+    (what the merged event picks from), on UTC."""
+    from oomsleuth.api import time_context
+    from oomsleuth.scanner import parse_sources
+
+    mtimes = context.pop("mtimes", {})
+    tc = time_context(tz="UTC", **context)  # type: ignore[arg-type]
+    tc.mtimes.update(mtimes)  # type: ignore[arg-type]
+    return resolve_times(parse_sources(sources), tc)
+
+
 def drift_warnings(result: Report) -> list[Warning_]:
     return [w for w in result.warnings if w.code in ("suspend-drift", "dmesg-t-drift")]
 
@@ -134,25 +146,33 @@ def journal_copy(name: str) -> list[str]:
 
 
 def test_kmsg_takes_the_journal_anchor_of_the_same_boot() -> None:
+    """/dev/kmsg (kernel stamps only) borrows the journal's anchor; the two copies of the kill
+    are then one event, on the journal's clock."""
     sources = [("journal", journal_copy("memcg-names")), ("kmsg", lines("memcg-names.kmsg.txt"))]
     result = resolved(sources, ctx())
-    journal, kmsg = kill_times(result)
-    assert (kmsg.time_source, kmsg.time_confidence) == ("boot-estimate", "derived")
-    assert kmsg.wall is not None and journal.wall is not None
-    assert abs((kmsg.wall - journal.wall).total_seconds()) < 0.01
+    journal_seg, kmsg_seg = result.segments
+    assert kmsg_seg.borrowed_from == f"journal:{journal_seg.first_line}"
+    (kill,) = kill_times(result)
+    (report,) = result.reports
+    assert {report.where.source, *(c.source for c in report.copies)} == {"journal", "kmsg"}
+    truth = kill_times(resolved([("iso", lines("memcg-names.dmesg-iso.txt"))], ctx()))[0]
+    assert kill.wall is not None and truth.wall is not None
+    assert abs((kill.wall - truth.wall).total_seconds()) < 0.01
 
 
 def test_raw_dmesg_takes_the_syslog_anchor_of_the_same_boot() -> None:
     sources = [("kern.log", syslog_copy("memcg-bystander"))]
     sources.append(("d", lines("memcg-bystander.dmesg.txt")))
-    (_, stamp) = kill_times(resolved(sources, ctx(mtimes={"kern.log": on(2026, 12, 1)})))
+    (_, stamp) = kill_times(per_copy(sources, mtimes={"kern.log": on(2026, 12, 1)}))
     truth = kill_times(resolved([("iso", lines("memcg-bystander.dmesg-iso.txt"))], ctx()))[0]
     assert (stamp.time_source, stamp.time_confidence) == ("boot-estimate", "estimated")
     assert stamp.wall is not None and truth.wall is not None
     assert abs((stamp.wall - truth.wall).total_seconds()) < 1
     # the year comes from the kern.log (its mtime), not from the dmesg file or today
-    (_, stamp) = kill_times(resolved(sources, ctx(mtimes={"kern.log": on(2025, 12, 1)})))
+    (_, stamp) = kill_times(per_copy(sources, mtimes={"kern.log": on(2025, 12, 1)}))
     assert stamp.wall is not None and stamp.wall.year == 2025
+    (merged,) = resolved(sources, ctx(mtimes={"kern.log": on(2025, 12, 1)})).reports
+    assert [c.source for c in merged.copies] == ["d"]
 
 
 def test_dmesg_t_after_a_suspend_is_replaced_by_the_anchor() -> None:
@@ -162,7 +182,8 @@ def test_dmesg_t_after_a_suspend_is_replaced_by_the_anchor() -> None:
         early = when - timedelta(hours=1)
         tee.append(f"[{early:%a %b %d %H:%M:%S %Y}] {plain.split('] ', 1)[1]}")
     sources = [("kern.log", syslog_copy("memcg-adj")), ("T", tee)]
-    result = resolved(sources, ctx(mtimes={"kern.log": datetime(2026, 11, 26, tzinfo=UTC)}))
+    mtimes = {"kern.log": datetime(2026, 11, 26, tzinfo=UTC)}
+    result = per_copy(sources, mtimes=mtimes)
     truth = kill_times(resolved([("iso", lines("memcg-adj.dmesg-iso.txt"))], ctx()))
     tee_reports = [r for r in result.reports if r.where.source == "T"]
     for report, t in zip(tee_reports, [truth[0], truth[1]], strict=True):
@@ -173,18 +194,18 @@ def test_dmesg_t_after_a_suspend_is_replaced_by_the_anchor() -> None:
         head = report.stamp  # no matched line of its own: shifted like the nearest one
         assert head.wall is not None and head.time_confidence == "estimated"
         assert abs((head.wall - t.wall).total_seconds()) < 2
-    (warning,) = drift_warnings(result)
+    (warning,) = drift_warnings(resolved(sources, ctx(mtimes=mtimes)))
     assert (warning.code, warning.where) == ("dmesg-t-drift", Where("T", 80))
     assert re.search(r"-360[01] s off", warning.message)
 
 
 def test_dmesg_t_without_drift_keeps_its_own_wall() -> None:
     sources = [("kern.log", syslog_copy("memcg-single")), ("T", lines("memcg-single.dmesg-T.txt"))]
-    result = resolved(sources, ctx(mtimes={"kern.log": datetime(2026, 11, 26, tzinfo=UTC)}))
-    report = next(r for r in result.reports if r.where.source == "T")
+    mtimes = {"kern.log": datetime(2026, 11, 26, tzinfo=UTC)}
+    report = next(r for r in per_copy(sources, mtimes=mtimes).reports if r.where.source == "T")
     assert report.stamp.time_source == "log"  # within the 1 s of dmesg -T: left alone
     assert report.kills[0].stamp.time_source == "boot-estimate"  # matched: the precise time
-    assert drift_warnings(result) == []
+    assert drift_warnings(resolved(sources, ctx(mtimes=mtimes))) == []
 
 
 def test_syslog_drift_within_a_boot_is_warned() -> None:
@@ -282,18 +303,20 @@ def test_live_boot_time_reads_btime(tmp_path: Path) -> None:
 
 def test_short_monotonic_takes_the_times_of_short_precise() -> None:
     names = ["k5.15-global.journal-short-precise.txt", "k5.15-global.journal-short-monotonic.txt"]
-    result = resolved([(n, lines(n)) for n in names], ctx(mtimes={names[0]: on(2024, 3, 2)}))
-    precise, monotonic = result.reports
+    sources = [(n, lines(n)) for n in names]
+    precise, monotonic = per_copy(sources, mtimes={names[0]: on(2024, 3, 2)}).reports
     assert monotonic.stamp.time_source == "boot-estimate"
     assert monotonic.stamp.wall == precise.stamp.wall
     assert monotonic.stamp.wall == datetime(2024, 3, 2, 14, 11, 7, 577473, tzinfo=UTC)
+    (merged,) = resolved(sources, ctx(mtimes={names[0]: on(2024, 3, 2)})).reports
+    assert merged.stamp.wall == monotonic.stamp.wall and len(merged.copies) == 1
 
 
 def test_raw_dmesg_pairs_with_a_kern_log_that_prints_no_uptime() -> None:
     # rsyslog imkmsg style: "Nov 25 22:52:17 web-1 kernel: text", no [uptime]
     kern = [s[: s.index("kernel: ") + 8] + s.split("] ", 1)[1] for s in syslog_copy("memcg-names")]
     sources = [("kern.log", kern), ("d", lines("memcg-names.dmesg.txt"))]
-    result = resolved(sources, ctx(mtimes={"kern.log": on(2026, 11, 26)}))
+    result = per_copy(sources, mtimes={"kern.log": on(2026, 11, 26)})
     (stamp,) = [r.kills[0].stamp for r in result.reports if r.where.source == "d"]
     truth = kill_times(resolved([("iso", lines("memcg-names.dmesg-iso.txt"))], ctx()))[0]
     assert stamp.time_source == "boot-estimate" and stamp.wall is not None

@@ -7,6 +7,7 @@ scanned; :func:`resolve_times` then places every stamp of the result on the wall
 
 from oomsleuth.clock.anchors import AnchorTracker
 from oomsleuth.clock.context import LIVE_BOOT_TIME, TimeContext, parse_boot_time
+from oomsleuth.clock.copies import merge_copies
 from oomsleuth.clock.drift import check_suspend_drift
 from oomsleuth.clock.resolve import Clock, resolve_stamp, resolve_times
 
@@ -16,6 +17,7 @@ __all__ = [
     "Clock",
     "TimeContext",
     "check_suspend_drift",
+    "merge_copies",
     "parse_boot_time",
     "resolve_stamp",
     "resolve_times",

@@ -122,8 +122,9 @@ def resolve_inputs(
     """Turn arguments (paths, directories, '-') into Inputs, in the order given.
 
     Raises InputError with a one-line message for a missing, unreadable, special or binary
-    file, a directory without log files, or '-' given twice. Skipped files inside a directory
-    are reported through `on_warning` (default: the `oomsleuth` logger).
+    file, a directory without log files, or '-' given twice. Skipped files inside a directory,
+    and a file named twice (read once), are reported through `on_warning` (default: the
+    `oomsleuth` logger).
     """
     warn = on_warning if on_warning is not None else _log.warning
     inputs: list[Input] = []
@@ -138,4 +139,25 @@ def resolve_inputs(
             inputs.extend(_walk(arg, warn))
         else:
             inputs.append(_file_input(arg))
-    return inputs
+    return _once(inputs, warn)
+
+
+def _once(inputs: list[Input], warn: Callable[[str], None]) -> list[Input]:
+    """Each file read once: the same file named twice, through a link, or as a file and the
+    folder that holds it."""
+    seen: dict[tuple[int, int], str] = {}
+    out: list[Input] = []
+    for item in inputs:
+        try:
+            st = item.path.stat() if item.path is not None else None
+        except OSError:
+            st = None
+        if st is not None and stat.S_ISREG(st.st_mode):
+            first = seen.get((st.st_dev, st.st_ino))
+            if first is not None:
+                same = "named twice" if first == item.name else f"the same file as {first}"
+                warn(f"{item.name} is {same}: read once")
+                continue
+            seen[st.st_dev, st.st_ino] = item.name
+        out.append(item)
+    return out

@@ -127,6 +127,7 @@ def _report_event(
         report_id=report_id,
         report_line=report.where.line,
         report_end_line=report.end.line if report.end else None,
+        copies=[{"source": w.source, "line": w.line} for w in report.copies],
         outcome=report.outcome,
         reason=None if kill else report_reason(report),
         kernel=report.kernel,

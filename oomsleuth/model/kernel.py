@@ -198,6 +198,7 @@ class OomReport:
     notes: tuple[str, ...] = ()
     # the report's own lines as read (framing removed), with their line numbers; capped
     lines: tuple[tuple[int, str], ...] = ()
+    copies: tuple[Where, ...] = ()  # the same record seen elsewhere (oomsleuth.clock.copies)
 
     @property
     def is_memcg(self) -> bool:
