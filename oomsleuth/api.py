@@ -67,13 +67,16 @@ def analyze(
     before, after = parse_window(window)
     sources = resolve_inputs(_paths(inputs), on_warning=warn)
     ctx.mtimes.update(_mtimes([(s.name, s.path) for s in sources if s.path is not None], ctx.tz))
-    report = resolve_times(parse_sources((s.name, s.lines()) for s in sources), ctx)
+    history_paths = _paths(history)
+    parsed = parse_sources((s.name, s.lines()) for s in sources)
+    if history_paths and ctx.boot_time is None:
+        parsed = _aligned(parsed, history_paths, ctx)
+    report = resolve_times(parsed, ctx)
     drift = check_suspend_drift(report, ctx.tz)
     if drift:
         report = replace(report, warnings=report.warnings + tuple(drift))
     report = merge_copies(report)
     past = None
-    history_paths = _paths(history)
     if history_paths:
         from oomsleuth.load.history import load_history
 
@@ -138,6 +141,18 @@ def render(
         TerminalRenderer(width=width, color=color).render(report, stream)
     else:
         raise UsageError(f"unknown format {format!r} (one of: {', '.join(FORMATS)})")
+
+
+def _aligned(parsed: Report, history: list[str], ctx: TimeContext) -> Report:
+    """Boots no line places, placed by lining their kills up with the history (clock.align)."""
+    from oomsleuth.clock.align import align_boots, wanted
+    from oomsleuth.load.history import load_traces
+
+    pids, names, cgroups = wanted(parsed)
+    if not pids:
+        return parsed
+    traces = load_traces(history, ctx.tz, pids=pids, names=names, cgroups=cgroups)
+    return align_boots(parsed, traces)
 
 
 def time_context(

@@ -23,11 +23,14 @@ SCENARIOS = sorted(p.name for p in INCIDENTS.iterdir() if (p / "facts.json").is_
 PER_PROCESS = ("pidstat-r.txt", "atop-P.txt")
 
 
-def analyze(scenario: str, *history: str, log: str = "kern-dmesg-iso.txt") -> dict[str, Any]:
+def analyze(
+    scenario: str, *history: str, log: str = "kern-dmesg-iso.txt", extra: list[str] | None = None
+) -> dict[str, Any]:
     folder = INCIDENTS / scenario
     argv = [sys.executable, "-m", "oomsleuth", "analyze", str(folder / log), "--format", "json"]
     for name in history:
         argv += ["--history", str(folder / name)]
+    argv += extra or []
     proc = subprocess.run(argv, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     doc: dict[str, Any] = json.loads(proc.stdout)
@@ -116,22 +119,42 @@ def test_plain_dmesg_is_lined_up_with_history_through_boot_time() -> None:
     boot = datetime.fromisoformat(kill["kernel_time_utc"]) - timedelta(
         seconds=kill["kernel_uptime_s"]
     )
-    folder = INCIDENTS / "sidecar-leak-kills-db"
-    argv = [
-        sys.executable,
-        "-m",
-        "oomsleuth",
-        "analyze",
-        str(folder / "kern-dmesg.txt"),
-        "--history",
-        str(folder / "atop-P.txt"),
-        "--boot-time",
-        boot.isoformat(),
-        "--format",
-        "json",
-    ]
-    doc = json.loads(subprocess.run(argv, capture_output=True, text=True, check=True).stdout)
+    doc = analyze(
+        "sidecar-leak-kills-db",
+        "atop-P.txt",
+        log="kern-dmesg.txt",
+        extra=["--boot-time", boot.isoformat()],
+    )
     check(doc, truth("sidecar-leak-kills-db"))
-    plain = analyze("sidecar-leak-kills-db", "atop-P.txt", log="kern-dmesg.txt")
-    (inc,) = plain["incidents"]
+    (kill_event,) = [e for e in doc["events"] if e["kind"] == "oom_kill"]
+    assert kill_event["time_source"] == "boot-time option"
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS)
+@pytest.mark.parametrize("history", [*PER_PROCESS, "psi-cgroup.txt"])
+def test_plain_dmesg_finds_its_wall_clock_in_the_history(scenario: str, history: str) -> None:
+    """Raw dmesg (uptimes only) plus one history source: the history dates the kills (victims
+    exiting or vanishing, the task table's RSS, the cgroup's oom_kill counter), each time within
+    the uncertainty it states, and the verdict is the one the wall-clock log gets."""
+    from datetime import datetime
+
+    doc = analyze(scenario, history, log="kern-dmesg.txt")
+    want = truth(scenario)
+    kills = [e for e in doc["events"] if e["kind"] == "oom_kill"]
+    assert len(kills) == len(want["kills"])
+    for event, kill in zip(kills, want["kills"], strict=True):
+        assert (event["time_source"], event["time_confidence"]) == ("history", "estimated")
+        error = datetime.fromisoformat(event["time"]) - datetime.fromisoformat(
+            kill["kernel_time_utc"]
+        )
+        assert abs(error.total_seconds()) <= event["time_uncertainty_s"] <= 1.0
+    assert any(w["code"] == "history-alignment" for w in doc["warnings"])
+    if history in PER_PROCESS:
+        check(doc, want)
+
+
+def test_sar_alone_cannot_date_plain_dmesg_and_says_so() -> None:
+    doc = analyze("sidecar-leak-kills-db", "sar-A.txt", log="kern-dmesg.txt")
+    (inc,) = doc["incidents"]
+    assert doc["events"][0]["time"] is None
     assert any("--boot-time" in gap for gap in inc["data_gaps"])

@@ -89,6 +89,13 @@ class OpenSegment:
         self.anchors.kind = kind
         self.anchors.add(wall, uptime_s, line)
 
+    def _envelope(self) -> tuple[tuple[int, float], ...]:
+        a = self.anchors
+        boot = a.boot()
+        if boot is None or a.ref is None:
+            return ()
+        return a.envelope((boot - a.ref).total_seconds())
+
     def freeze(self) -> BootSegment:
         a = self.anchors
         drift = a.drift()
@@ -99,7 +106,8 @@ class OpenSegment:
             drift_s=drift[0] if drift else None, drift_line=drift[1] if drift else None,
             dmesg_t_boot=self.tee.boot(), rollovers=tuple(self.rollovers),
             last_wall=self.last_wall, framings=tuple(sorted(self.framings)),
-            receive_lag_s=self.lag,
+            receive_lag_s=self.lag if self.lag is not None else a.late(),
+            late_lines=a.late_lines(), envelope=self._envelope(),
         )  # fmt: skip
 
 

@@ -30,7 +30,8 @@ def _gap(tee: datetime, boot: datetime, tz: tzinfo | None) -> float | None:
 def check_suspend_drift(result: Report, tz: tzinfo | None = None) -> list[Warning_]:
     """Warnings where the kernel's uptime clock and the wall clock part by more than 2 s in one
     boot: a suspend/resume (the printk clock stops), a clock step, or clock rates that differ
-    (long uptimes); and where dmesg -T times matched to anchored lines are more than 2 s off.
+    (long uptimes); where a logger received kernel records late; and where dmesg -T times
+    matched to anchored lines are more than 2 s off.
     ``tz`` is the zone of naive dmesg -T times, needed only against zoned (journal) anchors."""
     out: list[Warning_] = []
     for seg in result.segments:
@@ -41,6 +42,14 @@ def check_suspend_drift(result: Report, tz: tzinfo | None = None) -> list[Warnin
                 f"the wall clock moved {drift:+.0f} s against the kernel's uptime within one "
                 "boot (suspend/resume, a clock step, a kernel clock running at another rate, or "
                 "a log daemon running late): dmesg -T and boot time + uptime are off by as much",
+            ))  # fmt: skip
+        lag = None if seg.borrowed_from else seg.receive_lag_s
+        if lag is not None and lag > DRIFT_LIMIT_S:
+            out.append(Warning_(
+                Where(seg.source, seg.first_line), "received-late",
+                f"the logger received kernel records of this boot up to {lag:.0f} s after the "
+                "kernel printed them (started after boot, or behind a backlog): their times are "
+                "the kernel's own stamps on this boot's clock, not the receive times",
             ))  # fmt: skip
         gap = None
         if seg.dmesg_t_boot is not None and seg.boot_wall is not None:

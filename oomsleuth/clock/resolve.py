@@ -40,6 +40,7 @@ from datetime import datetime, timedelta
 from oomsleuth.clock.anchors import YEARLESS_BASE, AnchorTracker, is_yearless
 from oomsleuth.clock.context import TimeContext, infer_year
 from oomsleuth.clock.drift import DRIFT_LIMIT_S
+from oomsleuth.clock.samples import LATE_S
 from oomsleuth.model import (
     BootSegment,
     Event,
@@ -171,17 +172,27 @@ def _kernel_time(
     assert got.wall is not None
     if stamp.wall is None:
         return _taken(stamp, got, got.time_note)
-    printed = _logged(replace(stamp, received=False), chain, line, ctx)
+    printed = _logged(replace(stamp, wall_kind="log"), chain, line, ctx)
     assert printed.wall is not None
     lag = (printed.wall - got.wall).total_seconds()
-    # receive-time anchors wander with clock rates (drift_s): only a lag beyond that is late
-    if seg.anchor_kind != "journal" and lag <= 1.0 + abs(seg.drift_s or 0.0):
+    if seg.anchor_kind != "journal" and not _late(seg, line, lag):
         return printed
     if lag <= 1.0:
         return _taken(stamp, got, got.time_note)
     return _taken(
         stamp, got, f"received {lag:.1f} s late by the logger; the kernel's own stamp is used"
     )
+
+
+def _late(seg: BootSegment, line: int, lag: float) -> bool:
+    """A receive time that came late: in a range the anchors found late (a flush, a backlog),
+    or further above the log's own clock at that point (its lower envelope) than LATE_S. A
+    whole stretch sitting higher (a suspend, a clock step) is the clock there, not lateness."""
+    if any(a <= line <= b for a, b in seg.late_lines):
+        return True
+    i = bisect_right([first for first, _ in seg.envelope], line)
+    here = seg.envelope[i - 1][1] if i else (seg.envelope[0][1] if seg.envelope else 0.0)
+    return lag - here > LATE_S
 
 
 def _taken(stamp: Stamp, got: Stamp, note: str | None) -> Stamp:
@@ -202,14 +213,15 @@ def _logged(stamp: Stamp, chain: _Chain, line: int, ctx: TimeContext) -> Stamp:
         got = Stamp(wall=wall if zoned else wall.replace(tzinfo=ctx.tz))
         got = replace(got, time_confidence="exact" if zoned else "derived")
     source, note, confidence = "log", got.time_note, got.time_confidence
+    whole = wall.microsecond == 0
+    uncertainty: float | None = 1.0 if whole else 0.001
     if stamp.received:
         source, note = "receive-time", RECEIVE_NOTE + (f"; {note}" if note else "")
-        confidence = "derived" if confidence == "exact" else confidence
-    whole = wall.microsecond == 0
+        confidence, uncertainty = ("derived" if confidence == "exact" else confidence), None
+    elif stamp.wall_kind == "dmesg":  # dmesg adds its boot time in whole seconds
+        confidence, uncertainty = ("derived" if confidence == "exact" else confidence), 1.0
     return replace(stamp, wall=got.wall, time_confidence=confidence, time_source=source,
-                   time_note=note,
-                   time_uncertainty_s=None if stamp.received else (1.0 if whole else 0.001),
-                   )  # fmt: skip
+                   time_note=note, time_uncertainty_s=uncertainty)  # fmt: skip
 
 
 def _tee(

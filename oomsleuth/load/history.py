@@ -12,17 +12,26 @@ from __future__ import annotations
 
 import itertools
 import os
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from pathlib import Path
 
 from oomsleuth.errors import HistoryError, InputError
 from oomsleuth.history.registry import sniff
+from oomsleuth.history.traces import TraceCollector
 from oomsleuth.history.windows import Windows
 from oomsleuth.load import atop_raw, sa_binary
 from oomsleuth.load.files import Input
-from oomsleuth.model import History, Sample, Warning_, Where
+from oomsleuth.model import (
+    CounterTrace,
+    History,
+    HistoryTraces,
+    ProcessTrace,
+    Sample,
+    Warning_,
+    Where,
+)
 
 HEAD_LINES = 60
 # a compact Prometheus query_range response is one line: read it whole, up to this size
@@ -75,7 +84,8 @@ class HistoryReading:
     warnings: list[Warning_] = field(default_factory=list)
 
     def samples(self, path: Path, keep: Callable[[datetime], bool]) -> Iterator[Sample]:
-        """The samples of one file that ``keep`` accepts (a warning instead of an error)."""
+        """The samples of one file that ``keep`` accepts (a warning instead of an error); its
+        format is ``self.sources[-1]`` once the first sample is out."""
         name = str(path)
         try:
             lines = iter(_lines(path))
@@ -124,3 +134,35 @@ def load_history(
         warnings=tuple(reading.warnings),
         restarts=restarts,
     )
+
+
+# formats that list every process at every sample: a pid missing from one has gone
+COMPLETE_FORMATS = frozenset({"atop"})
+
+
+def load_traces(
+    args: list[str],
+    tz: tzinfo,
+    *,
+    pids: Mapping[int, str],
+    names: Iterable[str],
+    cgroups: Iterable[str],
+) -> HistoryTraces:
+    """The traces (:mod:`oomsleuth.history.traces`) of the whole history, for lining up kills
+    that have no wall clock. Silent: the windowed reading that follows reports the problems."""
+    reading = HistoryReading(tz, lambda _: None)
+    names, cgroups = list(names), list(cgroups)
+    processes: list[ProcessTrace] = []
+    counters: list[CounterTrace] = []
+    ticks: list[tuple[str, tuple[datetime, ...]]] = []
+    restarts: list[tuple[datetime, str]] = []
+    for path in history_files(args):
+        collector = TraceCollector(str(path), pids=pids, names=names, cgroups=cgroups)
+        for sample in reading.samples(path, lambda _: True):
+            collector.complete = reading.sources[-1][1] in COMPLETE_FORMATS
+            collector.add(sample)
+        processes += collector.processes()
+        counters += collector.counters()
+        ticks.append((str(path), tuple(collector.ticks)))
+        restarts += [(t, str(path)) for t in collector.restarts]
+    return HistoryTraces(tuple(processes), tuple(counters), tuple(ticks), tuple(restarts))

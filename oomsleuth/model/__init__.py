@@ -4,7 +4,13 @@ It imports nothing else of oomsleuth (a test checks it). Units are explicit in e
 name (``_kb`` = KiB, ``_bytes``, ``_pages``, ``_s``).
 """
 
-from oomsleuth.model.history import History, Sample
+from oomsleuth.model.history import (
+    CounterTrace,
+    History,
+    HistoryTraces,
+    ProcessTrace,
+    Sample,
+)
 from oomsleuth.model.incidents import BadnessRow, Incident, Suspect, TimelineEntry
 from oomsleuth.model.kernel import (
     AllocFailure,
@@ -41,14 +47,17 @@ __all__ = [
     "BootSegment",
     "Constraint",
     "Counter",
+    "CounterTrace",
     "Event",
     "History",
+    "HistoryTraces",
     "Incident",
     "Kill",
     "LogLine",
     "MemInfo",
     "MemcgInfo",
     "OomReport",
+    "ProcessTrace",
     "Reap",
     "Report",
     "Sample",

@@ -14,10 +14,12 @@ from datetime import datetime
 
 PLACEHOLDER_YEAR = 1900
 LEAP_PLACEHOLDER_YEAR = 1904
-# framings whose wall clock is a logger's receive time (dmesg -T/iso print the kernel's own)
+# framings whose wall clock is a logger's receive time of a kernel record
 RECEIVE_FRAMINGS = frozenset(
     {"syslog", "rfc3339", "journal-short", "journal-json", "journal-export"}
 )
+# framings whose wall clock dmesg computed: its boot time (whole seconds) + the kernel's stamp
+DMESG_CLOCK_FRAMINGS = frozenset({"dmesg-T", "dmesg-iso"})
 
 
 def has_placeholder_year(wall: datetime | None) -> bool:
@@ -56,14 +58,15 @@ class LogLine:
     received_uptime_s: float | None = None
 
     @property
-    def wall_is_receive_time(self) -> bool:
-        """True when ``wall`` is when a logger (syslog, journald) received a kernel record,
-        not the kernel's own time (which only ``uptime_s`` carries)."""
-        return (
-            self.wall is not None
-            and self.framing in RECEIVE_FRAMINGS
-            and (self.ident is None or self.ident == "kernel")
-        )
+    def wall_kind(self) -> str:
+        """What ``wall`` is, for a kernel record: ``receive`` (when a logger, syslog or
+        journald, received it: the kernel's own time is only in ``uptime_s``), ``dmesg``
+        (``dmesg -T``/iso: dmesg's whole-second boot time + the kernel's stamp), else ``log``."""
+        if self.wall is None or (self.ident is not None and self.ident != "kernel"):
+            return "log"
+        if self.framing in RECEIVE_FRAMINGS:
+            return "receive"
+        return "dmesg" if self.framing in DMESG_CLOCK_FRAMINGS else "log"
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,7 +101,12 @@ class Stamp:
     time_source: str | None = None
     time_note: str | None = None  # e.g. "dmesg -T time replaced (-3600.0 s)"
     time_uncertainty_s: float | None = None  # the time is right within +- this many seconds
-    received: bool = False  # ``wall`` is a logger's receive time of a kernel record
+    wall_kind: str = "log"  # "receive" (a logger's receipt), "dmesg" (dmesg's own sum), "log"
+
+    @property
+    def received(self) -> bool:
+        """``wall`` is a logger's receive time of a kernel record."""
+        return self.wall_kind == "receive"
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,5 +150,8 @@ class BootSegment:
     # dmesg -T lines matched to that segment: (line, uptime_s there, the dmesg -T wall)
     matched: tuple[tuple[int, float, datetime], ...] = ()
     receive_lag_s: float | None = None  # the most a logger received a kernel record late
+    late_lines: tuple[tuple[int, int], ...] = ()  # line ranges a logger received late
+    # the anchors' lower envelope per block: (first line, its estimate minus boot_wall, s)
+    envelope: tuple[tuple[int, float], ...] = ()
     boot_uncertainty_s: float | None = None  # boot_wall is right within +- this (history, btime)
     anchor_note: str | None = None  # how the boot was placed when not by lines of the log

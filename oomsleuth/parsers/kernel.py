@@ -73,7 +73,7 @@ class KernelParser:
             return
         where = Where(line.source, line.lineno)
         stamp = Stamp(
-            line.uptime_s, line.wall, line.host, line.boot_id, received=line.wall_is_receive_time
+            line.uptime_s, line.wall, line.host, line.boot_id, wall_kind=line.wall_kind
         )
         d = self._draft
         if d is not None and self._gap(d, line):
