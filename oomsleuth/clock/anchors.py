@@ -37,7 +37,7 @@ from oomsleuth.clock.samples import BootEstimates, KeySet, centred
 from oomsleuth.model.lines import BootSegment, LogLine, has_placeholder_year
 
 YEARLESS_BASE = 1904
-JOURNAL_FRAMINGS = frozenset({"journal-json", "journal-export"})
+JOURNAL_FRAMINGS = frozenset({"journal-json", "journal-export", "journal-verbose"})
 _LINUX_VERSION = re.compile(r"Linux version \d")
 _KEY = re.compile(r"Killed process \d|oom-kill:|invoked oom-killer")
 _PID_KEY = re.compile(r"Killed process \d|oom-kill:.*pid=\d")

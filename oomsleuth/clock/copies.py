@@ -157,12 +157,13 @@ def _better(a: Stamp, b: Stamp) -> bool:
     return _time_rank(a) < _time_rank(b)
 
 
-def _time_rank(s: Stamp) -> tuple[int, bool, float, bool, bool]:
-    """Surer first, then a known and smaller uncertainty, then the kernel's own time over a
-    receive time, then a stamp with a fraction of a second over a whole one."""
+def _time_rank(s: Stamp) -> tuple[bool, float, int, bool, bool]:
+    """A known uncertainty first (a receive time has none: its lag is unknown), the smallest,
+    then the surer, then the kernel's own time over a receive time, then a stamp with a
+    fraction of a second over a whole one."""
     u = s.time_uncertainty_s
     whole = s.wall is None or s.wall.microsecond == 0
-    return (_RANK.get(s.time_confidence, 4), u is None, u or 0.0, s.received, whole)
+    return (u is None, u or 0.0, _RANK.get(s.time_confidence, 4), s.received, whole)
 
 
 def _richness(rep: OomReport) -> tuple[int, ...]:

@@ -4,7 +4,8 @@ The framing is detected per line, because pasted files mix them; each framing ha
 (:mod:`~oomsleuth.frame.dmesg`, :mod:`~oomsleuth.frame.syslog`, :mod:`~oomsleuth.frame.journal`,
 :mod:`~oomsleuth.frame.kmsg`, :mod:`~oomsleuth.frame.quoted`), and ``LogLine.framing`` names it:
 ``dmesg``, ``dmesg-T``, ``dmesg-iso``, ``syslog``, ``rfc3339``, ``journal-short``,
-``journal-json``, ``journal-export``, ``kmsg``, or ``bare`` (anything else, taken as it is).
+``journal-json``, ``journal-export``, ``journal-verbose``, ``kmsg``, or ``bare`` (anything else,
+taken as it is).
 A leading ``<N>`` priority, mail quoting and a uniform indentation are stripped first; blank
 lines are skipped; ``-- Boot <id> --`` / ``-- Reboot --`` banners become ``boot_marker`` lines.
 
@@ -110,10 +111,11 @@ class Framer:
                 if (
                     search is not None
                     and st.pending is None
-                    and st.journal.export is None
+                    and not st.journal.busy
                     and not self.full
                     and raw[:1] not in "{-_"
                     and search(raw) is None
+                    and "[s=" not in raw  # a journalctl -o verbose record's head
                 ):
                     self.skipped += 1  # the fast path: no prefix parsing at all
                     continue
@@ -133,7 +135,7 @@ class Framer:
             yield self._emit(pending)  # the caller may flip self.full here
 
     def _step(self, st: _State, raw: str, line: str, lineno: int) -> Iterator[LogLine]:
-        if st.journal.export is not None or line[:1] in "{_":
+        if st.journal.busy or line[:1] in "{_" or "[s=" in line:
             taken, lines = st.journal.feed(line, lineno)
             if taken or lines:
                 yield from self._flush(st)

@@ -1,4 +1,5 @@
-"""journald records (``journalctl -o json`` and ``-o export``) turned into ``LogLine`` objects.
+"""journald records (``journalctl -o json``, ``-o export`` and ``-o verbose``) turned into
+``LogLine`` objects.
 
 Field mapping (both formats): ``MESSAGE`` -> text (split on newlines; a byte-array MESSAGE is
 decoded as UTF-8 with replacement), ``__REALTIME_TIMESTAMP`` (µs since the epoch) -> aware UTC
@@ -19,6 +20,7 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta, timezone
 
 from oomsleuth.frame.export import ExportReader
+from oomsleuth.frame.verbose import VerboseReader
 from oomsleuth.model.lines import LogLine
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
@@ -79,9 +81,22 @@ class JournalReader:
         self.source = source
         self.boot_id: str | None = None
         self.export: ExportReader | None = None  # an export record is being read
+        self.verbose = VerboseReader()
+
+    @property
+    def busy(self) -> bool:
+        """A record (export or verbose) is open: every line belongs to the reader."""
+        return self.export is not None or self.verbose.busy
 
     def feed(self, line: str, lineno: int) -> tuple[bool, list[LogLine]]:
         """Offer one physical line: (taken, finished lines). Not taken: handle it as text."""
+        if self.verbose.busy or VerboseReader.is_head(line):
+            taken = self.verbose.feed(line, lineno)
+            done = [x for n, f in self.verbose.take() for x in self.lines(f, n, "journal-verbose")]
+            if taken:
+                return True, done
+            taken, more = self.feed(line, lineno)
+            return taken, done + more
         out: list[LogLine] = []
         if self.export is not None:
             taken = self.export.feed(line, lineno)
@@ -99,11 +114,13 @@ class JournalReader:
         return True, out + self.lines(fields, lineno, "journal-json")
 
     def finish(self) -> list[LogLine]:
-        """End of input: the last export record's lines."""
+        """End of input: the last record's lines."""
+        self.verbose.finish()
+        out = [x for n, f in self.verbose.take() for x in self.lines(f, n, "journal-verbose")]
         if self.export is None:
-            return []
+            return out
         self.export.finish()
-        return self._take("journal-export")
+        return out + self._take("journal-export")
 
     def _take(self, framing: str) -> list[LogLine]:
         assert self.export is not None

@@ -6,7 +6,7 @@
   ``<4>1 2026-11-25T22:30:01.123Z host kernel - - - text``.
 - ``journal-short``: the journalctl forms we can tell apart from syslog: ``short-precise``
   (fractional seconds), ``short-iso`` (zone without a colon, ``+0000``), ``short-full``
-  (``Wed 2026-11-25 22:30:01 UTC ...``).
+  (``Wed 2026-11-25 22:30:01 UTC ...``), ``short-unix`` (``1796524199.978723 host kernel: ``).
 - ``dmesg-iso``: ``2026-11-25T22:30:01,123456+00:00 text`` (a comma before the fraction).
 
 Syslog stamps carry no year: they get the placeholder year, or the leap placeholder for
@@ -16,11 +16,14 @@ Syslog stamps carry no year: they get the placeholder year, or the leap placehol
 from __future__ import annotations
 
 import re
+from datetime import datetime, timedelta, timezone
 
 from oomsleuth.frame.dmesg import MONTHS
 from oomsleuth.frame.head import HOST_IDENT, ISO, Head, inner, iso_wall, tagged, to_int, wall, zone
 from oomsleuth.model.lines import LEAP_PLACEHOLDER_YEAR, PLACEHOLDER_YEAR
 
+_UNIX = re.compile(r"(\d{9,11})\.(\d{1,6}) (?=\S+ \S)")
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _RFC5424 = re.compile(r"1 (\S+) (\S+) (\S+) (\S+) \S+ (?:-|(?:\[(?:[^\]\\]|\\.)*\])+)(?: |$)")
 _BSD = re.compile(r"([A-Z][a-z]{2}) +(\d{1,2}) (\d\d):(\d\d):(\d\d)(?:\.(\d{1,9}))?(?: +|$)")
 _FULL = re.compile(
@@ -29,8 +32,13 @@ _FULL = re.compile(
 
 
 def iso_stamped(s: str) -> Head | None:
-    """A line starting with an ISO 8601 stamp (dmesg iso, rsyslog RFC 3339, short-iso) or an
-    RFC 5424 header."""
+    """A line starting with an ISO 8601 stamp (dmesg iso, rsyslog RFC 3339, short-iso), an
+    RFC 5424 header, or seconds since the epoch (``journalctl -o short-unix``)."""
+    unix = _UNIX.match(s)
+    if unix is not None:
+        micro = int(unix[2].ljust(6, "0"))
+        epoch = _EPOCH + timedelta(seconds=int(unix[1]), microseconds=micro)
+        return tagged("journal-short", s[unix.end() :], unix.end(), epoch)
     match = ISO.match(s)
     if match is not None:
         when = iso_wall(match)

@@ -110,7 +110,7 @@ class TraceCollector:
                 complete=self.complete,
                 exit=series.exit,
                 exit_code=series.exit_code,
-            )  # fmt: skip
+            )
             for (pid, _), series in self._series.items()
         ]
 

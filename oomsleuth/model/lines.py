@@ -16,7 +16,7 @@ PLACEHOLDER_YEAR = 1900
 LEAP_PLACEHOLDER_YEAR = 1904
 # framings whose wall clock is a logger's receive time of a kernel record
 RECEIVE_FRAMINGS = frozenset(
-    {"syslog", "rfc3339", "journal-short", "journal-json", "journal-export"}
+    {"syslog", "rfc3339", "journal-short", "journal-json", "journal-export", "journal-verbose"}
 )
 # framings whose wall clock dmesg computed: its boot time (whole seconds) + the kernel's stamp
 DMESG_CLOCK_FRAMINGS = frozenset({"dmesg-T", "dmesg-iso"})
