@@ -28,16 +28,16 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from oomsleuth.model import Report
+from oomsleuth.model import cgroup_paths as cgp
 
-_UUID = "[-_]".join(f"[0-9a-fA-F]{{{n}}}" for n in (8, 4, 4, 4, 12))
-_POD = re.compile(rf"(.*?)pod({_UUID}|[0-9a-fA-F]{{32}})(\.slice)?")
-_RUNTIME = re.compile(
-    r"(cri-containerd|crio-conmon|crio|docker|libpod-conmon|libpod)-(\w+?)(\.scope)?"
-)
-_HEX_ID = re.compile(r"[0-9a-fA-F]{12,64}")
-_UNIT = re.compile(r".+(\.(?:service|scope|slice|mount|socket|swap|target|device))")
+# a pod component with what comes before its UID (kubepods-burstable-) and its .slice, if any
+_POD = re.compile(rf"(.*?)pod({cgp.POD_UID})(\.slice)?")
+_RUNTIME = re.compile(rf"({cgp.RUNTIME_PREFIXES})-(\w+?)(\.scope)?")
+_FULL_ID = re.compile(rf"{cgp.HEX}{{64}}")
+# any unit name, target and device units too (they have no cgroup, but other fields name them)
+_UNIT = re.compile(rf".+(\.(?:{'|'.join((*cgp.CGROUP_UNIT_TYPES, 'target', 'device'))}))")
 _NUMBERED = re.compile(r"\d+|(?:user-|user@|session-|run-u)\d+\.(?:slice|service|scope)")
-_LXC = re.compile(r"(lxc\.(?:payload|monitor)\.)(.+)")
+_LXC = re.compile(rf"({'|'.join(map(re.escape, cgp.LXC_PREFIXES))})(.+)")
 
 
 def _words(text: str) -> frozenset[str]:
@@ -55,7 +55,7 @@ _IP4 = r"(?<![\w.])(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d
 _IP6 = r"(?<![\w:.])(?=[\w:]*[0-9a-fA-F])(?:[0-9a-fA-F]{0,4}:){2,7}[0-9a-fA-F]{0,4}(?![\w:])"
 _HOME = r"(?<=/home/)[^/\s:'\",;()\[\]]+"
 _TOKEN = re.compile(r"[^\s/()]+")
-_SYSTEMD_ESCAPE = re.compile(r"\\x([0-9a-fA-F]{2})")
+_SYSTEMD_ESCAPE = re.compile(cgp.ESCAPE)
 # fields by role (the model's own field names); every other string is free text
 _KEEP = _words(
     "gfp_mask gfp_flags kernel hardware call_trace outcome code kind metric constraint framing"
@@ -191,13 +191,13 @@ class Pseudonymizer:
             return part
         if pod := _POD.fullmatch(part):
             new = pod[1] + self.pod_uid(pod[2]) + (pod[3] or "")
-        elif (rt := _RUNTIME.fullmatch(part)) and (rt[3] or _HEX_ID.fullmatch(rt[2])):
+        elif (rt := _RUNTIME.fullmatch(part)) and (rt[3] or cgp.HEX_ID.fullmatch(rt[2])):
             new = f"{rt[1]}-{self.container(rt[2])}{rt[3] or ''}"
-        elif container or re.fullmatch(r"[0-9a-fA-F]{64}", part):
+        elif container or _FULL_ID.fullmatch(part):
             new = self.container(part)
         elif unit := _UNIT.fullmatch(part):
             new = self.name("unit", part, unit[1])
-            self.learn(_SYSTEMD_ESCAPE.sub(lambda m: chr(int(m[1], 16)), part), new)
+            self.learn(_SYSTEMD_ESCAPE.sub(lambda m: chr(int(m[0][2:], 16)), part), new)
         elif lxc := _LXC.fullmatch(part):
             new = lxc[1] + self.name("cg", lxc[2])
         else:
@@ -213,7 +213,7 @@ class Pseudonymizer:
         return new
 
     def container(self, cid: str) -> str:
-        new = self.name("ctr", cid.lower() if _HEX_ID.fullmatch(cid) else cid)
+        new = self.name("ctr", cid.lower() if cgp.HEX_ID.fullmatch(cid) else cid)
         for form in (cid, f"{cid[:12]}…", f"{cid[:12].lower()}…") if len(cid) > 12 else (cid,):
             self.learn(form, new)
         return new

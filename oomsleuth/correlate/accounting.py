@@ -11,6 +11,7 @@ from oomsleuth.model import OomReport, Suspect
 from oomsleuth.model.units import human_kb
 
 SHARE = 0.25  # unowned memory above this share of the base is a suspect
+_SHMEM = "shmem/tmpfs that no process maps: files in tmpfs or /dev/shm, or unmapped shared memory"
 
 
 def _stat_kb(report: OomReport, *names: str) -> int | None:
@@ -29,36 +30,9 @@ def account(report: OomReport) -> tuple[list[tuple[str, int]], list[Suspect], li
     """(accounting entries in kB, suspects for unowned memory, notes)."""
     rows = report.tasks or ()
     tasks_kb = sum(r.rss_kb or 0 for r in rows)
-    mapped_shmem = sum(r.rss_shmem_kb or 0 for r in rows)
     entries: list[tuple[str, int]] = []
     notes: list[str] = []
-    base: int | None = None
-    what = "memory"
-    shmem = slab = None
-    if report.is_memcg and report.memcg is not None and report.memcg.memory is not None:
-        base, what = report.memcg.memory.usage_kb, "the cgroup's usage"
-        entries.append(("memcg usage", base))
-        if report.memcg.memory.limit_kb is not None:
-            entries.append(("memcg limit", report.memcg.memory.limit_kb))
-        shmem = _stat_kb(report, "shmem")
-        slab = _stat_kb(report, "slab_unreclaimable")
-        kernel = _stat_kb(report, "kernel")
-        if kernel is None and report.memcg.kmem is not None:
-            kernel = report.memcg.kmem.usage_kb
-        if kernel is not None:
-            entries.append(("kernel memory charged to the cgroup", kernel))
-    elif report.meminfo is not None:
-        mi = report.meminfo
-        if mi.ram_kb:
-            base, what = mi.ram_kb - (mi.reserved_kb or 0), "RAM"
-            entries.append(("RAM", mi.ram_kb))
-        shmem = mi.counter("shmem")
-        slab = mi.counter("slab_unreclaimable")
-        huge = sum(total * size for _, total, size in mi.hugepages)
-        if huge:
-            entries.append(("hugepages reserved", huge))
-            if base and huge >= SHARE * base:
-                notes.append(f"{human_kb(huge)} is reserved as hugepages")
+    base, what, shmem, slab = _measure(report, entries, notes)
     if rows:
         entries.append(("task table rss", tasks_kb))
     if shmem is not None:
@@ -67,46 +41,70 @@ def account(report: OomReport) -> tuple[list[tuple[str, int]], list[Suspect], li
         entries.append(("unreclaimable slab", slab))
     if not base:
         return entries, [], notes
-    suspects: list[Suspect] = []
     explained = tasks_kb / base
     lead = f"processes in the task table explain {explained:.0%} of {what} ({human_kb(base)})"
     if not rows:
         lead = f"no task table: {what} is {human_kb(base)}"
-    unowned_shmem = max((shmem or 0) - mapped_shmem, 0)
+    suspects: list[Suspect] = []
+    unowned_shmem = max((shmem or 0) - sum(r.rss_shmem_kb or 0 for r in rows), 0)
     if unowned_shmem >= SHARE * base:
-        share = unowned_shmem / base
-        suspects.append(
-            Suspect(
-                "shmem",
-                round(min(0.5 + 0.45 * share, 0.9), 2),
-                (
-                    f"{lead}; {human_kb(unowned_shmem)} ({share:.0%}) is shmem/tmpfs that no "
-                    "process maps: files in tmpfs or /dev/shm, or unmapped shared memory",
-                ),
-                cgroup=report.oom_memcg,
-                growth_kb=unowned_shmem,
-            )
-        )
+        suspects.append(_unowned(report, "shmem", unowned_shmem, base, lead, _SHMEM))
     if slab is not None and slab >= SHARE * base:
-        share = slab / base
-        top = (
-            sorted(report.meminfo.unreclaimable_slab, key=lambda s: s[2], reverse=True)[:3]
-            if report.meminfo
-            else ()
-        )
-        detail = ", ".join(f"{name} {human_kb(total)}" for name, _, total in top)
-        suspects.append(
-            Suspect(
-                "kernel",
-                round(min(0.5 + 0.45 * share, 0.9), 2),
-                (
-                    f"{lead}; {human_kb(slab)} ({share:.0%}) is unreclaimable kernel slab"
-                    + (f" (largest: {detail})" if detail else ""),
-                ),
-                cgroup=report.oom_memcg,
-                growth_kb=slab,
-            )
-        )
+        detail = _largest_slabs(report)
+        what_slab = "unreclaimable kernel slab" + (f" (largest: {detail})" if detail else "")
+        suspects.append(_unowned(report, "kernel", slab, base, lead, what_slab))
     if not suspects and rows and explained < 0.8:
         notes.append(lead + "; the rest is page cache, kernel memory or memory no task maps")
     return entries, suspects, notes
+
+
+def _measure(
+    report: OomReport, entries: list[tuple[str, int]], notes: list[str]
+) -> tuple[int | None, str, int | None, int | None]:
+    """(the memory the task table is measured against, what it is in words, the shmem and the
+    unreclaimable slab in it): the cgroup's usage for a memcg OOM, else RAM. Adds its entries."""
+    memcg = report.memcg
+    if report.is_memcg and memcg is not None and memcg.memory is not None:
+        base = memcg.memory.usage_kb
+        entries.append(("memcg usage", base))
+        if memcg.memory.limit_kb is not None:
+            entries.append(("memcg limit", memcg.memory.limit_kb))
+        kernel = _stat_kb(report, "kernel")
+        if kernel is None and memcg.kmem is not None:
+            kernel = memcg.kmem.usage_kb
+        if kernel is not None:
+            entries.append(("kernel memory charged to the cgroup", kernel))
+        shmem, slab = _stat_kb(report, "shmem"), _stat_kb(report, "slab_unreclaimable")
+        return base, "the cgroup's usage", shmem, slab
+    mi = report.meminfo
+    if mi is None:
+        return None, "memory", None, None
+    ram = mi.ram_kb - (mi.reserved_kb or 0) if mi.ram_kb else None
+    if mi.ram_kb:
+        entries.append(("RAM", mi.ram_kb))
+    huge = sum(total * size for _, total, size in mi.hugepages)
+    if huge:
+        entries.append(("hugepages reserved", huge))
+        if ram and huge >= SHARE * ram:
+            notes.append(f"{human_kb(huge)} is reserved as hugepages")
+    return (
+        ram,
+        "RAM" if mi.ram_kb else "memory",
+        mi.counter("shmem"),
+        mi.counter("slab_unreclaimable"),
+    )
+
+
+def _unowned(report: OomReport, kind: str, kb: int, base: int, lead: str, what: str) -> Suspect:
+    """A suspect for ``kb`` of memory no process owns (shmem or kernel), out of ``base``."""
+    share = kb / base
+    evidence = f"{lead}; {human_kb(kb)} ({share:.0%}) is {what}"
+    confidence = round(min(0.5 + 0.45 * share, 0.9), 2)
+    return Suspect(kind, confidence, (evidence,), cgroup=report.oom_memcg, growth_kb=kb)
+
+
+def _largest_slabs(report: OomReport) -> str:
+    """The three largest unreclaimable slab caches of the Mem-Info block, or ""."""
+    slabs = report.meminfo.unreclaimable_slab if report.meminfo else ()
+    top = sorted(slabs, key=lambda s: s[2], reverse=True)[:3]
+    return ", ".join(f"{name} {human_kb(total)}" for name, _, total in top)

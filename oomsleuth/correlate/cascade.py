@@ -7,6 +7,7 @@ memory, and the kernel kills. Each step found becomes a timeline entry and a sen
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from oomsleuth.correlate.series import first_crossing, growth
@@ -52,79 +53,115 @@ def from_report(report: OomReport) -> list[str]:
 def from_history(
     index: Index, kill: datetime, before: timedelta, report: OomReport
 ) -> tuple[list[TimelineEntry], list[str]]:
-    start, end = kill - before, kill  # what came before the kill
-    events: list[TimelineEntry] = []
-    words: list[str] = []
-    at: datetime | None
+    """Timeline entries and sentences for each step of the cascade found in the host's history
+    in the ``before`` the kill, in time order, then how long it took from the first to the kill."""
+    c = _Cascade(index, kill - before, kill)  # what came before the kill
+    _memory(c, report)
+    _reclaim(c)
+    _psi(c)
+    _cgroup(c, report)
+    c.events.sort(key=lambda e: e.time or kill)
+    if c.events and c.events[0].time is not None:
+        lead = (kill - c.events[0].time).total_seconds()
+        c.words.append(f"{lead:.0f} s from the first pressure signal to the kill")
+    return c.events, c.words
 
-    def add(t: datetime | None, what: str, kind: str) -> None:
+
+@dataclass
+class _Cascade:
+    """The history window before one kill, and the timeline entries and sentences found in it."""
+
+    index: Index
+    start: datetime
+    end: datetime
+    events: list[TimelineEntry] = field(default_factory=list)
+    words: list[str] = field(default_factory=list)
+
+    def host(self, metric: str) -> tuple[list[datetime], list[float]]:
+        return _host(self.index, metric, self.start, self.end)
+
+    def add(self, t: datetime | None, what: str, kind: str) -> None:
         if t is not None:
-            events.append(TimelineEntry(t, None, what, kind))
+            self.events.append(TimelineEntry(t, None, what, kind))
 
-    t, v = _host(index, "mem_available_kb", start, end)
+
+def _memory(c: _Cascade, report: OomReport) -> None:
+    """MemAvailable falling, the page cache drained, swap filling."""
+    t, v = c.host("mem_available_kb")
     if len(v) >= 2:
         total = (report.meminfo.ram_kb if report.meminfo else None) or max(v)
         low = first_crossing(t, v, lambda x: x <= 0.10 * total)
-        add(low, f"MemAvailable below 10% ({human_kb(int(0.1 * total))})", "pressure")
+        c.add(low, f"MemAvailable below 10% ({human_kb(int(0.1 * total))})", "pressure")
         if v[0] - min(v) >= 0.05 * total:
-            words.append(f"MemAvailable fell from {human_kb(int(v[0]))} to {human_kb(int(min(v)))}")
-    t, v = _host(index, "cached_kb", start, end)
+            c.words.append(
+                f"MemAvailable fell from {human_kb(int(v[0]))} to {human_kb(int(min(v)))}"
+            )
+    t, v = c.host("cached_kb")
     if len(v) >= 2 and max(v) > 0 and min(v) <= 0.5 * max(v):
-        at = t[v.index(min(v))]
-        add(at, f"page cache drained to {human_kb(int(min(v)))}", "pressure")
-        words.append(
+        c.add(t[v.index(min(v))], f"page cache drained to {human_kb(int(min(v)))}", "pressure")
+        c.words.append(
             f"the page cache was drained from {human_kb(int(max(v)))} to {human_kb(int(min(v)))}"
         )
-    t, v = _host(index, "swap_used_kb", start, end)
+    t, v = c.host("swap_used_kb")
     g = growth(t, v)
     if g is not None and g.delta > 0:
-        add(g.start, f"swap filling: +{human_kb(int(g.delta))}", "swap")
-        words.append(f"swap use grew by {human_kb(int(g.delta))}")
-    for metric, what, kind in (
-        ("pswpout_s", "swapping out", "swap"),
-        ("pgscank_s", "kswapd reclaiming (background)", "reclaim"),
-        ("pgscand_s", "direct reclaim: allocating tasks stall to reclaim", "reclaim"),
-        ("allocstall_s", "direct reclaim stalls", "reclaim"),
-    ):
-        t, v = _host(index, metric, start, end)
+        c.add(g.start, f"swap filling: +{human_kb(int(g.delta))}", "swap")
+        c.words.append(f"swap use grew by {human_kb(int(g.delta))}")
+
+
+_RECLAIM = (
+    ("pswpout_s", "swapping out", "swap"),
+    ("pgscank_s", "kswapd reclaiming (background)", "reclaim"),
+    ("pgscand_s", "direct reclaim: allocating tasks stall to reclaim", "reclaim"),
+    ("allocstall_s", "direct reclaim stalls", "reclaim"),
+)
+
+
+def _reclaim(c: _Cascade) -> None:
+    """Swapping out, reclaim in the background and in the allocating tasks, major faults."""
+    for metric, what, kind in _RECLAIM:
+        t, v = c.host(metric)
         at = first_crossing(t, v, lambda x: x > 0)
         if at is not None:
-            add(at, f"{what} (peak {max(v):.0f}/s)", kind)
-            words.append(f"{what} from {at:%H:%M:%S} (peak {max(v):.0f}/s)")
-    t, v = _host(index, "majflt_s", start, end)
+            c.add(at, f"{what} (peak {max(v):.0f}/s)", kind)
+            c.words.append(f"{what} from {at:%H:%M:%S} (peak {max(v):.0f}/s)")
+    t, v = c.host("majflt_s")
     if v and max(v) >= 100:
-        at = t[v.index(max(v))]
-        add(
-            at,
-            f"major faults peak {max(v):.0f}/s (thrashing: pages read back from disk)",
-            "pressure",
-        )
-        words.append(f"major faults peaked at {max(v):.0f}/s (refaults: thrashing)")
-    seen_psi: set[str] = set()
-    for metric, label, how in (
-        ("psi_mem_some_avg10", "some", "avg10"),
-        ("psi_mem_full_avg10", "full", "avg10"),
-        ("psi_mem_some_interval_pct", "some", "per interval"),
-        ("psi_mem_full_interval_pct", "full", "per interval"),
-    ):
-        t, v = _host(index, metric, start, end)
+        thrashing = f"major faults peak {max(v):.0f}/s (thrashing: pages read back from disk)"
+        c.add(t[v.index(max(v))], thrashing, "pressure")
+        c.words.append(f"major faults peaked at {max(v):.0f}/s (refaults: thrashing)")
+
+
+_PSI = (
+    ("psi_mem_some_avg10", "some", "avg10"),
+    ("psi_mem_full_avg10", "full", "avg10"),
+    ("psi_mem_some_interval_pct", "some", "per interval"),
+    ("psi_mem_full_interval_pct", "full", "per interval"),
+)
+
+
+def _psi(c: _Cascade) -> None:
+    """Tasks stalled on memory (PSI some and full), the first measure of each that shows it."""
+    seen: set[str] = set()
+    for metric, label, how in _PSI:
+        t, v = c.host(metric)
         at = first_crossing(t, v, lambda x: x >= 1.0)
-        if at is not None and label not in seen_psi:
-            seen_psi.add(label)
-            add(at, f"PSI memory {label} {max(v):.1f}% {how} (tasks stalled on memory)", "psi")
-            words.append(f"PSI memory {label} reached {max(v):.1f}% ({how})")
+        if at is not None and label not in seen:
+            seen.add(label)
+            c.add(at, f"PSI memory {label} {max(v):.1f}% {how} (tasks stalled on memory)", "psi")
+            c.words.append(f"PSI memory {label} reached {max(v):.1f}% ({how})")
+
+
+def _cgroup(c: _Cascade, report: OomReport) -> None:
+    """The OOM cgroup passing 90% of its limit."""
     cg = report.oom_memcg
-    if cg:
-        series = index.get((f"cgroup:{cg}", "cg_mem_current_kb"))
-        limit = report.memcg.memory.limit_kb if report.memcg and report.memcg.memory else None
-        if series is not None and limit:
-            t, v = series.window(start, end)
-            at = first_crossing(t, v, lambda x: x >= 0.9 * limit)
-            add(at, f"cgroup {cg} above 90% of its limit", "pressure")
-            if at is not None:
-                words.append(f"the cgroup passed 90% of its limit at {at:%H:%M:%S}")
-    events.sort(key=lambda e: e.time or kill)
-    if events and events[0].time is not None:
-        lead = (kill - events[0].time).total_seconds()
-        words.append(f"{lead:.0f} s from the first pressure signal to the kill")
-    return events, words
+    if not cg:
+        return
+    series = c.index.get((f"cgroup:{cg}", "cg_mem_current_kb"))
+    limit = report.memcg.memory.limit_kb if report.memcg and report.memcg.memory else None
+    if series is not None and limit:
+        t, v = series.window(c.start, c.end)
+        at = first_crossing(t, v, lambda x: x >= 0.9 * limit)
+        c.add(at, f"cgroup {cg} above 90% of its limit", "pressure")
+        if at is not None:
+            c.words.append(f"the cgroup passed 90% of its limit at {at:%H:%M:%S}")

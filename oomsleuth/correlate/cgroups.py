@@ -16,12 +16,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-_UUID = "[-_]".join(f"[0-9a-fA-F]{{{n}}}" for n in (8, 4, 4, 4, 12))  # '_' from systemd
-_POD = re.compile(rf"pod({_UUID}|[0-9a-fA-F]{{32}})")  # 32 hex: a static pod's config hash
-_HEX_ID = re.compile(r"[0-9a-fA-F]{12,64}")
-_RUNTIME_PART = re.compile(
-    r"(cri-containerd|crio-conmon|crio|docker|libpod-conmon|libpod)-([0-9A-Za-z]{1,128})(\.scope)?"
-)
+from oomsleuth.model import cgroup_paths as cgp
+
+_POD = re.compile(rf"pod({cgp.POD_UID})")
+_RUNTIME_PART = re.compile(rf"({cgp.RUNTIME_PREFIXES})-([0-9A-Za-z]{{1,128}})(\.scope)?")
 _RUNTIMES = {
     "cri-containerd": "containerd",
     "crio": "cri-o",
@@ -29,11 +27,11 @@ _RUNTIMES = {
     "libpod": "podman",
 }
 _ENGINES = {"docker": "docker", "podman": "podman"}  # runtimes that are a kind of their own
-_UNIT = re.compile(r".+\.(service|scope|slice|mount|socket|swap)")
+_UNIT = re.compile(rf".+\.({'|'.join(cgp.CGROUP_UNIT_TYPES)})")
 _UNIT_KINDS = {"service": "systemd-service", "scope": "systemd-scope", "slice": "systemd-slice"}
 _USER = re.compile(r"user-(\d{1,10})\.slice|user@(\d{1,10})\.service")
 _QOS = {"burstable": "burstable", "besteffort": "besteffort", "guaranteed": "guaranteed"}
-_ESCAPES = re.compile(r"(?:\\x[0-9a-fA-F]{2})+")
+_ESCAPES = re.compile(rf"(?:{cgp.ESCAPE})+")
 _KUBE_KINDS = ("kubernetes-node", "kubernetes-pod", "kubernetes-container")
 
 
@@ -122,7 +120,7 @@ class _Scan:
         self.seen.append(part)
         self._systemd(part)
         runtime = _RUNTIME_PART.fullmatch(part)
-        if runtime and not runtime.group(3) and not _HEX_ID.fullmatch(runtime.group(2)):
+        if runtime and not runtime.group(3) and not cgp.HEX_ID.fullmatch(runtime.group(2)):
             runtime = None  # "docker-registry" is a name, "docker-<hex>" an id
         if part.endswith(".slice") and "kubepods" in part[:-6].split("-"):
             self._kube_slice(part[:-6].split("-"))
@@ -146,7 +144,7 @@ class _Scan:
         elif part == "docker" or prev == "docker":
             self.engine = self.runtime = "docker"
             self.container_id = _hex(part) if prev == "docker" else None
-        elif part in ("lxc", "lxc.payload") or part.startswith(("lxc.payload.", "lxc.monitor.")):
+        elif part in ("lxc", "lxc.payload") or part.startswith(cgp.LXC_PREFIXES):
             self.engine = self.runtime = "lxc"
 
     def _systemd(self, part: str) -> None:
@@ -239,12 +237,12 @@ def _canonical_uid(uid: str) -> str:
 
 
 def _hex(name: str) -> str | None:
-    return name.lower() if _HEX_ID.fullmatch(name) else None
+    return name.lower() if cgp.HEX_ID.fullmatch(name) else None
 
 
 def _lxc_name(parts: list[str]) -> list[str]:
     for i, part in enumerate(parts):
-        for prefix in ("lxc.payload.", "lxc.monitor."):
+        for prefix in cgp.LXC_PREFIXES:
             if part.startswith(prefix):
                 return [_printable(part.removeprefix(prefix))]
         if part in ("lxc", "lxc.payload") and i + 1 < len(parts):

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from oomsleuth.correlate.series import growth
+from oomsleuth.correlate.series import Growth, growth
 from oomsleuth.model import OomReport, Suspect, TaskRow
 from oomsleuth.model.series import Series
 from oomsleuth.model.units import human_kb
@@ -70,6 +70,9 @@ def _cgroup_candidate(path: str, report: OomReport) -> bool:
     return path != scope and path.startswith(scope if scope == "/" else scope + "/")
 
 
+_GROWING = ("proc_rss_kb", "container_working_set_kb", "cg_mem_current_kb")
+
+
 def from_history(ctx: Context) -> tuple[list[Suspect], list[str]]:
     """Per-process (pidstat, atop, process-exporter) and per-container growth before the kill."""
     notes: list[str] = []
@@ -79,14 +82,9 @@ def from_history(ctx: Context) -> tuple[list[Suspect], list[str]]:
     victims = {k.victim.pid: k.victim.comm for k in ctx.report.kills}
     rises: list[tuple[Suspect, float]] = []
     for (entity, metric), series in ctx.series.items():
-        if entity is None or metric not in (
-            "proc_rss_kb",
-            "container_working_set_kb",
-            "cg_mem_current_kb",
-        ):
+        if entity is None or metric not in _GROWING:
             continue
-        times, values = series.window(start, end)
-        g = growth(times, values)
+        g = growth(*series.window(start, end))
         if g is None:
             continue
         comm = series.labels.get("comm")
@@ -95,43 +93,38 @@ def from_history(ctx: Context) -> tuple[list[Suspect], list[str]]:
             continue
         if pid is not None and ctx.report.tasks and _table_match(ctx.report, pid, comm) is None:
             continue  # a process outside this OOM's scope (another cgroup), or a reused pid
-        span = human_duration(g.seconds)
         if pid is not None and pid in victims and g.delta < max(MIN_GROWTH_KB, 0.05 * g.high):
             notes.append(
                 f"the victim {victims[pid]} ({pid}) was flat before the kill: "
-                f"{human_kb(int(g.delta))} over {span} — an innocent bystander"
+                f"{human_kb(int(g.delta))} over {human_duration(g.seconds)} — an innocent bystander"
             )
-        if not _significant(g.delta, ctx):
-            continue
-        kind = "process" if metric == "proc_rss_kb" else "cgroup"
-        cgroup = entity.split(":", 1)[1] if kind == "cgroup" else series.labels.get("cgroup")
-        src = ", ".join(sorted(series.sources)) or "history"
-        ev = (
-            f"{comm or entity} grew {human_kb(int(g.delta))} in the {span} before the "
-            f"kill ({human_kb(int(g.rate_s * 60))}/min, {g.steady:.0%} of steps up; {src})"
-        )
-        weight = g.delta * g.steady * g.recent
-        if g.recent < 0.5:
-            ev += f"; flat for the last {human_duration(g.plateau_s)} (a warm-up, not a leak)"
-        rises.append(
-            (
-                Suspect(
-                    kind,
-                    0.0,
-                    (ev,),
-                    pid=pid,
-                    comm=comm,
-                    cgroup=cgroup,
-                    growth_kb=int(g.delta),
-                    rate_kb_s=round(g.rate_s, 1),
-                ),
-                weight,
-            )
-        )
+        if _significant(g.delta, ctx):
+            rises.append(_rise(entity, metric, series, g, comm, pid))
     # shares of what filled memory: the rises, and memory no process owns (tmpfs, slab)
     total = max(sum(weight for _, weight in rises), ctx.unowned_kb) or 1.0
     out = [replace(s, confidence=round(0.45 + 0.5 * w / total, 2)) for s, w in rises]
     return out + _scope_growth(ctx, start, end), notes
+
+
+def _rise(
+    entity: str, metric: str, series: Series, g: Growth, comm: str | None, pid: int | None
+) -> tuple[Suspect, float]:
+    """A process or cgroup that grew before the kill (confidence set later, from the shares)
+    and its weight: the growth, discounted when unsteady or flat at the end (a warm-up)."""
+    kind = "process" if metric == "proc_rss_kb" else "cgroup"
+    cgroup = entity.split(":", 1)[1] if kind == "cgroup" else series.labels.get("cgroup")
+    src = ", ".join(sorted(series.sources)) or "history"
+    ev = (
+        f"{comm or entity} grew {human_kb(int(g.delta))} in the {human_duration(g.seconds)} "
+        f"before the kill ({human_kb(int(g.rate_s * 60))}/min, {g.steady:.0%} of steps up; {src})"
+    )
+    if g.recent < 0.5:
+        ev += f"; flat for the last {human_duration(g.plateau_s)} (a warm-up, not a leak)"
+    rate = round(g.rate_s, 1)
+    suspect = Suspect(
+        kind, 0.0, (ev,), pid=pid, comm=comm, cgroup=cgroup, growth_kb=int(g.delta), rate_kb_s=rate
+    )
+    return suspect, g.delta * g.steady * g.recent
 
 
 def _scope_growth(ctx: Context, start: datetime, end: datetime) -> list[Suspect]:

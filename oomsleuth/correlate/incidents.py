@@ -115,52 +115,16 @@ def _incident(
     entries, unowned, acc_notes = accounting.account(report)
     unowned_kb = sum(s.growth_kb or 0 for s in unowned)
     ctx = culprit.Context(report, when, before, series, _previous(reports, i), total, unowned_kb)
-    suspects: list[Suspect] = list(unowned)
-    notes: list[str] = list(acc_notes)
-    found, hist_notes = culprit.from_history(ctx)
-    suspects += found
-    notes += hist_notes
-    suspects += culprit.from_tables(ctx)
-    if not suspects:
-        suspects += culprit.biggest(ctx)
-    ranked = culprit.rank(suspects)
-    gaps = _gaps(report, when, series)
-    if ranked and ranked[0].confidence >= UNKNOWN_BELOW:
-        verdict = ranked[0]
-    else:
-        why = "no suspect stands out" if ranked else "nothing points at a culprit"
-        verdict = Suspect("unknown", 0.0, (f"not enough data to name a culprit: {why}",))
-    verdict = replace(
-        verdict,
-        evidence=verdict.evidence
-        + tuple(notes)
-        + tuple(_repeats(reports, i))
-        + tuple(_roles(report, verdict)),
-    )
+    ranked, notes = _suspects(ctx, unowned, acc_notes)
+    verdict = _verdict(ranked, notes + _repeats(reports, i), report)
     rows, note = badness.explain(report)
-    timeline: list[TimelineEntry] = []
-    words = cascade.from_report(report)
-    if when is not None and series:
-        steps, said = cascade.from_history(series, when, before, report)
-        timeline += steps
-        words = said + words
-    for kill in report.kills:
-        timeline.append(
-            TimelineEntry(
-                kill.stamp.wall,
-                kill.stamp.uptime_s,
-                f"killed {kill.victim.comm} ({kill.victim.pid}), rss "
-                f"{human_kb(kill.victim.rss_kb)}",
-                "kill",
-            )
-        )
+    timeline, words = _timeline(report, when, series, before)
     label = decode_cgroup(report.oom_memcg or report.task_memcg)
-    end = max((k.stamp.wall for k in report.kills if k.stamp.wall), default=when)
     return Incident(
         id=i,
         report_id=i,
         start=timeline[0].time if timeline and timeline[0].time else when,
-        end=end,
+        end=max((k.stamp.wall for k in report.kills if k.stamp.wall), default=when),
         trigger_pid=report.trigger.pid if report.trigger else None,
         trigger_comm=report.trigger.comm if report.trigger else None,
         victims=tuple(_victims(report)),
@@ -174,8 +138,52 @@ def _incident(
         cgroup_label=label.short() if label and label.kind not in ("other", "root") else None,
         accounting=tuple(entries),
         history_used=sources if series else (),
-        data_gaps=tuple(gaps),
+        data_gaps=tuple(_gaps(report, when, series)),
     )
+
+
+def _suspects(
+    ctx: culprit.Context, unowned: list[Suspect], notes: list[str]
+) -> tuple[list[Suspect], list[str]]:
+    """Every suspect, ranked: memory no process owns, growth in the history, change between
+    task tables, else the biggest consumer; and the notes said on the way."""
+    found, hist_notes = culprit.from_history(ctx)
+    suspects = [*unowned, *found, *culprit.from_tables(ctx)]
+    if not suspects:
+        suspects += culprit.biggest(ctx)
+    return culprit.rank(suspects), notes + hist_notes
+
+
+def _verdict(ranked: list[Suspect], notes: list[str], report: OomReport) -> Suspect:
+    """The culprit: the first suspect unless it is too weak to name, with every note and what
+    the trigger and the victims were in it as evidence."""
+    if ranked and ranked[0].confidence >= UNKNOWN_BELOW:
+        verdict = ranked[0]
+    else:
+        why = "no suspect stands out" if ranked else "nothing points at a culprit"
+        verdict = Suspect("unknown", 0.0, (f"not enough data to name a culprit: {why}",))
+    evidence = verdict.evidence + tuple(notes) + tuple(_roles(report, verdict))
+    return replace(verdict, evidence=evidence)
+
+
+def _timeline(
+    report: OomReport,
+    when: datetime | None,
+    series: dict[tuple[str | None, str], Series],
+    before: timedelta,
+) -> tuple[list[TimelineEntry], list[str]]:
+    """The cascade's steps found in the history (then the kills), and the cascade in words."""
+    timeline: list[TimelineEntry] = []
+    words = cascade.from_report(report)
+    if when is not None and series:
+        steps, said = cascade.from_history(series, when, before, report)
+        timeline += steps
+        words = said + words
+    for kill in report.kills:
+        v = kill.victim
+        what = f"killed {v.comm} ({v.pid}), rss {human_kb(v.rss_kb)}"
+        timeline.append(TimelineEntry(kill.stamp.wall, kill.stamp.uptime_s, what, "kill"))
+    return timeline, words
 
 
 def _victims(report: OomReport) -> list[Victim]:

@@ -62,9 +62,13 @@ def parse_stamp(text: str, tz: tzinfo) -> datetime | None:
 
 
 class WarnLimiter:
-    """Pass on the first ``limit`` warnings of each code, then count; ``close`` says how many.
+    """The one per-code warning limiter of the history readers: passes on the first ``limit``
+    warnings of each code, then only counts them.
 
-    ``more`` is the summary's text, formatted with ``n`` (how many were dropped) and ``code``.
+    ``close`` then adds one summary warning per code that went over: ``more``, formatted with
+    ``n`` (how many were dropped) and ``code``; None for no summary. ``cut`` shortens every
+    message to that many characters; ``last`` is appended to the ``limit``-th warning of a code
+    (the last one passed on), to say that the rest are dropped.
     """
 
     def __init__(
@@ -72,18 +76,28 @@ class WarnLimiter:
         warn: Callable[[Warning_], None],
         source: str,
         limit: int = 20,
-        more: str = "{n} more {code} warnings not shown",
+        more: str | None = "{n} more {code} warnings not shown",
+        *,
+        cut: int | None = None,
+        last: str = "",
     ) -> None:
-        self._warn, self._source, self._limit, self._more = warn, source, limit, more
+        self.source = source
+        self._warn, self._limit, self._more = warn, limit, more
+        self._cut, self._last = cut, last
         self._counts: dict[str, int] = {}
 
     def __call__(self, line: int, code: str, message: str) -> None:
         n = self._counts[code] = self._counts.get(code, 0) + 1
         if n <= self._limit:
-            self._warn(Warning_(Where(self._source, line), code, message))
+            text = message if self._cut is None else message[: self._cut]
+            if n == self._limit:
+                text += self._last
+            self._warn(Warning_(Where(self.source, line), code, text))
 
     def close(self, line: int) -> None:
+        if self._more is None:
+            return
         for code, n in self._counts.items():
             if n > self._limit:
                 more = self._more.format(n=n - self._limit, code=code)
-                self._warn(Warning_(Where(self._source, line), code, more))
+                self._warn(Warning_(Where(self.source, line), code, more))

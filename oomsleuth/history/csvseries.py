@@ -85,6 +85,16 @@ def _cells(line: str, columns: int) -> list[str] | None:
     return [c.strip() for c in row] if len(row) == columns else None
 
 
+class _SeriesCache(dict[tuple[str, str], Series | None]):
+    """Parsed series by (series cell, entity cell); forgets them all past 4096 entries."""
+
+    def __missing__(self, key: tuple[str, str]) -> Series | None:
+        if len(self) > 4096:
+            self.clear()
+        series = self[key] = parse_series(key[0], key[1] or None)
+        return series
+
+
 def parse(
     lines: Iterable[str],
     *,
@@ -95,19 +105,16 @@ def parse(
 ) -> Iterator[Sample]:
     """Stream samples from a CSV series file (see the module docstring)."""
     limiter = WarnLimiter(warn, source)
-    columns: int | None = None
+    numbered = enumerate(lines, 1)
+    n, columns = _header_line(numbered, limiter)
+    if columns is None:  # no header: nothing can be read
+        limiter.close(n)
+        return
     stamp_text, t, kept = "", None, False
-    cache: dict[tuple[str, str], Series | None] = {}
-    n = 0
-    for n, raw in enumerate(lines, 1):
+    cache = _SeriesCache()
+    for n, raw in numbered:
         line = raw.strip()
         if not line or line.startswith("#"):
-            continue
-        if columns is None:
-            columns = _header(line)
-            if columns is None:
-                limiter(n, "no-header", "a CSV series file starts with time,series,value")
-                break
             continue
         cells = _cells(line, columns)
         if cells is None:
@@ -128,18 +135,28 @@ def parse(
             continue
         if math.isnan(value):
             continue
-        key = (cells[1], cells[2] if columns == 4 else "")
-        if key not in cache:
-            if len(cache) > 4096:
-                cache.clear()
-            cache[key] = parse_series(key[0], key[1] or None)
-        series = cache[key]
+        series = cache[cells[1], cells[2] if columns == 4 else ""]
         if series is None:
             limiter(n, "bad-series", f"cannot read the series {cells[1][:80]!r}")
             continue
         name, entity, labels = series
         yield Sample(t, name, value, entity, labels, source)
     limiter.close(n)
+
+
+def _header_line(
+    numbered: Iterator[tuple[int, str]], limiter: WarnLimiter
+) -> tuple[int, int | None]:
+    """Read up to the first line that is not blank or a comment: (its line number, its number of
+    columns, None with a warning when it is not a header). (0, None) without such a line."""
+    for n, raw in numbered:
+        line = raw.strip()
+        if line and not line.startswith("#"):
+            columns = _header(line)
+            if columns is None:
+                limiter(n, "no-header", "a CSV series file starts with time,series,value")
+            return n, columns
+    return 0, None
 
 
 def sniff(head: list[str]) -> bool:

@@ -125,8 +125,7 @@ def parse(
 ) -> Iterator[Sample]:
     """Samples from pidstat text; naive times of day are placed in ``tz``."""
     warning = WarnLimiter(warn, source, _MAX_WARNINGS, more="{n} more like it")
-    day: date | None = None
-    last_clock: time | None = None
+    days = _Days(tz)
     columns: list[str] = []
     id_col, metric_cols = -1, [(-1, "")]
     last_key, when, kept = "", datetime.min, False
@@ -138,52 +137,84 @@ def parse(
             continue
         info = _SYSINFO.match(line)
         if info:
-            day, last_clock, last_key = _date(info["date"]), None, ""
-            if day is None:
-                warning(lineno, "pidstat-no-date", f"cannot read the date {info['date']!r}")
+            days.banner(info["date"], warning, lineno)
+            last_key = ""
             continue
         if _is_header(tokens):
-            _, used = _clock(tokens)
-            used = 2 if tokens[0] == "#" else used
-            columns = tokens[used:]
-            name = "TGID" if "TGID" in columns else "PID"
-            id_col = columns.index(name)
-            metric_cols = [(columns.index(c), m) for c, m in _METRICS.items() if c in columns]
+            columns, id_col, metric_cols = _layout(tokens)
             continue
         clock, used = _clock(tokens)
         if clock is None or not columns:
-            why = "no column header before it" if clock is not None else "no time"
-            warning(lineno, "pidstat-unparsable-line", f"{why}: {line[:80]!r}")
+            _unparsable(warning, lineno, line, clock is not None)
             continue
         fields = line.split(None, used + len(columns) - 1)[used:]
-        if len(fields) < len(columns):
-            warning(lineno, "pidstat-short-line", f"{len(fields)} of {len(columns)} columns")
-            continue
-        if not fields[id_col].isdigit():
-            if fields[id_col] != "-":  # "-": a thread row of pidstat -t
-                warning(lineno, "pidstat-unparsable-line", f"bad pid {fields[id_col]!r}")
+        if len(fields) < len(columns) or not fields[id_col].isdigit():
+            _not_a_row(warning, lineno, fields, len(columns), id_col)
             continue
         key = " ".join(tokens[:used])
         if key != last_key:  # a new time: place it, then ask keep() once
-            if isinstance(clock, int):
-                when = datetime.fromtimestamp(clock, timezone.utc)
-            elif day is None:
+            if (placed := days.place(clock)) is None:
                 warning(lineno, "pidstat-no-date", "a time of day, but no date line before it")
                 continue
-            else:
-                if last_clock is not None and _since(last_clock, clock) < -_ROLLOVER:
-                    day = date.fromordinal(min(day.toordinal() + 1, date.max.toordinal()))
-                last_clock, when = clock, datetime.combine(day, clock).replace(tzinfo=tz)
-            last_key, kept = key, keep(when)
-        if not kept:
-            continue
-        entity = f"pid:{fields[id_col]}"
-        labels = _names(fields[-1].strip())
-        for index, metric in metric_cols:
-            value = _num(fields[index])
-            if value is not None:
-                yield Sample(when, metric, value, entity, labels, source)
+            when, last_key, kept = placed, key, keep(placed)
+        if kept:
+            entity, labels = f"pid:{fields[id_col]}", _names(fields[-1].strip())
+            for index, metric in metric_cols:
+                if (value := _num(fields[index])) is not None:
+                    yield Sample(when, metric, value, entity, labels, source)
     warning.close(lineno)
+
+
+def _unparsable(warning: WarnLimiter, lineno: int, line: str, timed: bool) -> None:
+    why = "no column header before it" if timed else "no time"
+    warning(lineno, "pidstat-unparsable-line", f"{why}: {line[:80]!r}")
+
+
+def _not_a_row(
+    warning: WarnLimiter, lineno: int, fields: list[str], width: int, id_col: int
+) -> None:
+    """Too few cells, or no pid: a warning, except for a thread row of pidstat -t (pid "-")."""
+    if len(fields) < width:
+        warning(lineno, "pidstat-short-line", f"{len(fields)} of {width} columns")
+    elif fields[id_col] != "-":
+        warning(lineno, "pidstat-unparsable-line", f"bad pid {fields[id_col]!r}")
+
+
+def _layout(tokens: list[str]) -> tuple[list[str], int, list[tuple[int, str]]]:
+    """A header's columns, the index of its PID (or TGID) column and the (index, metric) of the
+    columns read."""
+    _, used = _clock(tokens)
+    used = 2 if tokens[0] == "#" else used
+    columns = tokens[used:]
+    id_col = columns.index("TGID" if "TGID" in columns else "PID")
+    return columns, id_col, [(columns.index(c), m) for c, m in _METRICS.items() if c in columns]
+
+
+class _Days:
+    """The dates of a report's times of day: the date line's, rolled over to the next day when
+    the clock goes back by more than six hours."""
+
+    def __init__(self, tz: tzinfo) -> None:
+        self.tz = tz
+        self.day: date | None = None
+        self.last: time | None = None
+
+    def banner(self, text: str, warning: WarnLimiter, lineno: int) -> None:
+        """A date line: the day starts again on its date (a warning when it cannot be read)."""
+        self.day, self.last = _date(text), None
+        if self.day is None:
+            warning(lineno, "pidstat-no-date", f"cannot read the date {text!r}")
+
+    def place(self, clock: time | int) -> datetime | None:
+        """A row's time (epoch seconds are exact); None: a time of day with no date before it."""
+        if isinstance(clock, int):
+            return datetime.fromtimestamp(clock, timezone.utc)
+        if self.day is None:
+            return None
+        if self.last is not None and _since(self.last, clock) < -_ROLLOVER:
+            self.day = date.fromordinal(min(self.day.toordinal() + 1, date.max.toordinal()))
+        self.last = clock
+        return datetime.combine(self.day, clock).replace(tzinfo=self.tz)
 
 
 def _since(before: time, after: time) -> timedelta:

@@ -1,9 +1,8 @@
 """Prometheus HTTP API responses: ``/api/v1/query_range`` (matrix) and ``/api/v1/query`` (vector).
 
 A file holds one response, several (one per line, or a JSON array of them), a bare ``data``
-object or a bare ``result`` array. It is decoded incrementally: the objects around the series are
-walked key by key and each element of a ``result`` array is decoded on its own with
-``json.JSONDecoder.raw_decode``, so memory holds one series at a time. Series are mapped from
+object or a bare ``result`` array. It is decoded incrementally, one series at a time (see
+:mod:`oomsleuth.history.prometheus_json`). Series are mapped from
 node_exporter, cAdvisor and process-exporter names (see ``docs/history-formats.md``); samples
 come out series by series, not in time order. Counters become rates between consecutive points
 (a fall is a reset: the new value counts as the increase, as in PromQL ``rate``); a fall of a
@@ -12,16 +11,15 @@ come out series by series, not in time order. Counters become rates between cons
 
 from __future__ import annotations
 
-import json
 import math
 import re
-from bisect import bisect_right
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime, timezone, tzinfo
 from typing import Any
 
 from oomsleuth.history import FormatInfo
 from oomsleuth.history.common import MEMINFO, UNLIMITED_BYTES, WarnLimiter
+from oomsleuth.history.prometheus_json import Stream, walk
 from oomsleuth.model import Sample, Warning_
 
 _KB = 1 / 1024
@@ -52,138 +50,7 @@ COUNTERS = {
 }
 PROCESS = {"resident": "proc_rss_kb", "virtual": "proc_vsz_kb", "swapped": "proc_swap_kb"}
 _PAUSE = re.compile(r"(?:^|/)pause(?:-\w+)?(?:[:@]|$)")
-_WS = re.compile(r"[ \t\r\n]*")
 _SNIFF = re.compile(r'"resultType"\s*:\s*"(?:matrix|vector|scalar|string)"|"metric"\s*:\s*\{')
-_DECODER = json.JSONDecoder()
-
-
-class _Junk(Exception):
-    """Input that is not the JSON we walk; the walk starts again at a later line."""
-
-
-class _Stream:
-    """JSON text pulled line by line; consumed text is dropped from the buffer."""
-
-    def __init__(self, lines: Iterable[str]) -> None:
-        self._lines, self.buf, self.pos, self.eof = iter(lines), "", 0, False
-        # stream offsets of the buffered lines' starts; first: the number of the first of them
-        self.base, self.first, self.lineno, self.starts = 0, 1, 0, list[int]()
-
-    def fill(self, want: int = 1) -> bool:
-        self.base += self.pos
-        self.buf, self.pos = self.buf[self.pos :], 0
-        if (drop := bisect_right(self.starts, self.base) - 1) > 0:
-            del self.starts[:drop]
-            self.first += drop
-        parts: list[str] = []
-        added = 0
-        while added < want and not self.eof:
-            line = next(self._lines, None)
-            if line is None:
-                self.eof = True
-            else:
-                self.lineno += 1
-                self.starts.append(self.base + len(self.buf) + added)
-                parts += (line, "\n")
-                added += len(line) + 1
-        self.buf += "".join(parts)
-        return added > 0
-
-    def peek(self) -> str:
-        while True:
-            self.pos = _WS.match(self.buf, self.pos).end()  # type: ignore[union-attr]
-            if self.pos < len(self.buf):
-                return self.buf[self.pos]
-            if not self.fill():
-                return ""
-
-    def line(self, pos: int | None = None) -> int:
-        """The number of the line at ``pos`` (default: the next character)."""
-        offset = self.base + (self.pos if pos is None else pos)
-        return self.first + bisect_right(self.starts, offset) - 1
-
-    def take(self, char: str) -> None:
-        if self.peek() != char:
-            raise _Junk(f"expected {char!r} at line {self.line()}")
-        self.pos += 1
-
-    def value(self) -> Any:
-        self.peek()
-        want = 1
-        while True:
-            try:
-                value, self.pos = _DECODER.raw_decode(self.buf, self.pos)
-                return value
-            except json.JSONDecodeError as e:
-                if e.pos < len(self.buf.rstrip()):
-                    raise _Junk(f"{e.msg} at line {self.line(e.pos)}") from None
-                if not self.fill(want):
-                    raise _Junk("the input ends inside a JSON value (cut off?)") from None
-                want = 2 * max(want, len(self.buf) - self.pos)  # amortized linear re-decoding
-
-    def resync(self) -> None:
-        """Drop text up to a later line that starts with '{' or '['."""
-        self.pos = len(self.buf)
-        while self.fill() and self.buf.lstrip()[:1] not in ("{", "["):
-            self.pos = len(self.buf)
-
-
-def _walk(s: _Stream, warn: WarnLimiter) -> Iterator[tuple[int, Any]]:
-    """(line, series) for every series in every response of the stream."""
-    while (c := s.peek()) != "":
-        try:
-            if c == "[":
-                yield from _array(s, warn)
-            elif c == "{":
-                yield from _object(s, warn)
-            else:
-                raise _Junk("not JSON")
-        except _Junk as e:
-            warn(s.line(), "bad-json", str(e))
-            s.resync()
-
-
-def _array(s: _Stream, warn: WarnLimiter) -> Iterator[tuple[int, Any]]:
-    s.take("[")
-    while (c := s.peek()) != "]":
-        if c == "{":
-            yield from _object(s, warn)
-        else:
-            s.value()
-        if s.peek() == ",":
-            s.pos += 1
-    s.take("]")
-
-
-def _object(s: _Stream, warn: WarnLimiter) -> Iterator[tuple[int, Any]]:
-    """Walk an object key by key: responses, ``data``, ``result`` and bare series."""
-    s.take("{")
-    line, small = s.line(), dict[str, Any]()
-    while s.peek() != "}":
-        key = s.value()
-        s.take(":")
-        if key == "data" and s.peek() == "{":
-            yield from _object(s, warn)
-        elif key == "result" and s.peek() == "[":
-            s.pos += 1
-            while s.peek() not in ("]", ""):
-                line, item = s.line(), s.value()
-                if isinstance(item, dict):
-                    yield line, item
-                if s.peek() == ",":
-                    s.pos += 1
-            s.take("]")
-        else:
-            small[str(key)] = s.value()
-        if s.peek() == ",":
-            s.pos += 1
-    s.take("}")
-    if "metric" in small and ("values" in small or "value" in small):
-        yield line, small
-    if small.get("status") == "error":
-        warn(line, "query-error", f"{small.get('errorType')}: {small.get('error')}")
-    for note in [*(small.get("warnings") or []), *(small.get("infos") or [])]:
-        warn(line, "query-warning", str(note))
 
 
 def _labels(metric: dict[str, Any]) -> tuple[str | None, dict[str, str]]:
@@ -205,6 +72,12 @@ def _labels(metric: dict[str, Any]) -> tuple[str | None, dict[str, str]]:
     return entity, {k: v for k, v in labels.items() if v}
 
 
+# a series' (name, gauge, counter, entity, labels); gauge and counter: (metric, factor)
+_Mapping = tuple[
+    str, tuple[str, float] | None, tuple[str, float] | None, str | None, dict[str, str]
+]
+
+
 class _Converter:
     def __init__(self, source: str, keep: Callable[[datetime], bool], warn: WarnLimiter) -> None:
         self.source, self.keep, self.warn = source, keep, warn
@@ -217,22 +90,10 @@ class _Converter:
         if not isinstance(metric, dict) or not isinstance(points, list):
             self.warn(line, "bad-series", "a series without a metric object or points")
             return
-        name = str(metric.get("__name__", ""))
-        entity, labels = None, {"instance": str(metric.get("instance", ""))}
-        gauge, counter = GAUGES.get(name), COUNTERS.get(name)
-        if name in CADVISOR:
-            gauge = (CADVISOR[name], _KB)
-            entity, labels = _labels(metric)
-        elif name == "namedprocess_namegroup_memory_bytes":
-            group = str(metric.get("groupname", ""))
-            gauge = (PROCESS[metric["memtype"]], _KB) if metric.get("memtype") in PROCESS else None
-            entity, labels["comm"] = f"group:{group}", group
-        elif gauge is None and counter is None:
-            if name not in self.unmapped and len(self.unmapped) < 1000:
-                self.unmapped.add(name)
-                what = name or "a series without __name__ (an expression?)"
-                self.warn(line, "unmapped-metric", f"{what}: not a metric oomsleuth reads")
+        mapped = self._mapping(line, metric)
+        if mapped is None:
             return
+        name, gauge, counter, entity, labels = mapped
         tags = tuple(sorted((k, v) for k, v in labels.items() if v))
         prev: tuple[float, float] | None = None
         for point in points:
@@ -255,15 +116,50 @@ class _Converter:
                 increase = value - prev[1]
                 if increase < 0:  # the counter started again from zero: the host rebooted
                     increase = value
-                    self.warn(line, "counter-reset", f"{name} fell at {t.isoformat()}: a reboot")
-                    if kept and (labels["instance"], ts) not in self.restarts:
-                        self.restarts.add((labels["instance"], ts))
-                        yield Sample(t, "restart", 0.0, None, tags, self.source)
+                    yield from self._reset(line, name, t, ts, kept, labels, tags)
                 if kept:
                     rate = increase / (ts - prev[0]) * counter[1]
                     rate = min(rate, 100.0) if counter[0].startswith("psi_") else rate
                     yield Sample(t, counter[0], rate, entity, tags, self.source)
             prev = (ts, value)
+
+    def _mapping(self, line: int, metric: dict[str, Any]) -> _Mapping | None:
+        """(name, gauge, counter, entity, labels) of a series; None, with one warning per
+        name, for a metric oomsleuth does not read."""
+        name = str(metric.get("__name__", ""))
+        entity, labels = None, {"instance": str(metric.get("instance", ""))}
+        gauge, counter = GAUGES.get(name), COUNTERS.get(name)
+        if name in CADVISOR:
+            gauge = (CADVISOR[name], _KB)
+            entity, labels = _labels(metric)
+        elif name == "namedprocess_namegroup_memory_bytes":
+            group = str(metric.get("groupname", ""))
+            gauge = (PROCESS[metric["memtype"]], _KB) if metric.get("memtype") in PROCESS else None
+            entity, labels["comm"] = f"group:{group}", group
+        elif gauge is None and counter is None:
+            if name not in self.unmapped and len(self.unmapped) < 1000:
+                self.unmapped.add(name)
+                what = name or "a series without __name__ (an expression?)"
+                self.warn(line, "unmapped-metric", f"{what}: not a metric oomsleuth reads")
+            return None
+        return name, gauge, counter, entity, labels
+
+    def _reset(
+        self,
+        line: int,
+        name: str,
+        t: datetime,
+        ts: float,
+        kept: bool,
+        labels: dict[str, str],
+        tags: tuple[tuple[str, str], ...],
+    ) -> Iterator[Sample]:
+        """A counter fell: the host booted again. A warning, and one ``restart`` sample per
+        instance and time."""
+        self.warn(line, "counter-reset", f"{name} fell at {t.isoformat()}: a reboot")
+        if kept and (labels["instance"], ts) not in self.restarts:
+            self.restarts.add((labels["instance"], ts))
+            yield Sample(t, "restart", 0.0, None, tags, self.source)
 
 
 def parse(
@@ -276,9 +172,9 @@ def parse(
 ) -> Iterator[Sample]:
     """Stream samples from Prometheus API responses; ``tz`` is unused (epoch stamps)."""
     limiter = WarnLimiter(warn, source)
-    stream = _Stream(lines)
+    stream = Stream(lines)
     convert = _Converter(source, keep, limiter)
-    for line, series in _walk(stream, limiter):
+    for line, series in walk(stream, limiter):
         yield from convert.series(line, series)
     limiter.close(stream.lineno)
 

@@ -36,7 +36,8 @@ from math import isfinite
 from typing import Any
 
 from oomsleuth.history import FormatInfo
-from oomsleuth.history.sar import Warner, checked_row, plan
+from oomsleuth.history.common import WarnLimiter
+from oomsleuth.history.sar import checked_row, plan, warn_limiter
 from oomsleuth.model import Sample, Warning_
 
 # sadf -j activity -> {key: canonical metric}
@@ -130,7 +131,7 @@ def parse(
     keep: Callable[[datetime], bool] = lambda t: True,
     warn: Callable[[Warning_], None] = lambda w: None,
 ) -> Iterator[Sample]:
-    warner = Warner(source, warn)
+    warner = warn_limiter(source, warn)
     it = iter(lines)
     head: list[str] = []
     for raw in it:
@@ -149,7 +150,7 @@ def _parse_csv(
     source: str,
     tz: tzinfo,
     keep: Callable[[datetime], bool],
-    warner: Warner,
+    warner: WarnLimiter,
 ) -> Iterator[Sample]:
     columns: list[tuple[int, str]] = []
     width = 0
@@ -191,7 +192,7 @@ class _JsonItems:
     attempt waits until the buffer has doubled, so a long item costs linear time overall.
     """
 
-    def __init__(self, warner: Warner) -> None:
+    def __init__(self, warner: WarnLimiter) -> None:
         self.warner, self.decoder = warner, json.JSONDecoder()
         self.parts: list[str] = []  # text not looked at yet, joined when enough has come
         self.buf, self.size, self.need = "", 0, 0
@@ -241,7 +242,7 @@ def _parse_json(
     source: str,
     tz: tzinfo,
     keep: Callable[[datetime], bool],
-    warner: Warner,
+    warner: WarnLimiter,
 ) -> Iterator[Sample]:
     items = _JsonItems(warner)
     lineno = 0

@@ -29,7 +29,8 @@ from datetime import date, datetime, tzinfo
 from math import isfinite
 
 from oomsleuth.history import FormatInfo
-from oomsleuth.model import Sample, Warning_, Where
+from oomsleuth.history.common import WarnLimiter
+from oomsleuth.model import Sample, Warning_
 
 # sysstat column name (sar text and ``sadf -d`` headers) -> canonical metric
 COLUMNS: dict[str, str] = {
@@ -85,17 +86,12 @@ _UNITS = {"B": 1 / 1024, "k": 1.0, "K": 1.0, "M": 1024.0, "G": 1024.0**2, "T": 1
 WARN_LIMIT = 5  # warnings of one code per input; the last one says further ones are dropped
 
 
-class Warner:
-    """The caller's ``warn``, at most ``WARN_LIMIT`` times per code."""
-
-    def __init__(self, source: str, warn: Callable[[Warning_], None]) -> None:
-        self.source, self.warn, self.counts = source, warn, dict[str, int]()
-
-    def __call__(self, line: int, code: str, message: str) -> None:
-        count = self.counts[code] = self.counts.get(code, 0) + 1
-        if count <= WARN_LIMIT:
-            more = " (further ones not reported)" if count == WARN_LIMIT else ""
-            self.warn(Warning_(Where(self.source, line), code, message[:200] + more))
+def warn_limiter(source: str, warn: Callable[[Warning_], None]) -> WarnLimiter:
+    """The sysstat readers' (sar, sadf) limits: ``WARN_LIMIT`` warnings of each code, each cut to
+    200 characters, the last one saying that further ones are not reported; no summary."""
+    return WarnLimiter(
+        warn, source, WARN_LIMIT, more=None, cut=200, last=" (further ones not reported)"
+    )
 
 
 def number(text: str) -> float | None:
@@ -140,7 +136,7 @@ def row_samples(
 
 
 def checked_row(
-    warner: Warner,
+    warner: WarnLimiter,
     lineno: int,
     kind: str,
     time: datetime,
@@ -241,7 +237,7 @@ def parse(
     keep: Callable[[datetime], bool] = lambda t: True,
     warn: Callable[[Warning_], None] = lambda w: None,
 ) -> Iterator[Sample]:
-    warner, clock = Warner(source, warn), _Clock()
+    warner, clock = warn_limiter(source, warn), _Clock()
     columns: list[tuple[int, str]] = []
     width = 0
     for lineno, raw in enumerate(lines, 1):
@@ -250,13 +246,8 @@ def parse(
             timed = _TIMED.match(line)
             if timed is None:
                 if (banner := _BANNER.match(line)) is not None:
-                    base, ambiguous = parse_date(banner[2])
-                    clock.banner(base)
+                    _new_banner(banner[2], clock, warner, lineno)
                     columns, width = [], 0
-                    if base is None:
-                        warner(lineno, "sar-bad-date", f"cannot read the date {banner[2]!r}")
-                    elif ambiguous:
-                        warner(lineno, "sar-date-ambiguous", f"{banner[2]} read as {base}")
                 continue
             hour, minute, second = int(timed[1]), int(timed[2]), min(int(timed[3]), 59)
             if timed[4]:
@@ -266,11 +257,8 @@ def parse(
                 continue
             seconds = hour * 3600 + minute * 60 + second
             if "LINUX RESTART" in rest:
-                clock.tick(seconds)
-                clock.block, columns, width = None, [], 0
-                when = clock.at(seconds, tz)
-                if when is not None and keep(when):
-                    yield Sample(when, "restart", 0.0, source=source)
+                columns, width = [], 0
+                yield from _restart(seconds, clock, tz, keep, source)
                 continue
             cells = rest.split()
             if not cells[0][0].isdigit() and not any(_VALUE.match(c) for c in cells):
@@ -284,8 +272,27 @@ def parse(
             if when is None:
                 warner(lineno, "sar-no-date", "no 'Linux ... (host) DATE' line before the data")
                 continue
-            if not keep(when):
-                continue
-            yield from checked_row(warner, lineno, "sar", when, columns, width, cells, rest)
+            if keep(when):
+                yield from checked_row(warner, lineno, "sar", when, columns, width, cells, rest)
         except Exception as exc:  # a parser never raises on odd input
             warner(lineno, "sar-parse-error", repr(exc))
+
+
+def _new_banner(text: str, clock: _Clock, warner: WarnLimiter, lineno: int) -> None:
+    """A ``Linux ... (host) DATE`` banner: the clock starts again on its date."""
+    base, ambiguous = parse_date(text)
+    clock.banner(base)
+    if base is None:
+        warner(lineno, "sar-bad-date", f"cannot read the date {text!r}")
+    elif ambiguous:
+        warner(lineno, "sar-date-ambiguous", f"{text} read as {base}")
+
+
+def _restart(
+    seconds: int, clock: _Clock, tz: tzinfo, keep: Callable[[datetime], bool], source: str
+) -> list[Sample]:
+    """A ``LINUX RESTART`` line: a ``restart`` sample; the next section starts a new block."""
+    clock.tick(seconds)
+    clock.block = None
+    when = clock.at(seconds, tz)
+    return [Sample(when, "restart", 0.0, source=source)] if when is not None and keep(when) else []

@@ -2,7 +2,10 @@
 
 Input: ``LogLine`` objects (framing already removed). Output: ``OomReport`` and ``AllocFailure``
 models plus warnings. Every block is optional; reports may be cut off, interleaved with other
-CPUs' lines, or reduced by rate limiting to bare kill lines. Sample input::
+CPUs' lines, or reduced by rate limiting to bare kill lines. This module decides where reports
+begin and end, from the lines that open, end or follow them (header, selection, kill, oom_reaper,
+rate-limit notices, endings); the lines in between fill the open report through
+:mod:`~oomsleuth.parsers.kernel_body`. Sample input::
 
     stress invoked oom-killer: gfp_mask=0x140cca(GFP_HIGHUSER_MOVABLE|__GFP_COMP), order=0, ...
     CPU: 3 UID: 1000 PID: 4242 Comm: stress Not tainted 6.12.0 #1
@@ -16,14 +19,11 @@ CPUs' lines, or reduced by rate limiting to bare kill lines. Sample input::
 
 from __future__ import annotations
 
-import re
-from dataclasses import replace
-
 from oomsleuth.model import (
     AllocFailure,
+    Constraint,
     LogLine,
     OomReport,
-    Reap,
     Selection,
     Stamp,
     Trigger,
@@ -31,14 +31,10 @@ from oomsleuth.model import (
     Where,
 )
 from oomsleuth.parsers import kernel_lines as kl
-from oomsleuth.parsers.kernel_draft import MAX_RAW_LINES, MAX_TRACE, Draft
-from oomsleuth.parsers.meminfo import MemInfoDraft
-from oomsleuth.parsers.taskdump import parse_row, parse_table_header
-
-GAP_S = 10.0  # a kill line this long after the report's last line starts a new event
-_MEMINFO = re.compile(r"^Mem-[Ii]nfo:?\s*$")
-_ROWISH = re.compile(r"^\[\s*-?\d+\]\s+-?\d+\s")
-RECENT = 16
+from oomsleuth.parsers import kernel_outcome_lines as ko
+from oomsleuth.parsers.kernel_body import feed_body, starts_fragment, touch
+from oomsleuth.parsers.kernel_draft import MAX_RAW_LINES, Draft
+from oomsleuth.parsers.kernel_settle import GAP_S, RECENT, attach_reap, is_settled, to_reap
 
 
 def is_kernel_line(line: LogLine) -> bool:
@@ -72,25 +68,24 @@ class KernelParser:
         if not s:
             return
         where = Where(line.source, line.lineno)
-        stamp = Stamp(
-            line.uptime_s, line.wall, line.host, line.boot_id, wall_kind=line.wall_kind
-        )
-        d = self._draft
-        if d is not None and self._gap(d, line):
+        stamp = Stamp(line.uptime_s, line.wall, line.host, line.boot_id, wall_kind=line.wall_kind)
+        if self._draft is not None and self._gap(self._draft, line):
             self._finish()
-            d = None
         if self._feed_event_line(s, line, where, stamp):
             self._raw(line)
             return
         d = self._draft
         if d is None:
-            if not self._starts_fragment(s):
+            if not starts_fragment(s):
                 return
             d = self._start(where, stamp, header=None)
         if d.kills:
             return
         self._raw(line)
-        self._feed_body(d, s, line, where)
+        if not feed_body(d, s, line.uptime_s, where):
+            self._warn(
+                where, "table-row-unreadable", "task table row does not match its header; skipped"
+            )
 
     def close(self) -> None:
         self._finish(cut="the log ends inside the report")
@@ -110,7 +105,7 @@ class KernelParser:
         while self._handed < len(self.reports):
             rep = self.reports[self._handed]
             newer = len(self.reports) - 1 - self._handed
-            if not (final or newer >= RECENT or _reaped(rep) or _past(rep, uptime_s)):
+            if not is_settled(rep, newer, uptime_s, final):
                 break
             out.append(rep)
             self._handed += 1
@@ -123,187 +118,114 @@ class KernelParser:
             del self.reports[:drop]
             self._handed -= drop
 
-    # -- events that open or close reports ------------------------------------------------------
+    # -- events that open, end or follow reports ------------------------------------------------
     def _feed_event_line(self, s: str, line: LogLine, where: Where, stamp: Stamp) -> bool:
-        header = kl.parse_header(s)
-        if header is not None:
-            self._finish()
-            self._start(where, stamp, header=header)
-            if header.gfp_mask is None:
-                self._warn(
-                    where,
-                    "header-unreadable",
-                    "the 'invoked oom-killer' line could not be "
-                    "read past the task name (cut off or damaged)",
-                )
-            return True
-        killed = kl.parse_killed(s)
-        if killed is not None:
-            d = self._draft
-            if d is None or not self._accepts_kill(d):
-                self._finish()
-                d = self._start(where, stamp, header=None)
-                if self._suppressed is None:
-                    self._warn(
-                        where,
-                        "kill-without-report",
-                        f"'Killed process {killed.victim.pid}'"
-                        " has no OOM report before it (rate-limited or cut off)",
-                    )
-            d.kills.append((killed, where, stamp, d.oom_group is not None))
-            self._touch(d, line, where)
-            return True
-        if "Killed process" in s:
+        """Lines that open, end or follow a report; False for any other line."""
+        if (header := kl.parse_header(s)) is not None:
+            self._on_header(header, where, stamp)
+        elif (killed := ko.parse_killed(s)) is not None:
+            self._on_kill(killed, line, where, stamp)
+        elif "Killed process" in s:
             self._warn(
                 where,
                 "kill-line-unreadable",
                 f"a 'Killed process' line could not be read (kept out of the kills): {s[:160]!r}",
             )
-            return True
-        sel = kl.parse_selection(s)
-        if sel is not None:
-            d = self._draft
-            if d is None or d.kills or d.selection is not None:
-                self._finish()
-                d = self._start(where, stamp, header=None)
-            d.selection = Selection(pid=sel[1], comm=sel[2], score=sel[3], where=where)
-            self._touch(d, line, where)
-            return True
-        summary = kl.parse_summary(s)
-        if summary is not None:
-            d = self._draft
-            if d is None or d.kills or d.summary is not None:
-                self._finish()
-                d = self._start(where, stamp, header=None)
-            d.summary, d.summary_where = summary, where
-            self._touch(d, line, where)
-            return True
-        reaper = kl.parse_reaper(s)
-        if reaper is not None:
+        elif (sel := ko.parse_selection(s)) is not None:
+            self._on_selection(sel, line, where, stamp)
+        elif (summary := ko.parse_summary(s)) is not None:
+            self._on_summary(summary, line, where, stamp)
+        elif (reaper := ko.parse_reaper(s)) is not None:
             self._attach_reap(reaper, where)
-            return True
-        group = kl.parse_oom_group(s)
-        if group is not None:
+        elif (group := ko.parse_oom_group(s)) is not None:
             d = self._draft or self._start(where, stamp, header=None)
             d.oom_group = group
-            self._touch(d, line, where)
-            return True
-        sup = kl.parse_suppressed(s)
-        if sup is not None:
-            if sup[0] in kl.OOM_FUNCS or sup[0] == "printk":
-                self._finish()
-                self._suppressed = (self._suppressed or 0) + sup[1]
-                self._warn(
-                    where,
-                    "suppressed",
-                    f"{sup[1]} OOM report header(s) were "
-                    f"rate-limited by the kernel ({sup[0]}): kills that follow may lack "
-                    "their report",
-                )
-            return True
-        af = kl.parse_alloc_failure(s)
-        if af is not None:
-            self.alloc_failures.append(AllocFailure(where, stamp, af[0], af[1], af[2], af[3]))
-            if self._draft is not None and not self._draft.kills:
-                self._draft.notes.append(
-                    f"interleaved with a page allocation failure of {af[0]} (line {where.line})"
-                )
-            return True
-        ending = kl.classify_ending(s)
-        if ending is not None:
-            d = self._draft
-            if d is None and ending[0] in ("panic", "no-killable", "deadlock", "ignored"):
-                d = self._start(where, stamp, header=None)
-            if d is not None and not d.kills:
-                if d.ending is None or d.ending[0] in ("no-killable", "interrupted"):
-                    d.ending = ending
-                self._touch(d, line, where)
-                if ending[0] != "no-killable":
-                    self._finish()
-            return True
-        return False
+            touch(d, line.uptime_s, where)
+        elif (sup := ko.parse_suppressed(s)) is not None:
+            self._on_suppressed(sup[0], sup[1], where)
+        elif (af := ko.parse_alloc_failure(s)) is not None:
+            self._on_alloc_failure(af, where, stamp)
+        elif (ending := ko.classify_ending(s)) is not None:
+            self._on_ending(ending, line, where, stamp)
+        else:
+            return False
+        return True
 
-    # -- the body of a report ---------------------------------------------------------------
-    def _feed_body(self, d: Draft, s: str, line: LogLine, where: Where) -> None:
-        if d.phase == "stack":
-            if d.cpu is None:
-                cpu = kl.parse_cpu_line(s)
-                if cpu is not None:
-                    d.cpu = cpu
-                    self._touch(d, line, where)
-                    return
-            if d.cpuset is None and " cpuset=" in s and "mems_allowed=" in s:
-                d.cpuset = kl.parse_cpuset_line(s)
-                if d.cpuset is not None:
-                    return
-            if s.startswith("Hardware name:"):
-                d.hardware = s.split(":", 1)[1].strip()
-                return
-        counter = kl.parse_counter(s)
-        if counter is not None:
-            d.counters.setdefault(counter[0], counter[1])
-            d.phase = "memcg"
-            self._touch(d, line, where)
-            return
-        task_in = kl.parse_task_in(s)
-        if task_in is not None:
-            d.task_in = d.task_in or task_in
-            d.phase = "memcg"
-            self._touch(d, line, where)
-            return
-        stats_for = kl.parse_stats_for(s)
-        if stats_for is not None:
-            if d.stats_path is None:
-                d.stats_path = stats_for[0]
-                d.stats.extend(stats_for[1])
-            d.phase = "stats"
-            self._touch(d, line, where)
-            return
-        prot = kl.parse_protection(s)
-        if prot is not None:
-            d.protection = prot
-            self._touch(d, line, where)
-            return
-        if _MEMINFO.match(s):
-            d.meminfo = d.meminfo or MemInfoDraft()
-            d.phase = "meminfo"
-            self._touch(d, line, where)
-            return
-        if s.startswith("Tasks state"):
-            d.phase = "tasks"
-            self._touch(d, line, where)
-            return
-        cols = parse_table_header(s)
-        if cols is not None:
-            d.columns, d.table_seen, d.phase = cols, True, "tasks"
-            self._touch(d, line, where)
-            return
-        if d.phase == "stats":
-            stat = kl.parse_stat_line(s)
-            if stat is not None:
-                if len(d.stats) < 400 and d.stats_path is not None:
-                    d.stats.append(stat)
-                self._touch(d, line, where)
-                return
-        if d.phase == "meminfo" and d.meminfo is not None and d.meminfo.feed(s):
-            self._touch(d, line, where)
-            return
-        if _ROWISH.match(s):
-            row = parse_row(s, d.columns)
-            if row is not None:
-                d.rows.append(row)
-                d.phase = "tasks"
-                self._touch(d, line, where)
-            elif d.table_seen:
-                d.bad_rows += 1
+    def _on_header(self, header: Trigger, where: Where, stamp: Stamp) -> None:
+        self._finish()
+        self._start(where, stamp, header=header)
+        if header.gfp_mask is None:
+            self._warn(
+                where,
+                "header-unreadable",
+                "the 'invoked oom-killer' line could not be "
+                "read past the task name (cut off or damaged)",
+            )
+
+    def _on_kill(self, killed: ko.KilledLine, line: LogLine, where: Where, stamp: Stamp) -> None:
+        d = self._draft
+        if d is None or not d.accepts_kill():
+            self._finish()
+            d = self._start(where, stamp, header=None)
+            if self._suppressed is None:
                 self._warn(
                     where,
-                    "table-row-unreadable",
-                    "task table row does not match its header; skipped",
+                    "kill-without-report",
+                    f"'Killed process {killed.victim.pid}'"
+                    " has no OOM report before it (rate-limited or cut off)",
                 )
-            return
-        if d.phase == "stack" and len(d.trace) < MAX_TRACE:
-            d.trace.append(s)
+        d.kills.append((killed, where, stamp, d.oom_group is not None))
+        touch(d, line.uptime_s, where)
+
+    def _on_selection(
+        self, sel: ko.SelectionLine, line: LogLine, where: Where, stamp: Stamp
+    ) -> None:
+        d = self._draft
+        if d is None or d.kills or d.selection is not None:
+            self._finish()
+            d = self._start(where, stamp, header=None)
+        d.selection = Selection(pid=sel[1], comm=sel[2], score=sel[3], where=where)
+        touch(d, line.uptime_s, where)
+
+    def _on_summary(self, summary: Constraint, line: LogLine, where: Where, stamp: Stamp) -> None:
+        d = self._draft
+        if d is None or d.kills or d.summary is not None:
+            self._finish()
+            d = self._start(where, stamp, header=None)
+        d.summary, d.summary_where = summary, where
+        touch(d, line.uptime_s, where)
+
+    def _on_suppressed(self, func: str, n: int, where: Where) -> None:
+        if func in ko.OOM_FUNCS or func == "printk":
+            self._finish()
+            self._suppressed = (self._suppressed or 0) + n
+            self._warn(
+                where,
+                "suppressed",
+                f"{n} OOM report header(s) were "
+                f"rate-limited by the kernel ({func}): kills that follow may lack "
+                "their report",
+            )
+
+    def _on_alloc_failure(self, af: ko.AllocFailureLine, where: Where, stamp: Stamp) -> None:
+        self.alloc_failures.append(AllocFailure(where, stamp, af[0], af[1], af[2], af[3]))
+        if self._draft is not None and not self._draft.kills:
+            self._draft.notes.append(
+                f"interleaved with a page allocation failure of {af[0]} (line {where.line})"
+            )
+
+    def _on_ending(
+        self, ending: tuple[str, str], line: LogLine, where: Where, stamp: Stamp
+    ) -> None:
+        d = self._draft
+        if d is None and ending[0] in ("panic", "no-killable", "deadlock", "ignored"):
+            d = self._start(where, stamp, header=None)
+        if d is not None and not d.kills:
+            if d.ending is None or d.ending[0] in ("no-killable", "interrupted"):
+                d.ending = ending
+            touch(d, line.uptime_s, where)
+            if ending[0] != "no-killable":
+                self._finish()
 
     # -- helpers ----------------------------------------------------------------------------
     def _raw(self, line: LogLine) -> None:
@@ -311,15 +233,6 @@ class KernelParser:
         d = self._draft
         if d is not None and len(d.raw) < MAX_RAW_LINES:
             d.raw.append((line.lineno, line.text))
-
-    def _starts_fragment(self, s: str) -> bool:
-        return bool(
-            parse_table_header(s) is not None
-            or s.startswith("Tasks state")
-            or kl.parse_counter(s) is not None
-            or kl.parse_task_in(s) is not None
-            or (_ROWISH.match(s) and parse_row(s, None) is not None)
-        )
 
     def _start(self, where: Where, stamp: Stamp, header: Trigger | None) -> Draft:
         d = Draft(where=where, stamp=stamp, trigger=header, has_header=header is not None)
@@ -332,43 +245,23 @@ class KernelParser:
         self._draft = d
         return d
 
-    def _touch(self, d: Draft, line: LogLine, where: Where) -> None:
-        if line.uptime_s is not None:
-            d.last_uptime = line.uptime_s
-        d.last_where = where
-
     def _gap(self, d: Draft, line: LogLine) -> bool:
         if line.uptime_s is not None and d.last_uptime is not None:
             delta = line.uptime_s - d.last_uptime
             return delta > GAP_S or delta < -GAP_S
         return False
 
-    def _accepts_kill(self, d: Draft) -> bool:
-        if d.ending is not None and d.ending[0] != "interrupted":
-            return False
-        if not d.kills:
-            return True
-        return d.oom_group is not None
-
-    def _attach_reap(self, r: kl.ReaperLine, where: Where) -> None:
-        reap = kl_reap(r, where)
+    def _attach_reap(self, r: ko.ReaperLine, where: Where) -> None:
+        reap = to_reap(r, where)
         d = self._draft
         if d is not None and any(k[0].victim.pid == r.pid for k in d.kills):
             d.reaps.setdefault(r.pid, reap)
-            return
-        for i in range(len(self.reports) - 1, max(-1, len(self.reports) - 1 - RECENT), -1):
-            rep = self.reports[i]
-            for j, kill in enumerate(rep.kills):
-                if kill.victim.pid == r.pid and kill.reap is None:
-                    kills = list(rep.kills)
-                    kills[j] = replace(kill, reap=reap)
-                    self.reports[i] = replace(rep, kills=tuple(kills))
-                    return
-        self._warn(
-            where,
-            "reaper-without-kill",
-            f"oom_reaper line about pid {r.pid} matches no kill in the input",
-        )
+        elif not attach_reap(self.reports, reap):
+            self._warn(
+                where,
+                "reaper-without-kill",
+                f"oom_reaper line about pid {r.pid} matches no kill in the input",
+            )
 
     def _finish(self, cut: str | None = None) -> None:
         d, self._draft = self._draft, None
@@ -396,25 +289,3 @@ class KernelParser:
 
     def _warn(self, where: Where | None, code: str, message: str) -> None:
         self.warnings.append(Warning_(where or Where("-", 0), code, message))
-
-
-def _reaped(rep: OomReport) -> bool:
-    return bool(rep.kills) and all(k.reap is not None for k in rep.kills)
-
-
-def _past(rep: OomReport, uptime_s: float | None) -> bool:
-    stamps = [k.stamp.uptime_s for k in rep.kills] + [rep.stamp.uptime_s]
-    last = max((u for u in stamps if u is not None), default=None)
-    return uptime_s is not None and last is not None and abs(uptime_s - last) > GAP_S
-
-
-def kl_reap(r: kl.ReaperLine, where: Where) -> Reap:
-    return Reap(
-        pid=r.pid,
-        comm=r.comm,
-        reaped=r.reaped,
-        anon_rss_kb=r.anon_kb,
-        file_rss_kb=r.file_kb,
-        shmem_rss_kb=r.shmem_kb,
-        where=where,
-    )

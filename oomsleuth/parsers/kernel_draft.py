@@ -18,7 +18,8 @@ from oomsleuth.model import (
     Victim,
     Where,
 )
-from oomsleuth.parsers.kernel_lines import CpuLine, KilledLine
+from oomsleuth.parsers.kernel_lines import CpuLine
+from oomsleuth.parsers.kernel_outcome_lines import KilledLine
 from oomsleuth.parsers.meminfo import MemInfoDraft
 from oomsleuth.parsers.taskdump import RawRow, to_row
 
@@ -116,60 +117,22 @@ class Draft:
             pgt = pgt // 1024
         return replace(v, uid=uid, oom_score_adj=adj, pgtables_kb=pgt)
 
+    def accepts_kill(self) -> bool:
+        """Whether a ``Killed process`` line belongs to this report: its first kill, or one more
+        member of a memory.oom.group kill; never after the report ended without a kill."""
+        if self.ending is not None and self.ending[0] != "interrupted":
+            return False
+        return not self.kills or self.oom_group is not None
+
     def finish(self) -> OomReport:
         page_kb, page_src = self.page_size()
         notes = list(self.notes)
         tasks: tuple[TaskRow, ...] | None = None
         if self.rows or self.table_seen:
             tasks = tuple(to_row(r, page_kb) for r in self.rows)
-        by_pid = {t.pid: t for t in tasks or ()}
-        kills: list[Kill] = []
-        for killed, where, stamp, group in self.kills:
-            victim = self._victim(killed.victim, by_pid, notes)
-            kills.append(
-                Kill(
-                    victim=victim,
-                    where=where,
-                    stamp=stamp,
-                    message=killed.message,
-                    oom_group=group,
-                    reap=self.reaps.get(victim.pid),
-                )
-            )
+        kills = self._kills({t.pid: t for t in tasks or ()}, notes)
         ending = self.ending
-        if (
-            not kills
-            and self.summary is not None
-            and self.summary.pid is not None
-            and (ending is None or ending[0] == "interrupted")
-        ):
-            v = Victim(pid=self.summary.pid, comm=self.summary.task or "?", uid=self.summary.uid)
-            where = self.summary_where or self.where
-            kills.append(
-                Kill(
-                    victim=self._victim(v, by_pid, notes),
-                    where=where,
-                    stamp=self.stamp,
-                    from_summary=True,
-                )
-            )
-            notes.append("no 'Killed process' line: the victim is taken from the oom-kill: summary")
-        if kills:
-            outcome = "killed"
-        elif ending is not None and ending[0] != "interrupted":
-            outcome = ending[0]
-        else:
-            outcome = "unfinished"
-        trigger = self.trigger or Trigger()
-        if self.cpu is not None:
-            trigger = replace(trigger, pid=self.cpu.pid, uid=self.cpu.uid)
-        if self.cpuset is not None:
-            trigger = replace(trigger, cpuset=self.cpuset[0], mems_allowed=self.cpuset[1])
-        task_memcg = self.summary.task_memcg if self.summary else None
-        oom_memcg = self.summary.oom_memcg if self.summary else None
-        if self.task_in is not None:
-            task_memcg = task_memcg or self.task_in[0]
-            oom_memcg = oom_memcg or self.task_in[1]
+        task_memcg, oom_memcg = self._memcg_paths()
         meminfo = (
             self.meminfo.finish(page_kb if page_src != "default" else None)
             if self.meminfo
@@ -178,8 +141,8 @@ class Draft:
         return OomReport(
             where=self.where,
             stamp=self.stamp,
-            outcome=outcome,
-            trigger=trigger if (self.has_header or self.cpu) else None,
+            outcome=_outcome(kills, ending),
+            trigger=self._trigger(),
             kernel=self.cpu.release if self.cpu else None,
             hardware=self.hardware,
             call_trace=tuple(self.trace),
@@ -201,3 +164,55 @@ class Draft:
             notes=tuple(notes),
             lines=tuple(self.raw),
         )
+
+    def _kills(self, tasks: dict[int, TaskRow], notes: list[str]) -> list[Kill]:
+        """One Kill per ``Killed process`` line, the victim completed from the task table; with
+        none, the one the ``oom-kill:`` summary names (unless the report ended otherwise)."""
+        kills: list[Kill] = []
+        for killed, where, stamp, group in self.kills:
+            victim = self._victim(killed.victim, tasks, notes)
+            reap = self.reaps.get(victim.pid)
+            kills.append(
+                Kill(victim, where, stamp, message=killed.message, oom_group=group, reap=reap)
+            )
+        ending, summary = self.ending, self.summary
+        if (
+            not kills
+            and summary is not None
+            and summary.pid is not None
+            and (ending is None or ending[0] == "interrupted")
+        ):
+            v = Victim(pid=summary.pid, comm=summary.task or "?", uid=summary.uid)
+            where = self.summary_where or self.where
+            victim = self._victim(v, tasks, notes)
+            kills.append(Kill(victim, where, self.stamp, from_summary=True))
+            notes.append("no 'Killed process' line: the victim is taken from the oom-kill: summary")
+        return kills
+
+    def _trigger(self) -> Trigger | None:
+        """The header's trigger with the pid, uid and cpuset of the stack dump's lines."""
+        if not (self.has_header or self.cpu):
+            return None
+        trigger = self.trigger or Trigger()
+        if self.cpu is not None:
+            trigger = replace(trigger, pid=self.cpu.pid, uid=self.cpu.uid)
+        if self.cpuset is not None:
+            trigger = replace(trigger, cpuset=self.cpuset[0], mems_allowed=self.cpuset[1])
+        return trigger
+
+    def _memcg_paths(self) -> tuple[str | None, str | None]:
+        """(task memcg, OOM memcg): the summary's, else the v1 ``Task in`` line's."""
+        task_memcg = self.summary.task_memcg if self.summary else None
+        oom_memcg = self.summary.oom_memcg if self.summary else None
+        if self.task_in is not None:
+            task_memcg = task_memcg or self.task_in[0]
+            oom_memcg = oom_memcg or self.task_in[1]
+        return task_memcg, oom_memcg
+
+
+def _outcome(kills: list[Kill], ending: tuple[str, str] | None) -> str:
+    if kills:
+        return "killed"
+    if ending is not None and ending[0] != "interrupted":
+        return ending[0]
+    return "unfinished"

@@ -25,6 +25,17 @@ _SLAB_ROW = re.compile(r"^(\S+)\s+(\d+)KB\s+(\d+)KB\s*$")
 
 # first-line names of per-node/zone lines: these carry kB, not pages
 _NODE_LINE = re.compile(r"^Node \d+ ")
+# lines of the block that hold nothing we keep
+_SKIPPED_PREFIXES = ("CPU ", "Swap cache stats", "pages ", "Node ")
+_SKIPPED_SUFFIXES = (
+    "pages HighMem/MovableOnly",
+    "pages cma reserved",
+    "pages hwpoisoned",
+    "pages shared",
+    "pages non-shared",
+    "pages HighMem",
+    "pages in pagetable cache",
+)
 
 
 @dataclass
@@ -45,11 +56,7 @@ class MemInfoDraft:
         """Take one line; True when it belongs to Mem-Info."""
         s = text.strip()
         if self.in_slab:
-            if s.startswith("Name") and "Used" in s:
-                return True
-            m = _SLAB_ROW.match(s)
-            if m:
-                self.slab.append((m[1], int(m[2]), int(m[3])))
+            if self._slab_line(s):
                 return True
             self.in_slab = False
         if s.startswith("Unreclaimable slab info"):
@@ -61,16 +68,13 @@ class MemInfoDraft:
             if m[1] and self.buddy_page_kb is None:
                 self.buddy_page_kb = int(m[1])
             return True
-        m = _HUGE.match(s)
-        if m:
+        if (m := _HUGE.match(s)) is not None:
             self.hugepages.append((int(m[1]), int(m[2]), int(m[3])))
             return True
-        m = _PAGES_LINE.match(s)
-        if m:
+        if (m := _PAGES_LINE.match(s)) is not None:
             self.pages[m[2]] = int(m[1])
             return True
-        m = _SWAP.match(s)
-        if m:
+        if (m := _SWAP.match(s)) is not None:
             if m[1] == "Free":
                 self.free_swap_kb = int(m[2])
             else:
@@ -79,22 +83,22 @@ class MemInfoDraft:
         if _NODE_LINE.match(s) or s.startswith("lowmem_reserve[]") or "per-cpu" in s:
             self.in_global = False
             return True
-        if s.startswith(("CPU ", "Swap cache stats", "pages ", "Node ")) or s.endswith(
-            (
-                "pages HighMem/MovableOnly",
-                "pages cma reserved",
-                "pages hwpoisoned",
-                "pages shared",
-                "pages non-shared",
-                "pages HighMem",
-                "pages in pagetable cache",
-            )
-        ):
+        if s.startswith(_SKIPPED_PREFIXES) or s.endswith(_SKIPPED_SUFFIXES):
             return True
         tokens = _TOKEN.findall(s)
         if tokens and self.in_global:
             for key, value in tokens:
                 self.page_counters.setdefault(key.lower() if key[0].isupper() else key, int(value))
+            return True
+        return False
+
+    def _slab_line(self, s: str) -> bool:
+        """A line of the unreclaimable slab dump: its column header or a row."""
+        if s.startswith("Name") and "Used" in s:
+            return True
+        m = _SLAB_ROW.match(s)
+        if m:
+            self.slab.append((m[1], int(m[2]), int(m[3])))
             return True
         return False
 

@@ -105,6 +105,16 @@ def userspace_details(u: UserspaceKill) -> str:
     return "  ".join(text for shown, text in details if shown)
 
 
+def opt(value: object) -> str:
+    """A value that may be unknown: ``?`` for None."""
+    return "?" if value is None else str(value)
+
+
+def plural(count: int, noun: str, many: str | None = None) -> str:
+    """``1 kill``, ``2 kills``; ``many`` for a plural that is not ``noun + "s"``."""
+    return f"{count} {noun if count == 1 else many or noun + 's'}"
+
+
 def kills_sorted(report: OomReport, rank: dict[str, int]) -> Sequence[Kill]:
     return sorted(report.kills, key=lambda k: where_key(rank, k.where))
 

@@ -17,6 +17,7 @@ from oomsleuth.model.outcomes import (
 from oomsleuth.model.units import human_kb
 from oomsleuth.renderers.base import (
     memory_overview,
+    opt,
     task_rss,
 )
 from oomsleuth.renderers.html_charts import ChartSet
@@ -140,11 +141,11 @@ def facts(report: OomReport) -> list[Fact]:
         manual = " (manual, SysRq-f)" if t.order == -1 else ""
         adj = t.oom_score_adj if t.oom_score_adj is not None else t.oom_adj
         gfp = gfp_text(t.gfp_mask, t.gfp_flags) or "?"
-        out.append(("Trigger", f"{t.comm or '?'} pid {_opt(t.pid)} uid {_opt(t.uid)}"))
-        out.append(("Allocation", f"gfp {gfp}, order {_opt(t.order)}{manual}, adj {_opt(adj)}"))
+        out.append(("Trigger", f"{t.comm or '?'} pid {opt(t.pid)} uid {opt(t.uid)}"))
+        out.append(("Allocation", f"gfp {gfp}, order {opt(t.order)}{manual}, adj {opt(adj)}"))
         if t.cpuset or t.mems_allowed or t.nodemask:
-            where = f"mems_allowed={_opt(t.mems_allowed)} nodemask={_opt(t.nodemask)}"
-            out.append(("Cpuset", f"{_opt(t.cpuset)} {where}"))
+            where = f"mems_allowed={opt(t.mems_allowed)} nodemask={opt(t.nodemask)}"
+            out.append(("Cpuset", f"{opt(t.cpuset)} {where}"))
     out += [("Victim", _victim(k)) for k in report.kills]
     reason = report_reason(report)
     out += [("Outcome", f"{report.outcome}: {reason}")] if reason is not None else []
@@ -181,7 +182,7 @@ def _counter(c: Counter) -> str:
 def _victim(k: Kill) -> str:
     v = k.victim
     parts = [
-        f"{v.comm} ({v.pid}) uid {_opt(v.uid)} oom_score_adj {_opt(v.oom_score_adj)}:",
+        f"{v.comm} ({v.pid}) uid {opt(v.uid)} oom_score_adj {opt(v.oom_score_adj)}:",
         f"rss {human_kb(v.rss_kb)} (anon {human_kb(v.anon_rss_kb)},",
         f"file {human_kb(v.file_rss_kb)}, shmem {human_kb(v.shmem_rss_kb)}),",
         f"total-vm {human_kb(v.total_vm_kb)}, pgtables {human_kb(v.pgtables_kb)}",
@@ -224,9 +225,9 @@ def excerpt(report: OomReport) -> list[tuple[int | None, str]]:
     lines: list[tuple[int | None, str]] = [(report.where.line, "(start of the OOM report)")]
     if t is not None:
         adj = f"oom_score_adj={t.oom_score_adj}"
-        adj = adj if t.oom_score_adj is not None else f"oom_adj={_opt(t.oom_adj)}"
+        adj = adj if t.oom_score_adj is not None else f"oom_adj={opt(t.oom_adj)}"
         gfp = gfp_text(t.gfp_mask, t.gfp_flags) or "?"
-        head = f"{t.comm or '?'} invoked oom-killer: gfp_mask={gfp}, order={_opt(t.order)}, {adj}"
+        head = f"{t.comm or '?'} invoked oom-killer: gfp_mask={gfp}, order={opt(t.order)}, {adj}"
         lines = [(report.where.line, head)]
     c = report.constraint
     if c is not None:
@@ -236,17 +237,17 @@ def excerpt(report: OomReport) -> list[tuple[int | None, str]]:
         lines.append((None, f"oom-kill:{text}" + (",global_oom" if c.global_oom else "")))
     if report.selection is not None:
         s = report.selection
-        score = f"score {_opt(s.score)} or sacrifice child"
+        score = f"score {opt(s.score)} or sacrifice child"
         lines.append((s.where.line, f"Kill process {s.pid} ({s.comm}) {score}"))
     for k in report.kills:
         v = k.victim
         rss = _rss(v.anon_rss_kb, v.file_rss_kb, v.shmem_rss_kb)
-        tail = f"UID:{_opt(v.uid)} pgtables:{_opt(v.pgtables_kb)}kB oom_score_adj:"
+        tail = f"UID:{opt(v.uid)} pgtables:{opt(v.pgtables_kb)}kB oom_score_adj:"
         lines.append(
             (
                 k.where.line,
                 f"{k.message or 'Out of memory'}: Killed process {v.pid} ({v.comm}) "
-                f"total-vm:{_opt(v.total_vm_kb)}kB, {rss}, {tail}{_opt(v.oom_score_adj)}",
+                f"total-vm:{opt(v.total_vm_kb)}kB, {rss}, {tail}{opt(v.oom_score_adj)}",
             )
         )
         r = k.reap
@@ -262,8 +263,4 @@ def excerpt(report: OomReport) -> list[tuple[int | None, str]]:
 
 
 def _rss(anon: int | None, file: int | None, shmem: int | None) -> str:
-    return f"anon-rss:{_opt(anon)}kB, file-rss:{_opt(file)}kB, shmem-rss:{_opt(shmem)}kB"
-
-
-def _opt(value: object) -> str:
-    return "?" if value is None else str(value)
+    return f"anon-rss:{opt(anon)}kB, file-rss:{opt(file)}kB, shmem-rss:{opt(shmem)}kB"

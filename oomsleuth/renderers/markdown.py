@@ -37,6 +37,8 @@ from oomsleuth.model.outcomes import (
 from oomsleuth.model.units import human_kb
 from oomsleuth.renderers.base import (
     kills_sorted,
+    opt,
+    plural,
     report_span,
     safe_text,
     stamp_text,
@@ -85,7 +87,7 @@ def _row(cells: Sequence[str]) -> str:
 
 
 def who(comm: str | None, pid: int | None) -> str:
-    return f"{code(comm)} ({_opt(pid)})"
+    return f"{code(comm)} ({opt(pid)})"
 
 
 def suspect_md(s: Suspect) -> str:
@@ -134,7 +136,7 @@ def other_event(item: Item) -> tuple[str, str, str]:
     if item.alloc is not None:
         a = item.alloc
         gfp = f" gfp {code(gfp_text(a.gfp_mask, a.gfp_flags))}" if a.gfp_mask else ""
-        what = f"{md(a.kind)}: {code(a.comm)} order {_opt(a.order)}{gfp}"
+        what = f"{md(a.kind)}: {code(a.comm)} order {opt(a.order)}{gfp}"
         return md(stamp_text(a.stamp)), what, _place(a.where)
     u = item.userspace
     assert u is not None
@@ -149,12 +151,12 @@ def summary(result: Report) -> str:
     if not result.reports and not result.userspace and not result.alloc_failures:
         head = "**No OOM event found**"
     else:
-        head = f"**{_n(kills, 'kill')} in {_n(len(result.reports), 'OOM report')}**, "
-        head += _n(userspace, "userspace kill")
-        head += f", {_n(len(result.alloc_failures), 'allocation failure')}"
-    head += f", {_n(len(result.warnings), 'warning')}." if result.warnings else "."
+        head = f"**{plural(kills, 'kill')} in {plural(len(result.reports), 'OOM report')}**, "
+        head += plural(userspace, "userspace kill")
+        head += f", {plural(len(result.alloc_failures), 'allocation failure')}"
+    head += f", {plural(len(result.warnings), 'warning')}." if result.warnings else "."
     sources = ", ".join(code(s) for s in result.sources) or "no input"
-    return f"{head}  \nSources: {sources} ({_n(result.lines_read, 'line')})."
+    return f"{head}  \nSources: {sources} ({plural(result.lines_read, 'line')})."
 
 
 def overview(reports: list[tuple[int, OomReport]], incidents: dict[int, Incident]) -> str:
@@ -200,7 +202,7 @@ def task_table(r: OomReport, victims: set[int]) -> list[str]:
 
 
 def _sizes(t: TaskRow) -> tuple[str, str, str]:
-    return human_kb(task_rss(t)), human_kb(t.swap_kb), _opt(t.oom_score_adj)
+    return human_kb(task_rss(t)), human_kb(t.swap_kb), opt(t.oom_score_adj)
 
 
 def title(r: OomReport, kills: Sequence[Kill]) -> str:
@@ -251,8 +253,8 @@ def facts(r: OomReport, kills: Sequence[Kill], inc: Incident | None) -> list[tup
     if t is not None:
         gfp = gfp_text(t.gfp_mask, t.gfp_flags)
         what = who(t.comm, t.pid) + (f" gfp {code(gfp)}" if gfp else "")
-        what += f" order {_opt(t.order)}" + (" (SysRq-f)" if t.order == -1 else "")
-        rows.append(("Trigger", what + f", oom_score_adj {_opt(t.oom_score_adj)}"))
+        what += f" order {opt(t.order)}" + (" (SysRq-f)" if t.order == -1 else "")
+        rows.append(("Trigger", what + f", oom_score_adj {opt(t.oom_score_adj)}"))
     rows += [("Victim", _victim(k.victim)) for k in kills]
     reason = report_reason(r) if kills else None
     rows += [("Outcome", md(f"{r.outcome}: {reason}"))] if reason else []
@@ -262,7 +264,7 @@ def facts(r: OomReport, kills: Sequence[Kill], inc: Incident | None) -> list[tup
 def _victim(v: Victim) -> str:
     size = f"rss {human_kb(v.rss_kb)} (anon {human_kb(v.anon_rss_kb)}, file "
     size += f"{human_kb(v.file_rss_kb)}, shmem {human_kb(v.shmem_rss_kb)})"
-    return f"{who(v.comm, v.pid)} {size}, oom_score_adj {_opt(v.oom_score_adj)}"
+    return f"{who(v.comm, v.pid)} {size}, oom_score_adj {opt(v.oom_score_adj)}"
 
 
 def _when(stamp: Stamp) -> str:
@@ -292,11 +294,3 @@ def _warning(w: Warning_) -> str:
 def _place(where: Where, first: int | None = None, last: int | None = None) -> str:
     span = f"{first}-{last}" if first is not None and last is not None else str(where.line)
     return code(f"{where.source}:{span}")
-
-
-def _opt(value: int | None) -> str:
-    return "?" if value is None else str(value)
-
-
-def _n(count: int, noun: str) -> str:
-    return f"{count} {noun}{'' if count == 1 else 's'}"

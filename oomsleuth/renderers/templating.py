@@ -23,6 +23,7 @@ from markupsafe import Markup
 
 from oomsleuth.model.units import human_kb, short_kb
 from oomsleuth.renderers.base import (
+    plural,
     safe_text,
 )
 
@@ -103,10 +104,6 @@ def _pct(value: float | None, digits: int = 0) -> str:
     return "?" if value is None else f"{100 * value:.{digits}f}%"
 
 
-def _plural(count: int, noun: str, many: str | None = None) -> str:
-    return f"{count} {noun if count == 1 else many or noun + 's'}"
-
-
 @functools.cache
 def environment() -> Environment:
     """The one Jinja2 environment (autoescape on for every template, strict undefined)."""
@@ -119,5 +116,5 @@ def environment() -> Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    env.filters.update(kb=_kb, short=_short, pct=_pct, plural=_plural, text=safe_text)
+    env.filters.update(kb=_kb, short=_short, pct=_pct, plural=plural, text=safe_text)
     return env

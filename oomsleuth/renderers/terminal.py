@@ -1,56 +1,37 @@
-"""Human-readable report for a terminal (rich): a summary line, one panel per OOM report and one
-line per userspace kill or allocation failure, in log order. Log text is hostile: it reaches rich
-only inside ``Text`` objects (never as markup), and always through ``safe_text``."""
+"""Human-readable report for a terminal (rich): a summary line, one panel per OOM report (see
+:mod:`oomsleuth.renderers.terminal_panel`) and one line per userspace kill or allocation failure,
+in log order, then the warnings not inside a report. Log text is hostile: it reaches rich only
+inside ``Text`` objects (never as markup), and always through ``safe_text``."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TextIO, TypeAlias
+from typing import TextIO
 
-from rich import box
-from rich.console import Console, Group, RenderableType
-from rich.panel import Panel
-from rich.table import Table
+from rich.console import Console
 from rich.text import Text
 
 from oomsleuth.model import (
     AllocFailure,
-    Counter,
-    Incident,
-    Kill,
-    OomReport,
     Report,
     Stamp,
     UserspaceKill,
-    Warning_,
 )
 from oomsleuth.model.outcomes import (
     gfp_text,
     items_in_order,
-    report_reason,
     source_rank,
     where_key,
 )
-from oomsleuth.model.series import Series, index
-from oomsleuth.model.units import human_kb, short_kb
+from oomsleuth.model.series import index
 from oomsleuth.renderers.base import (
-    kills_sorted,
-    memory_overview,
+    opt,
+    plural,
     report_span,
     safe_text,
     stamp_text,
-    task_rss,
-    top_tasks,
     userspace_details,
 )
-from oomsleuth.renderers.verdict import spark_rows, verdict_rows
-
-TOP_TASKS = 8
-COLUMNS = ("pid", "uid", "rss", "anon", "file", "shmem", "swap", "vm", "adj")
-NARROW_COLUMNS = (0, 1, 2, 6, 8)  # below WIDE columns of console: no anon/file/shmem/vm
-WIDE = 90
-Part: TypeAlias = "str | tuple[str, str]"
-Row: TypeAlias = "tuple[str, Text]"
+from oomsleuth.renderers.terminal_panel import Part, report_panel
 
 
 class TerminalRenderer:
@@ -110,172 +91,16 @@ def summary_line(result: Report) -> Text:
     if not result.reports and not result.userspace and not result.alloc_failures:
         parts.append(("no OOM event found", "bold"))
     else:
-        parts.append((f"{_n(kills, 'kill')} in {_n(len(result.reports), 'OOM report')}", "bold"))
+        counted = f"{plural(kills, 'kill')} in {plural(len(result.reports), 'OOM report')}"
+        parts.append((counted, "bold"))
         parts += [f" ({unfinished} never reached a kill)"] if unfinished else []
-        parts.append(f", {_n(userspace, 'userspace kill')}")
+        parts.append(f", {plural(userspace, 'userspace kill')}")
         failures = len(result.alloc_failures)
-        parts += [f", {_n(failures, 'allocation failure')}"] if failures else []
-    parts += [(f", {_n(len(result.warnings), 'warning')}", "yellow")] if result.warnings else []
+        parts += [f", {plural(failures, 'allocation failure')}"] if failures else []
+    parts += [(f", {plural(len(result.warnings), 'warning')}", "yellow")] if result.warnings else []
     sources = ", ".join(safe_text(s) for s in result.sources) or "no input"
-    parts.append(f" · sources: {sources} ({_n(result.lines_read, 'line')})")
+    parts.append(f" · sources: {sources} ({plural(result.lines_read, 'line')})")
     return Text.assemble(*parts)
-
-
-def report_panel(
-    report: OomReport,
-    report_id: int | None,
-    warnings: Sequence[Warning_],
-    rank: dict[str, int],
-    width: int = 100,
-    incident: Incident | None = None,
-    history: dict[tuple[str | None, str], Series] | None = None,
-) -> Panel:
-    kills = kills_sorted(report, rank)
-    rows = verdict_rows(incident) if incident is not None else []
-    if incident is not None and history:
-        rows += spark_rows(incident, history, report.oom_memcg)
-    rows.append(_when(report.stamp, report.kernel))
-    reason = report_reason(report)
-    if reason is not None and kills:
-        rows.append(_row("Outcome", (safe_text(f"{report.outcome}: {reason}"), "bold red")))
-    t = report.trigger
-    if t is not None:
-        parts: list[Part] = [(safe_text(t.comm or "?"), "bold yellow"), f" pid {_opt(t.pid)}"]
-        parts += [f" uid {t.uid}"] if t.uid is not None else []
-        if t.gfp_mask:
-            parts.append(f"  gfp {safe_text(gfp_text(t.gfp_mask, t.gfp_flags) or '')}")
-        manual = " (manual, SysRq-f)" if t.order == -1 else ""
-        parts.append(f"  order {_opt(t.order)}{manual}  oom_score_adj {_opt(t.oom_score_adj)}")
-        rows.append(_row("Trigger", *parts))
-    if report.selection is not None and report.selection.pid not in {k.victim.pid for k in kills}:
-        s = report.selection
-        rows.append(_row("Selected", f"{s.pid} ({safe_text(s.comm)}) score {_opt(s.score)}"))
-    rows += [_victim(kill) for kill in kills]
-    rows += _scope(report)
-    if report.tasks is None:
-        rows.append(_row("Tasks", ("no task table in the report", "dim")))
-    for w in warnings:
-        place = f"{w.where.source}:" if w.where.source != report.where.source else "line "
-        warning = safe_text(f"{place}{w.where.line}: {w.code}: {w.message}")
-        rows.append(_row("Warning", (warning, "yellow")))
-    grid = Table.grid(padding=(0, 1))
-    grid.add_column(style="bold", no_wrap=True)
-    grid.add_column(overflow="fold")
-    for label, value in rows:
-        grid.add_row(Text(label), value)
-    body: list[RenderableType] = [grid]
-    if report.tasks:
-        body.append(_tasks(report, {k.victim.pid for k in kills}, width >= WIDE))
-    first, last = report_span(report)
-    return Panel(
-        Group(*body),
-        title=_title(report, kills),
-        title_align="left",
-        subtitle=Text(safe_text(f"{report.where.source}:{first}-{last} · report #{report_id}")),
-        subtitle_align="right",
-        box=box.ROUNDED,
-        border_style="red" if kills else "magenta",
-    )
-
-
-def _title(report: OomReport, kills: Sequence[Kill]) -> Text:
-    if not kills:
-        reason = report_reason(report) or report.outcome
-        return Text(safe_text(f"OOM report never reached a kill: {reason}"), style="bold magenta")
-    scope = "memcg OOM" if report.is_memcg else "OOM"
-    if len(kills) == 1:
-        v = kills[0].victim
-        return Text(safe_text(f"{scope} kill: {v.pid} ({v.comm})"), style="bold red")
-    group = ", memory.oom.group" if report.oom_group or any(k.oom_group for k in kills) else ""
-    return Text(f"{scope} kill{group}: {len(kills)} victims", style="bold red")
-
-
-def _when(stamp: Stamp, kernel: str | None) -> Row:
-    parts: list[Part] = [(stamp_text(stamp), "bold")]
-    parts += [f" · host {safe_text(stamp.host)}"] if stamp.host else []
-    parts += [f" · kernel {safe_text(kernel)}"] if kernel else []
-    return _row("When", *parts)
-
-
-def _victim(kill: Kill) -> Row:
-    v = kill.victim
-    parts: list[Part] = [(f"{v.pid} ({safe_text(v.comm)})", "bold red")]
-    parts.append(f" uid {_opt(v.uid)}  oom_score_adj {_opt(v.oom_score_adj)}")
-    if kill.oom_group:
-        parts.append(("  [oom.group member]", "magenta"))
-    if kill.from_summary:
-        parts.append(("  [from the oom-kill: summary, no Killed line]", "dim"))
-    parts.append(
-        f"\nrss {human_kb(v.rss_kb)} (anon {human_kb(v.anon_rss_kb)}"
-        f", file {human_kb(v.file_rss_kb)}, shmem {human_kb(v.shmem_rss_kb)})"
-        f"  total-vm {human_kb(v.total_vm_kb)}"
-        f"  pgtables {human_kb(v.pgtables_kb)}"
-    )
-    if kill.reap is not None:
-        parts.append("  reaped" if kill.reap.reaped else "  reaper: unable to reap")
-    return _row("Victim", *parts)
-
-
-def _scope(report: OomReport) -> list[Row]:
-    c = report.constraint
-    scope = "memcg" if report.is_memcg else "global"
-    detail = f" ({safe_text(c.constraint)})" if c and c.constraint else ""
-    rows = [_row("Scope", (scope, "bold"), detail)]
-    oom_memcg = report.oom_memcg or (c.oom_memcg if c else None)
-    task_memcg = report.task_memcg or (c.task_memcg if c else None)
-    if oom_memcg:
-        rows.append(_row("Cgroup", "limit hit in ", (safe_text(oom_memcg), "cyan")))
-    if task_memcg:
-        label = "" if oom_memcg else "Cgroup"
-        rows.append(_row(label, "victim in ", (safe_text(task_memcg), "cyan")))
-    m = report.memcg
-    if m is not None:
-        counters = (("memory", m.memory), ("mem+swap", m.memsw), ("kmem", m.kmem), ("swap", m.swap))
-        rows += [_row("Usage", *_usage(name, c)) for name, c in counters if c is not None]
-    mi = report.meminfo
-    if mi is not None:
-        if mi.total_swap_kb == 0:
-            rows.append(_row("Swap", ("swap off", "bold")))
-        elif mi.total_swap_kb is not None or mi.free_swap_kb is not None:
-            free, total = human_kb(mi.free_swap_kb), human_kb(mi.total_swap_kb)
-            rows.append(_row("Swap", f"free {free} of {total}"))
-        overview = " · ".join(f"{label} {human_kb(kb)}" for label, kb in memory_overview(mi))
-        rows.append(_row("Memory", overview))
-    return rows
-
-
-def _usage(name: str, c: Counter) -> list[Part]:
-    parts: list[Part] = [f"{name} {human_kb(c.usage_kb)}"]
-    if c.limit_kb is None:
-        parts.append(" · no limit")
-    else:
-        pct = f" ({100 * c.usage_kb / c.limit_kb:.0f}%)" if c.limit_kb > 0 else ""
-        parts.append((f" of {human_kb(c.limit_kb)} limit{pct}", "bold"))
-    parts += [f" · failcnt {c.failcnt}"] if c.failcnt is not None else []
-    return parts
-
-
-def _tasks(report: OomReport, victims: set[int], wide: bool) -> Table:
-    shown = top_tasks(report, victims, TOP_TASKS)
-    note = f"{len(shown)} of {len(report.tasks or ())} tasks by rss; V victim, T trigger"
-    note += "" if report.tasks_complete else "; the table is incomplete"
-    table = Table(box=box.SIMPLE_HEAD, caption=note, caption_justify="left", pad_edge=False)
-    table.add_column("", no_wrap=True)
-    columns = range(len(COLUMNS)) if wide else NARROW_COLUMNS
-    for i in columns:
-        table.add_column(COLUMNS[i], justify="right", no_wrap=True)
-    table.add_column("name", overflow="fold", ratio=1)
-    for r, marks in shown:
-        sizes = (task_rss(r), r.rss_anon_kb, r.rss_file_kb, r.rss_shmem_kb, r.swap_kb)
-        cells = (_opt(r.pid), _opt(r.uid), *map(short_kb, (*sizes, r.total_vm_kb)))
-        cells += (_opt(r.oom_score_adj),)
-        table.add_row(
-            "".join(m[0].upper() for m in marks),
-            *(cells[i] for i in columns),
-            Text(safe_text(r.comm)),
-            style="bold red" if "victim" in marks else "yellow" if marks else None,
-        )
-    return table
 
 
 def alloc_line(a: AllocFailure) -> Text:
@@ -283,7 +108,7 @@ def alloc_line(a: AllocFailure) -> Text:
     return Text.assemble(
         _prefix(a.stamp),
         (safe_text(a.kind), "yellow"),
-        safe_text(f": {a.comm} order {_opt(a.order)}{gfp}  [{a.where.source}:{a.where.line}]"),
+        safe_text(f": {a.comm} order {opt(a.order)}{gfp}  [{a.where.source}:{a.where.line}]"),
     )
 
 
@@ -299,15 +124,3 @@ def userspace_line(u: UserspaceKill) -> Text:
 
 def _prefix(stamp: Stamp) -> str:
     return f"{stamp_text(stamp)}  " if stamp.wall or stamp.uptime_s is not None else ""
-
-
-def _row(label: str, *parts: Part) -> Row:
-    return label, Text.assemble(*parts)
-
-
-def _opt(value: int | None) -> str:
-    return "?" if value is None else str(value)
-
-
-def _n(count: int, noun: str) -> str:
-    return f"{count} {noun}{'' if count == 1 else 's'}"

@@ -1,0 +1,110 @@
+"""The body of a kernel OOM report: the lines between its header and its kill fill the open
+:class:`~oomsleuth.parsers.kernel_draft.Draft`.
+
+The body runs in phases (``Draft.phase``): the stack dump (CPU, cpuset and hardware lines, the
+call trace), the memcg block (usage counters, ``Task in``, ``Memory cgroup stats for`` and its
+stat lines, protection), the global Mem-Info block and the task table. A section's first line
+moves the phase on; the other lines are read as the current phase expects. :func:`starts_fragment`
+says whether a line opens a report whose header was lost (cut off or rate-limited).
+"""
+
+from __future__ import annotations
+
+import re
+
+from oomsleuth.model import Where
+from oomsleuth.parsers import kernel_lines as kl
+from oomsleuth.parsers.kernel_draft import MAX_TRACE, Draft
+from oomsleuth.parsers.meminfo import MemInfoDraft
+from oomsleuth.parsers.taskdump import parse_row, parse_table_header
+
+_MEMINFO = re.compile(r"^Mem-[Ii]nfo:?\s*$")
+_ROWISH = re.compile(r"^\[\s*-?\d+\]\s+-?\d+\s")
+MAX_STATS = 400  # memory.stat lines kept per report
+# how the stack dump's CPU/Pid and hardware lines start (the cpuset line has " cpuset=")
+_STACK_HEADS = ("CPU: ", "Pid: ", "Hardware name:")
+
+
+def touch(d: Draft, uptime_s: float | None, where: Where) -> None:
+    """Mark ``where`` as the report's last line so far (its end, and where gaps count from)."""
+    if uptime_s is not None:
+        d.last_uptime = uptime_s
+    d.last_where = where
+
+
+def feed_body(d: Draft, s: str, uptime_s: float | None, where: Where) -> bool:
+    """Take one body line (stripped) of the open report. False: a task-table row that does not
+    match the table's header, skipped and counted in ``Draft.bad_rows`` (the caller warns)."""
+    phase = d.phase
+    if (
+        phase == "stack"
+        and (s.startswith(_STACK_HEADS) or " cpuset=" in s)  # not a call trace line
+        and _stack_line(d, s, uptime_s, where)
+    ):
+        return True
+    if (counter := kl.parse_counter(s)) is not None:
+        d.counters.setdefault(counter[0], counter[1])
+        d.phase = "memcg"
+    elif (task_in := kl.parse_task_in(s)) is not None:
+        d.task_in, d.phase = d.task_in or task_in, "memcg"
+    elif (stats_for := kl.parse_stats_for(s)) is not None:
+        if d.stats_path is None:
+            d.stats_path = stats_for[0]
+            d.stats.extend(stats_for[1])
+        d.phase = "stats"
+    elif (protection := kl.parse_protection(s)) is not None:
+        d.protection = protection
+    elif _MEMINFO.match(s):
+        d.meminfo, d.phase = d.meminfo or MemInfoDraft(), "meminfo"
+    elif s.startswith("Tasks state"):
+        d.phase = "tasks"
+    elif (columns := parse_table_header(s)) is not None:
+        d.columns, d.table_seen, d.phase = columns, True, "tasks"
+    elif phase == "stats" and (stat := kl.parse_stat_line(s)) is not None:
+        if len(d.stats) < MAX_STATS and d.stats_path is not None:
+            d.stats.append(stat)
+    elif phase == "meminfo" and d.meminfo is not None and d.meminfo.feed(s):
+        pass  # a Mem-Info line, taken by the Mem-Info draft
+    elif _ROWISH.match(s):
+        row = parse_row(s, d.columns)
+        if row is None:
+            if not d.table_seen:
+                return True  # numbers shaped like a row, with no table to read them by
+            d.bad_rows += 1
+            return False
+        d.rows.append(row)
+        d.phase = "tasks"
+    else:
+        if phase == "stack" and len(d.trace) < MAX_TRACE:
+            d.trace.append(s)
+        return True
+    touch(d, uptime_s, where)
+    return True
+
+
+def _stack_line(d: Draft, s: str, uptime_s: float | None, where: Where) -> bool:
+    """The CPU, cpuset and hardware lines of the stack dump; True when ``s`` is one of them."""
+    if d.cpu is None and (cpu := kl.parse_cpu_line(s)) is not None:
+        d.cpu = cpu
+        touch(d, uptime_s, where)
+        return True
+    if d.cpuset is None and " cpuset=" in s and "mems_allowed=" in s:
+        d.cpuset = kl.parse_cpuset_line(s)
+        if d.cpuset is not None:
+            return True
+    if s.startswith("Hardware name:"):
+        d.hardware = s.split(":", 1)[1].strip()
+        return True
+    return False
+
+
+def starts_fragment(s: str) -> bool:
+    """A body line that opens a report of its own when no report is open: a memcg counter, a
+    ``Task in`` line, the task table's title, header or a row of it."""
+    return bool(
+        parse_table_header(s) is not None
+        or s.startswith("Tasks state")
+        or kl.parse_counter(s) is not None
+        or kl.parse_task_in(s) is not None
+        or (_ROWISH.match(s) and parse_row(s, None) is not None)
+    )
