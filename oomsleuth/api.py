@@ -27,7 +27,7 @@ from oomsleuth.clock import (
     resolve_times,
 )
 from oomsleuth.errors import UsageError
-from oomsleuth.model import Event, Report
+from oomsleuth.model import Event, Report, Warning_
 from oomsleuth.model.outcomes import event_moments
 
 PathLike = str | os.PathLike[str]
@@ -68,7 +68,15 @@ def analyze(
     sources = resolve_inputs(_paths(inputs), on_warning=warn)
     ctx.mtimes.update(_mtimes([(s.name, s.path) for s in sources if s.path is not None], ctx.tz))
     history_paths = _paths(history)
-    parsed = parse_sources((s.name, s.lines()) for s in sources)
+    damage: list[Warning_] = []
+
+    def problem(w: Warning_) -> None:
+        damage.append(w)
+        warn(w.message)
+
+    parsed = parse_sources((s.name, s.lines(problem)) for s in sources)
+    if damage:
+        parsed = replace(parsed, warnings=parsed.warnings + tuple(damage))
     if history_paths and ctx.boot_time is None:
         parsed = _aligned(parsed, history_paths, ctx)
     report = resolve_times(parsed, ctx)

@@ -17,6 +17,11 @@ from typing import Annotated, TextIO
 
 import typer
 
+try:  # typer 0.2x carries its own click
+    from typer._click import exceptions as click
+except ImportError:  # pragma: no cover - older typer uses click itself
+    from click import exceptions as click  # type: ignore[no-redef]
+
 import oomsleuth
 from oomsleuth._version import __version__
 from oomsleuth.errors import (
@@ -25,8 +30,9 @@ from oomsleuth.errors import (
     EXIT_NONE,
     EXIT_USAGE,
     OomsleuthError,
-    OutputError,
+    printable,
 )
+from oomsleuth.output import atomic, refuse_inputs
 
 app = typer.Typer(
     add_completion=False,
@@ -150,6 +156,9 @@ def analyze(
     ] = None,
 ) -> None:
     """Find every OOM kill in the given logs and report it."""
+    if "-" in paths and sys.stdin.isatty():
+        _say("reading a log from the terminal: paste it, then press Ctrl-D "
+             "(or pipe one in: dmesg | oomsleuth analyze -)")  # fmt: skip
     try:
         report = oomsleuth.analyze(
             paths,
@@ -164,47 +173,72 @@ def analyze(
         if fmt is None:
             fmt = SUFFIX_FORMATS.get(output.suffix.lower(), Format.terminal) if output else None
         color = False if (no_color or output is not None) else None
-        with _open_output(output) as out:
+        with _opened(output, report) as out:
             oomsleuth.render(report, (fmt or Format.terminal).value, out, width=width, color=color)
+            out.flush()
     except OomsleuthError as exc:
-        typer.echo(f"oomsleuth: error: {exc.message}", err=True)
+        _say(f"error: {exc.message}")
         raise typer.Exit(exc.exit_code) from None
+    except BrokenPipeError:  # `| head`: the reader has what it wanted
+        _quiet_stdout()
     raise typer.Exit(EXIT_FOUND if report.has_events else EXIT_NONE)
 
 
+def _say(message: str) -> None:
+    """One line on stderr, with control characters from file names or logs made visible."""
+    sys.stderr.write(f"oomsleuth: {printable(message)}\n")
+    sys.stderr.flush()
+
+
 def _warn(message: str) -> None:
-    typer.echo(f"oomsleuth: warning: {message}", err=True)
+    _say(f"warning: {message}")
 
 
 @contextlib.contextmanager
-def _open_output(output: Path | None) -> Iterator[TextIO]:
+def _opened(output: Path | None, report: oomsleuth.Report) -> Iterator[TextIO]:
     if output is None:
         yield sys.stdout
         return
-    try:
-        stream = output.open("w", encoding="utf-8")
-    except OSError as exc:
-        raise OutputError(f"cannot write {output}: {exc.strerror or exc}") from None
-    with stream:
+    read = [*report.sources, *(s for s, _ in (report.history.sources if report.history else ()))]
+    refuse_inputs(output, read)
+    with atomic(output) as stream:
         yield stream
 
 
+def _quiet_stdout() -> None:
+    """After a broken pipe, point stdout at /dev/null so the interpreter's flush at exit does
+    not fail again."""
+    with contextlib.suppress(OSError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+
+
 def main() -> None:
-    """Console-script entry point: no traceback ever reaches the user."""
+    """Console-script entry point: errors become one line and an exit code, here only."""
     try:
-        app(prog_name="oomsleuth")
+        code = app(prog_name="oomsleuth", standalone_mode=False)
+    except click.NoArgsIsHelpError:  # bare `oomsleuth`: typer has shown the help
+        code = EXIT_FOUND
+    except click.UsageError as exc:
+        _say(f"error: {exc.format_message()} (see oomsleuth {_command(exc)}--help)")
+        code = EXIT_USAGE
+    except click.ClickException as exc:
+        _say(f"error: {exc.format_message()}")
+        code = exc.exit_code
+    except (typer.Abort, KeyboardInterrupt):
+        _say("interrupted")
+        code = EXIT_INTERRUPTED
     except BrokenPipeError:
-        with contextlib.suppress(OSError):
-            sys.stdout = open(os.devnull, "w")  # noqa: SIM115
-        sys.exit(EXIT_FOUND)
-    except KeyboardInterrupt:
-        sys.stderr.write("oomsleuth: interrupted\n")
-        sys.exit(EXIT_INTERRUPTED)
+        _quiet_stdout()
+        code = EXIT_FOUND
     except Exception as exc:  # pragma: no cover - the last line of defence
         if os.environ.get("OOMSLEUTH_DEBUG"):
             raise
-        sys.stderr.write(
-            f"oomsleuth: internal error: {type(exc).__name__}: {exc} "
-            "(set OOMSLEUTH_DEBUG=1 for details)\n"
-        )
-        sys.exit(EXIT_USAGE)
+        _say(f"internal error: {type(exc).__name__}: {exc} (set OOMSLEUTH_DEBUG=1 for details)")
+        code = EXIT_USAGE
+    sys.exit(code if isinstance(code, int) else EXIT_FOUND)
+
+
+def _command(exc: click.UsageError) -> str:
+    name = exc.ctx.info_name if exc.ctx is not None and exc.ctx.parent is not None else None
+    return f"{name} " if name else ""

@@ -9,6 +9,8 @@ OomsleuthError          base: a one-line message and the exit code to leave with
 
 from __future__ import annotations
 
+import re
+
 EXIT_FOUND = 0  # OOM events found
 EXIT_NONE = 1  # input read, no OOM event in it
 EXIT_USAGE = 2  # bad usage or unreadable input
@@ -44,3 +46,25 @@ class HistoryError(InputError):
 
 class OutputError(OomsleuthError):
     """The report cannot be written."""
+
+
+# C0 and C1 controls, DEL, bidi controls and isolates, zero-width and other invisible
+# characters, line/paragraph separators, lone surrogates (undecodable bytes): never raw on a
+# terminal, where a file name with OSC 52 could write the clipboard or CSI 2J clear the screen
+_UNSAFE = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u206f"
+    "\ufeff\ufff9-\ufffb\ud800-\udfff]"
+)
+
+
+def printable(text: str) -> str:
+    """``text`` with every control or invisible character shown as an escape (``\\x1b``,
+    ``\\u200b``); an undecodable byte (a lone surrogate) as ``\\xNN``."""
+    return _UNSAFE.sub(_escape, text)
+
+
+def _escape(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    if 0xDC80 <= code <= 0xDCFF:
+        return f"\\x{code - 0xDC00:02x}"
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"

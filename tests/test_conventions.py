@@ -31,6 +31,7 @@ ALLOWED: dict[str, tuple[str, ...]] = {
     "errors": (),
     "_version": (),
     "schema": (),
+    "output": ("oomsleuth.errors",),
 }
 
 
@@ -72,11 +73,11 @@ def test_every_stage_is_checked() -> None:
 
 
 def test_the_cli_holds_no_stage_logic() -> None:
-    """cli.py imports the public API, the errors and the version: nothing of the stages."""
+    """cli.py imports the public API, the errors, the version and the output writer: nothing of
+    the stages."""
     names = {n for _, n in _imports(PACKAGE / "cli.py")}
-    assert all(
-        n == "oomsleuth" or n.startswith(("oomsleuth.errors", "oomsleuth._version")) for n in names
-    ), names
+    allowed = ("oomsleuth.errors", "oomsleuth._version", "oomsleuth.output")
+    assert all(n == "oomsleuth" or n.startswith(allowed) for n in names), names
 
 
 # -- fixtures -------------------------------------------------------------------------------

@@ -593,9 +593,9 @@ def test_prefilter_skips_without_parsing(monkeypatch: pytest.MonkeyPatch) -> Non
     calls: list[str] = []
     real = framing._parse
 
-    def spy(s: str) -> object:
+    def spy(s: str, names: object) -> object:
         calls.append(s)
-        return real(s)
+        return real(s, names)  # type: ignore[arg-type]
 
     monkeypatch.setattr(framing, "_parse", spy)
     framer = Framer("t", prefilter=re.compile("oom-killer"))

@@ -529,3 +529,57 @@ def test_fuzz_never_raises(texts: list[str], ident: str | None) -> None:
         parser.feed(line)
     parser.close()
     assert not [w for w in parser.warnings if w.code == "userspace-parse-error"]
+
+
+OOMD_V253 = [  # systemd v253+ (src/oom/oomd-manager.c, oomd-util.c): the kill, then its dump
+    "Dec  6 02:29:59 vm systemd-oomd[944]: Marked /user.slice/u.slice/app.slice/a.scope for "
+    "killing due to memory pressure for /user.slice/u.slice being 82.63% > 50.00% for > 20s "
+    "with reclaim activity",
+    "Dec  6 02:29:59 vm systemd-oomd[944]: Considered 61 cgroups for killing, top candidates were:",
+    "Dec  6 02:29:59 vm systemd-oomd[944]: \tPath: /user.slice/u.slice/app.slice/a.scope",
+    "Dec  6 02:29:59 vm systemd-oomd[944]: \t\tMemory Pressure Limit: 0.00%",
+    "Dec  6 02:29:59 vm systemd-oomd[944]: \t\tPressure: Avg10: 84.56 Avg60: 33.68 Avg300: 8.29 "
+    "Total: 32s",
+    "Dec  6 02:29:59 vm systemd-oomd[944]: \t\tCurrent Memory Usage: 24.8G",
+    "Dec  6 02:29:59 vm systemd-oomd[944]: \t\tMemory Min: 0B",
+    "Dec  6 02:29:59 vm systemd-oomd[944]: \t\tMemory Low: 0B",
+    "Dec  6 02:29:59 vm systemd-oomd[944]: \t\tPgscan: 1766013",
+    "Dec  6 02:29:59 vm systemd-oomd[944]: \t\tLast Pgscan: 419892",
+    "Dec  6 02:29:59 vm systemd-oomd[944]: \tPath: /user.slice/u.slice/app.slice/b.scope",
+    "Dec  6 02:29:59 vm systemd-oomd[944]: \t\tCurrent Memory Usage: 705.0M",
+    "Dec  6 02:29:59 vm systemd[1398]: a.scope: systemd-oomd killed some process(es) in this unit.",
+]
+
+
+def test_systemd_oomd_candidates_after_the_kill_are_its_evidence() -> None:
+    import oomsleuth
+
+    events = list(oomsleuth.scan(OOMD_V253, tz="UTC", year=2026))
+    (kill,) = [e for e in events if isinstance(e, UserspaceKill) and e.kind == "kill"]
+    assert kill.cgroup == "/user.slice/u.slice/app.slice/a.scope"
+    first, second = kill.candidates
+    assert (first.cgroup, first.memory_kb, first.pressure_avg10) == (kill.cgroup, 26004685, 84.56)
+    assert (first.pressure_limit_pct, first.pgscan) == (0.0, 1766013)
+    assert (second.cgroup.endswith("b.scope"), second.memory_kb) == (True, 721920)
+    assert [e.kind for e in events if isinstance(e, UserspaceKill)] == ["kill", "notice"]
+
+
+def test_systemd_oomd_candidates_before_the_kill_belong_to_the_next_kill() -> None:
+    """Before v253 the dump came first: it belongs to the kill right after it, not the one
+    logged weeks before."""
+    path = FIXTURES / "systemd-oomd-syslog.log"
+    (seventh,) = [
+        k
+        for k in run(list(frame(path.name, path.read_text().splitlines())))[0]
+        if k.where.line == 7
+    ]
+    assert [c.cgroup for c in _candidates(path, 7)] == [seventh.cgroup]
+    assert _candidates(path, 3) == ()
+
+
+def _candidates(path: Path, line: int) -> tuple[object, ...]:
+    import oomsleuth
+
+    report = oomsleuth.analyze([path], tz="UTC", year=2026, on_warning=lambda _: None)
+    (kill,) = [u for u in report.userspace if u.where.line == line]
+    return kill.candidates

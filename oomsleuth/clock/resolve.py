@@ -31,15 +31,14 @@ in a year that has none moves to the latest leap year before it.
 
 from __future__ import annotations
 
-import calendar
 from bisect import bisect_right
 from collections.abc import Iterable
 from dataclasses import replace
 from datetime import datetime, timedelta
 
-from oomsleuth.clock.anchors import YEARLESS_BASE, AnchorTracker, is_yearless
-from oomsleuth.clock.context import TimeContext, infer_year
-from oomsleuth.clock.drift import DRIFT_LIMIT_S
+from oomsleuth.clock.anchors import AnchorTracker, is_yearless
+from oomsleuth.clock.chains import Chain, Index, from_anchor, placed
+from oomsleuth.clock.context import TimeContext
 from oomsleuth.clock.samples import LATE_S
 from oomsleuth.model import (
     BootSegment,
@@ -55,112 +54,8 @@ from oomsleuth.model import (
 RECEIVE_NOTE = "the time the logger received the line; the kernel's own stamp is not in it"
 
 
-class _Chain:
-    """The segments of one (source, host) stream, in line order."""
-
-    def __init__(self, source: str) -> None:
-        self.source = source
-        self.segments: list[BootSegment] = []
-        self.rollovers: list[int] = []
-        self.end: datetime | None = None  # the last yearless wall
-        self.starts: list[int] = []
-
-    def add(self, seg: BootSegment) -> None:
-        self.segments.append(seg)
-        self.starts.append(seg.first_line)
-        self.rollovers += seg.rollovers
-        if seg.last_wall is not None and has_placeholder_year(seg.last_wall):
-            self.end = seg.last_wall
-
-    def at(self, line: int) -> BootSegment:
-        i = bisect_right(self.starts, line)
-        return self.segments[max(i - 1, 0)]
-
-    def year(self, index: int, wall: datetime, ctx: TimeContext) -> int:
-        """The real year of yearless index ``index`` (``wall`` gives month/day without a chain)."""
-        if ctx.year is not None:
-            return ctx.year + index
-        end = self.end or wall
-        return infer_year(end.month, end.day, ctx, self.source) - len(self.rollovers) + index
-
-
-class _Index:
-    def __init__(self, segments: Iterable[BootSegment]) -> None:
-        self.chains: dict[tuple[str, str | None], _Chain] = {}
-        self.origins: dict[str, _Chain] = {}  # "source:first_line" -> its chain (for borrowers)
-        self.anchored: set[str] = set()
-        for seg in segments:
-            chain = self.chains.setdefault((seg.source, seg.host), _Chain(seg.source))
-            chain.add(seg)
-            self.origins[f"{seg.source}:{seg.first_line}"] = chain
-            if seg.boot_wall is not None:
-                self.anchored.add(seg.source)
-        for chain in self.chains.values():
-            chain.rollovers.sort()
-
-
-def _with_year(wall: datetime, year: int) -> tuple[datetime, str | None]:
-    if (wall.month, wall.day) == (2, 29) and not calendar.isleap(year):
-        leap = next(y for y in range(year, year - 8, -1) if calendar.isleap(y))
-        return wall.replace(year=leap), f"29 February: year {year} has none, {leap} taken"
-    return wall.replace(year=year), None
-
-
-def _placed(wall: datetime, chain: _Chain, line: int, ctx: TimeContext) -> Stamp:
-    """A yearless wall the log printed, with its year and zone."""
-    index = bisect_right(chain.rollovers, line)
-    real, note = _with_year(wall, chain.year(index, wall, ctx))
-    return Stamp(wall=real.replace(tzinfo=ctx.tz), time_confidence="estimated", time_note=note)
-
-
-# anchor kind -> the time_source of boot wall + kernel stamp
-ANCHOR_SOURCES = {
-    "journal": "journal",
-    "syslog": "boot-estimate",
-    "history": "history",
-    "btime": "boot-time",
-}
-
-
-def _from_anchor(seg: BootSegment, uptime: float, chain: _Chain, ctx: TimeContext) -> Stamp:
-    """Boot wall + uptime; ``chain`` is the stream whose anchors gave the boot wall."""
-    assert seg.boot_wall is not None
-    wall = seg.boot_wall + timedelta(seconds=uptime)
-    drifting = abs(seg.drift_s or 0.0) > DRIFT_LIMIT_S
-    spread = seg.core_spread_s if seg.core_spread_s is not None else seg.spread_s
-    loose = (spread or 0.0) > 1.0 or drifting or seg.anchor_kind == "history"
-    note = seg.anchor_note
-    if is_yearless(wall):
-        loose = True  # the year is inferred
-        wall, leap = _with_year(wall, chain.year(wall.year - YEARLESS_BASE, wall, ctx))
-        note = leap or note
-    if wall.tzinfo is None:
-        wall = wall.replace(tzinfo=ctx.tz)
-    exact = seg.anchor_kind == "journal" and not loose
-    confidence = "exact" if exact else ("estimated" if loose else "derived")
-    return Stamp(
-        wall=wall,
-        time_confidence=confidence,
-        time_source=ANCHOR_SOURCES.get(seg.anchor_kind or "", "boot-estimate"),
-        time_note=note,
-        time_uncertainty_s=_uncertainty(seg),
-    )
-
-
-def _uncertainty(seg: BootSegment) -> float | None:
-    """How far boot wall + uptime may be off: the anchors' core spread (half of it), at least the
-    precision of their stamps; a history alignment's own interval; none known after a drift."""
-    if seg.boot_uncertainty_s is not None:
-        return seg.boot_uncertainty_s
-    if abs(seg.drift_s or 0.0) > DRIFT_LIMIT_S:
-        return None
-    floor = 0.001 if seg.anchor_kind == "journal" else 0.5
-    spread = seg.core_spread_s if seg.core_spread_s is not None else seg.spread_s
-    return round(max((spread or 0.0) / 2, floor), 3)
-
-
 def _kernel_time(
-    stamp: Stamp, seg: BootSegment, chains: tuple[_Chain, _Chain], line: int, ctx: TimeContext
+    stamp: Stamp, seg: BootSegment, chains: tuple[Chain, Chain], line: int, ctx: TimeContext
 ) -> Stamp:
     """A kernel record's own stamp on the wall clock. Where the line also has a logger's receive
     time: the journal's pair is exact, so the kernel's stamp wins; a syslog receive time within
@@ -168,7 +63,7 @@ def _kernel_time(
     is named and replaced."""
     chain, donor = chains
     assert stamp.uptime_s is not None
-    got = _from_anchor(seg, stamp.uptime_s, donor, ctx)
+    got = from_anchor(seg, stamp.uptime_s, donor, ctx)
     assert got.wall is not None
     if stamp.wall is None:
         return _taken(stamp, got, got.time_note)
@@ -201,13 +96,13 @@ def _taken(stamp: Stamp, got: Stamp, note: str | None) -> Stamp:
                    time_uncertainty_s=got.time_uncertainty_s)  # fmt: skip
 
 
-def _logged(stamp: Stamp, chain: _Chain, line: int, ctx: TimeContext) -> Stamp:
+def _logged(stamp: Stamp, chain: Chain, line: int, ctx: TimeContext) -> Stamp:
     """A stamp placed at the wall its log printed: the kernel's own time (dmesg -T, dmesg iso),
     a userspace program's, or a logger's receive time of a kernel record (said so)."""
     assert stamp.wall is not None
     wall = stamp.wall
     if has_placeholder_year(wall):
-        got = _placed(wall, chain, line, ctx)
+        got = placed(wall, chain, line, ctx)
     else:
         zoned = wall.tzinfo is not None
         got = Stamp(wall=wall if zoned else wall.replace(tzinfo=ctx.tz))
@@ -225,7 +120,7 @@ def _logged(stamp: Stamp, chain: _Chain, line: int, ctx: TimeContext) -> Stamp:
 
 
 def _tee(
-    stamp: Stamp, seg: BootSegment, line: int, chains: tuple[_Chain, _Chain], ctx: TimeContext
+    stamp: Stamp, seg: BootSegment, line: int, chains: tuple[Chain, Chain], ctx: TimeContext
 ) -> Stamp:
     """A dmesg -T wall in an anchored segment: the anchored time when the line's uptime is
     known (its own, or its matched copy's); else shifted like the nearest matched line.
@@ -238,14 +133,14 @@ def _tee(
     if uptime is None and near is not None and near[0] == line:
         uptime = near[1]
     if uptime is not None:
-        got = _from_anchor(seg, uptime, donor, ctx)
+        got = from_anchor(seg, uptime, donor, ctx)
         assert got.wall is not None
         off = (own - got.wall).total_seconds()
         note = f"dmesg -T time replaced ({off:+.1f} s off; dmesg -T drifts after suspend)"
         return replace(stamp, wall=got.wall, time_confidence=got.time_confidence,
                        time_source="boot-estimate", time_note=note)  # fmt: skip
     if near is not None:
-        ref = _from_anchor(seg, near[1], donor, ctx).wall
+        ref = from_anchor(seg, near[1], donor, ctx).wall
         assert ref is not None
         shift = ref - near[2].replace(tzinfo=ctx.tz)
         if abs(shift.total_seconds()) > 1.0:  # more than the truncation of dmesg -T
@@ -256,11 +151,11 @@ def _tee(
 
 
 def resolve_stamp(
-    stamp: Stamp, source: str, ctx: TimeContext, *, line: int = 0, index: _Index | None = None
+    stamp: Stamp, source: str, ctx: TimeContext, *, line: int = 0, index: Index | None = None
 ) -> Stamp:
     """One stamp on the wall clock (``line`` and ``index`` place it in its boot segment)."""
-    index = index or _Index(())
-    chain = index.chains.get((source, stamp.host)) or _Chain(source)
+    index = index or Index(())
+    chain = index.chains.get((source, stamp.host)) or Chain(source)
     seg = chain.at(line) if chain.segments else None
     wall, uptime = stamp.wall, stamp.uptime_s
     if seg is not None and seg.boot_wall is not None:
@@ -304,7 +199,7 @@ class Clock:
     """Places stamps on the wall clock, from the boot segments the anchor tracker built."""
 
     def __init__(self, segments: Iterable[BootSegment], ctx: TimeContext) -> None:
-        self.index = _Index(segments)
+        self.index = Index(segments)
         self.ctx = ctx
 
     def stamp(self, where: Where, stamp: Stamp) -> Stamp:

@@ -2,8 +2,9 @@
 
 - ``dmesg``: ``[  115.887000] text``, with an optional printk caller ``[ T1234]`` / ``[C1]``.
   ``dmesg -x`` (``kern  :warn  : ``) before any prefix is stripped too.
-- ``dmesg-T``: ``[Thu May  9 14:52:38 2024] text``; a non-English date still loses its bracket,
-  with ``wall=None``.
+- ``dmesg-T``: ``[Thu May  9 14:52:38 2024] text``, in any locale's words
+  (``[Вс дек  6 02:28:29 2026]``, :mod:`oomsleuth.frame.months`); a date no locale explains
+  still loses its bracket, with ``wall=None``.
 - ``journal-short`` (``short-monotonic``): ``[  818.234082] host kernel: text``.
 - ``dmesg-iso`` (``2026-11-25T22:30:01,123456+00:00 text``) is read with the ISO stamps, in
   :mod:`oomsleuth.frame.syslog`.
@@ -15,6 +16,7 @@ import re
 from collections.abc import Callable
 from datetime import datetime
 
+from oomsleuth.frame import months
 from oomsleuth.frame.head import HOST_IDENT, Head, caller, inner, to_int, wall
 
 _STAMP = re.compile(r"\[\s*(\d{1,12}\.\d{1,9})\]")
@@ -23,6 +25,7 @@ _CLOCK = re.compile(r"\d:\d\d:\d\d.*\d{4}|\d{4}.*\d:\d\d:\d\d")
 _EN_DATE = re.compile(
     r"(?:[A-Z][a-z]{2} +)?([A-Z][a-z]{2}) +(\d{1,2}) (\d\d):(\d\d):(\d\d) (\d{4})"
 )
+_LOCAL_DATE = re.compile(r"(?:\S+ +)?(\S+) +(\d{1,2}) (\d\d):(\d\d):(\d\d) (\d{4})")
 _MONTH_NAMES = "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec"
 MONTHS = {_MONTH_NAMES[i : i + 3]: i // 4 + 1 for i in range(0, len(_MONTH_NAMES), 4)}
 _DMESG_X = re.compile(
@@ -31,15 +34,21 @@ _DMESG_X = re.compile(
 )
 
 
-def _english_date(content: str) -> datetime | None:
+def _date(content: str, names: months.MonthReader) -> datetime | None:
+    """A ``dmesg -T`` date: English, or in any locale's words (``Вс дек  6 02:28:29 2026``)."""
     match = _EN_DATE.fullmatch(content.strip())
-    if match is None or match[1] not in MONTHS:
+    if match is not None and match[1] in MONTHS:
+        number: int | None = MONTHS[match[1]]
+    else:
+        match = _LOCAL_DATE.fullmatch(content.strip())
+        number = names.month(match[1]) if match is not None else None
+    if match is None or number is None:
         return None
-    parts = (int(match[6]), MONTHS[match[1]], int(match[2]), *map(int, match.group(3, 4, 5)))
+    parts = (int(match[6]), number, int(match[2]), *map(int, match.group(3, 4, 5)))
     return wall(parts, None, None)
 
 
-def bracketed(s: str) -> Head | None:
+def bracketed(s: str, names: months.MonthReader) -> Head | None:
     """A line starting with ``[``: a dmesg stamp, a ``dmesg -T`` date or ``short-monotonic``."""
     match = _STAMP.match(s)
     if match is not None:
@@ -57,7 +66,7 @@ def bracketed(s: str) -> Head | None:
     if match is None or _CLOCK.search(match[1]) is None:
         return None
     who, end = caller(s, match.end())
-    return Head("dmesg-T", s[end:], match.end(), wall=_english_date(match[1]), caller=who)
+    return Head("dmesg-T", s[end:], match.end(), wall=_date(match[1], names), caller=who)
 
 
 def level_prefixed(s: str, parse: Callable[[str], Head | None]) -> Head | None:

@@ -30,29 +30,44 @@ beyond one logical line.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, replace
+from collections.abc import Generator, Iterable, Iterator
+from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 from oomsleuth.frame import dmesg, kmsg, syslog
 from oomsleuth.frame.head import Head
 from oomsleuth.frame.journal import JournalReader, banner
-from oomsleuth.frame.quoted import PRIORITY, QUOTE, never_wraps, pieces
+from oomsleuth.frame.months import MonthReader
+from oomsleuth.frame.quoted import PRIORITY, QUOTE, never_wraps, pieces, prefixes
 from oomsleuth.model.lines import LogLine
 
 
-def _parse(s: str) -> Head | None:
-    """The prefix of one physical line (quotes, indentation and priority already removed)."""
+def _after_prefix(s: str, names: MonthReader) -> Head | None:
+    """The line after a line number or file name a tool put before it, when it reads as a log
+    line; the text column moves right by the prefix."""
+    for cut in prefixes(s):
+        rest = s[cut:].lstrip(" ")
+        head = _parse(rest, names)
+        if head is not None:
+            head.width += len(s) - len(rest)
+            return head
+    return None
+
+
+def _parse(s: str, names: MonthReader) -> Head | None:
+    """The prefix of one physical line (quotes, indentation and priority already removed);
+    ``names`` reads month names of other languages for this source."""
     first = s[:1]
     if first == "[":
-        return dmesg.bracketed(s)
+        return dmesg.bracketed(s, names)
     if first.isdigit():
-        return kmsg.record(s) or syslog.iso_stamped(s)
+        return kmsg.record(s) or syslog.iso_stamped(s) or syslog.localized(s, names)
     if "A" <= first <= "Z":
-        return syslog.named(s)
+        return syslog.named(s) or syslog.localized(s, names)
     if "a" <= first <= "z":
-        return dmesg.level_prefixed(s, _parse)
-    return None
+        nested = dmesg.level_prefixed(s, lambda rest: _parse(rest, names))
+        return nested or syslog.localized(s, names)
+    return syslog.localized(s, names)
 
 
 @dataclass(slots=True)
@@ -60,6 +75,7 @@ class _State:
     """What one run of :meth:`Framer.frame` carries from line to line."""
 
     journal: JournalReader
+    names: MonthReader = field(default_factory=MonthReader)
     pending: Head | None = None  # the last prefixed line, still open for hard wraps
     after_kmsg: bool = False
     base: int = 0  # indentation of the last prefixed line
@@ -134,24 +150,34 @@ class Framer:
             pending, st.pending = st.pending, None
             yield self._emit(pending)  # the caller may flip self.full here
 
+    def _journal(self, st: _State, line: str, lineno: int) -> Generator[LogLine, None, bool]:
+        """A journal JSON or export record line; returns True when the journal reader took it."""
+        taken, lines = st.journal.feed(line, lineno)
+        if taken or lines:
+            yield from self._flush(st)
+            yield from self._gated(lines)
+        return taken
+
+    def _blank(
+        self, st: _State, mark: tuple[bool, str | None] | None, lineno: int
+    ) -> Iterator[LogLine]:
+        """A blank line or a boot banner: it ends any wrap; a boot banner becomes a marker."""
+        yield from self._flush(st)
+        if mark is not None and mark[0]:
+            marker = LogLine(self.source, lineno, "", "journal-short", boot_id=mark[1],
+                             boot_marker=True)  # fmt: skip
+            yield from self._gated([marker])
+
     def _step(self, st: _State, raw: str, line: str, lineno: int) -> Iterator[LogLine]:
-        if st.journal.busy or line[:1] in "{_" or "[s=" in line:
-            taken, lines = st.journal.feed(line, lineno)
-            if taken or lines:
-                yield from self._flush(st)
-                yield from self._gated(lines)
-            if taken:
-                return
+        journal = st.journal.busy or line[:1] in "{_" or "[s=" in line
+        if journal and (yield from self._journal(st, line, lineno)):
+            return  # a journal record (JSON or export) line
         quote = QUOTE.match(line) if ">" in line[:40] else None
         body = line[quote.end() :] if quote is not None else line
         s = body.lstrip(" \t")
         mark = banner(s)
         if not s.strip() or mark is not None:
-            yield from self._flush(st)  # a blank line or a banner ends any wrap
-            if mark is not None and mark[0]:
-                marker = LogLine(self.source, lineno, "", "journal-short", boot_id=mark[1],
-                                 boot_marker=True)  # fmt: skip
-                yield from self._gated([marker])
+            yield from self._blank(st, mark, lineno)
             return
         if st.after_kmsg and kmsg.is_dictionary(body):
             return  # /dev/kmsg dictionary (SUBSYSTEM=, DEVICE=)
@@ -161,9 +187,11 @@ class Framer:
         priority = PRIORITY.match(s)
         if priority is not None:
             s = s[priority.end() :]
-        head = _parse(s)
+        head = _parse(s, st.names)
         if head is None and s[:2] in ("..", "…"):
-            head = _parse(s.lstrip(".… "))  # "......[  656.241027] text": elision residue
+            head = _parse(s.lstrip(".… "), st.names)  # "......[  656.241027] text": elision
+        if head is None:
+            head = _after_prefix(s, st.names)  # cat -n, grep -n, grep -H, zgrep...
         pending = st.pending
         if head is None and pending is not None and priority is None and not never_wraps(s):
             if indent - pending.base >= pending.width:  # continuation line of a record

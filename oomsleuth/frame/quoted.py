@@ -4,7 +4,9 @@ Mail quoting (``> ``, any depth) and a uniform indentation of the whole paste ar
 a line's framing is detected. Lines that never continue or wrap another: lines starting with
 ``[`` (trinity's ``[child1:446]``, task rows), elision marks (``...``), shell prompts
 (``user@host:~$ ``). rsyslog's ``#012`` splits a line into several logical lines (``#011``
-becomes a tab) in ``syslog``/``rfc3339`` lines, as kmsg's ``\\x0a`` does.
+becomes a tab) in ``syslog``/``rfc3339`` lines, as kmsg's ``\\x0a`` does. Line numbers and file
+names that ``cat -n``, ``nl``, ``grep -n``, ``grep -H``, ``grep -rn`` and ``zgrep`` put before
+each line are cut off when what follows reads as a log line (:func:`prefixes`).
 """
 
 from __future__ import annotations
@@ -29,6 +31,30 @@ def pieces(head: Head) -> list[str]:
         return [head.text]
     kept = [p for p in parts if p.strip()]
     return kept or [head.text]
+
+
+# line numbers and file names that tools put before each line: ``cat -n`` and ``nl`` (number,
+# tab), ``grep -n`` (``N:``, ``N-`` for context), ``grep -H``/``zgrep`` (``path:``) and
+# ``grep -rn`` (``path:N:``)
+_NUMBERED = re.compile(r" *\d{1,12}(?:\t|[:-](?=\S))")
+_NAMED = re.compile(r"[^\s:]{1,4096}:(?=\S)")
+_NUMBER = re.compile(r"\d{1,12}[:-](?=\S)")
+
+
+def prefixes(s: str) -> list[int]:
+    """Where the text may start after a tool's line number or file name (cheapest first); the
+    caller keeps a cut only when what follows reads as a log line."""
+    cuts = []
+    match = _NUMBERED.match(s)
+    if match is not None:
+        cuts.append(match.end())
+    match = _NAMED.match(s)
+    if match is not None:
+        cuts.append(match.end())
+        number = _NUMBER.match(s, match.end())
+        if number is not None:
+            cuts.append(number.end())
+    return cuts
 
 
 def never_wraps(s: str) -> bool:

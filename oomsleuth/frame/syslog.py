@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta, timezone
 
+from oomsleuth.frame import months
 from oomsleuth.frame.dmesg import MONTHS
 from oomsleuth.frame.head import HOST_IDENT, ISO, Head, inner, iso_wall, tagged, to_int, wall, zone
 from oomsleuth.model.lines import LEAP_PLACEHOLDER_YEAR, PLACEHOLDER_YEAR
@@ -26,6 +27,10 @@ _UNIX = re.compile(r"(\d{9,11})\.(\d{1,6}) (?=\S+ \S)")
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _RFC5424 = re.compile(r"1 (\S+) (\S+) (\S+) (\S+) \S+ (?:-|(?:\[(?:[^\]\\]|\\.)*\])+)(?: |$)")
 _BSD = re.compile(r"([A-Z][a-z]{2}) +(\d{1,2}) (\d\d):(\d\d):(\d\d)(?:\.(\d{1,9}))?(?: +|$)")
+_LOCAL = re.compile(
+    r"([^ \t]+(?: [^ \t]+)?) +(\d{1,2}) (\d\d):(\d\d):(\d\d)(?:\.(\d{1,9}))?(?: +|$)"
+)
+_HOST_OR_IDENT = re.compile(r"\S+ +\S+:|[^\s:]+(?:\[\d*\])?:")
 _FULL = re.compile(
     r"[A-Z][a-z]{2} (\d{4})-(\d\d)-(\d\d) (\d\d):(\d\d):(\d\d)(?:\.(\d{1,9}))? (\S+) +"
 )
@@ -81,3 +86,19 @@ def named(s: str) -> Head | None:
     parts = tuple(int(match[i]) for i in range(1, 7))
     when = wall(parts, match[7], zone(match[8]))
     return tagged("journal-short", s[match.end() :], match.end(), when)
+
+
+def localized(s: str, names: months.MonthReader) -> Head | None:
+    """``Mon DD HH:MM:SS host ident: text`` whose month is printed in another language
+    (``journalctl -o short`` under the host's locale: ``дек 06``, ``12月 06``, ``déc. 06``)."""
+    match = _LOCAL.match(s)
+    if match is None or not _HOST_OR_IDENT.match(s, match.end()):
+        return None
+    number = names.month(match[1])
+    if number is None:
+        return None
+    day = int(match[2])
+    year = LEAP_PLACEHOLDER_YEAR if (number, day) == (2, 29) else PLACEHOLDER_YEAR
+    parts = (year, number, day, *map(int, match.group(3, 4, 5)))
+    framing = "journal-short" if match[6] else "syslog"
+    return tagged(framing, s[match.end() :], match.end(), wall(parts, match[6], None))

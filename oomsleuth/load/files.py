@@ -1,9 +1,10 @@
 """Reading one input: a file or standard input, compressed or not, as decoded text lines.
 
 `Input.lines()` streams decoded text lines in constant memory: compression is detected by magic
-bytes (gzip, xz, bzip2 from the stdlib; zstd through the optional `zstandard` package), bytes are
-decoded as UTF-8 (undecodable bytes kept as surrogate escapes, shown as `\\xNN` by the renderers),
-NUL bytes are dropped and a line longer than `MAX_LINE_BYTES` characters is cut to that length.
+bytes (gzip, xz, bzip2 from the stdlib; zstd through the optional `zstandard` package); bytes
+become text as :mod:`oomsleuth.load.text` says (UTF-8 or UTF-16, junk tolerated, over-long lines
+cut to their last kernel-looking part). A stream that breaks part way (a truncated or corrupt
+rotation, an I/O error) ends there with a warning; what was read before is kept.
 """
 
 from __future__ import annotations
@@ -13,25 +14,31 @@ import gzip
 import importlib
 import io
 import lzma
-import re
 import sys
-from collections.abc import Iterator
+import zlib
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from oomsleuth.errors import InputError
+from oomsleuth.load.text import (
+    LOGLIKE,
+    RESCUE_BYTES,
+    SNIFF_BYTES,
+    encoding_of,
+    looks_binary,
+    split_lines,
+)
+from oomsleuth.model import Warning_, Where
 
 if TYPE_CHECKING:
     from _typeshed import WriteableBuffer
 
-MAX_LINE_BYTES = 1 << 20  # a longer line is cut to this many bytes
-SNIFF_BYTES = 8192  # decompressed bytes inspected to tell text from binary
+MAX_LINE_BYTES = 1 << 20  # a longer line keeps its last part of this many characters
 _CHUNK = 1 << 16
 _JOURNALD_MAGIC = b"LPKSHHRH"
-_NUL_BLOCK = re.compile(rb"\x00{64,}")  # zeroed blocks a crash leaves in a log: not binary
-_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1a\x1c-\x1f\x7f\ufffd]")  # keeps \t \n \v \f \r ESC
 _ZSTD_HINT = "install zstd support with: pip install 'oomsleuth[zstd]'"
 
 
@@ -95,48 +102,31 @@ def decompressed(raw: _Readable, name: str) -> _Readable:
     return stream
 
 
-def _looks_binary(head: bytes) -> bool:
-    """Scattered NULs or mostly control/invalid-UTF-8 bytes mean binary data."""
-    head = _NUL_BLOCK.sub(b"", head)
-    if head.count(0) > max(8, len(head) // 100):
-        return True
-    text = head.replace(b"\x00", b"").decode("utf-8", errors="replace")
-    return len(_CONTROL.findall(text)) > len(text) // 4
-
-
-def checked_head(stream: _Readable, name: str) -> bytes:
+def checked_head(stream: _Readable, name: str) -> tuple[bytes, str | None]:
+    """The first block of a stream and its text encoding (None: UTF-8); raises InputError for
+    a binary journald file or binary data with no log line near its head."""
     head = stream.read(SNIFF_BYTES)
     if head.startswith(_JOURNALD_MAGIC):
         raise InputError(
             f"{name} is a binary journald file; convert it first: "
             f"journalctl --file {name} -o export > {Path(name).name}.export"
         )
-    if _looks_binary(head):
-        raise InputError(f"{name} does not look like a text log (binary data)")
-    return head
-
-
-def _split_lines(stream: io.BufferedReader, max_line: int = MAX_LINE_BYTES) -> Iterator[str]:
-    """Lines split on ``\\n`` only, decoded in C by an incremental decoder (undecodable bytes
-    kept as surrogate escapes), without the line ending and without NUL characters. A line
-    longer than ``max_line`` characters is cut there and the rest of it dropped."""
-    text = io.TextIOWrapper(stream, encoding="utf-8", errors="surrogateescape", newline="\n")
-    readline = text.readline
-    while line := readline(max_line):
-        if line[-1] == "\n":
-            line = line[:-2] if line.endswith("\r\n") else line[:-1]
-        elif len(line) == max_line:
-            while (rest := readline(_CHUNK)) and not rest.endswith("\n"):
-                pass  # drop the remainder of an over-long line
-        if "\x00" in line:
-            line = line.replace("\x00", "")
-        yield line
+    encoding = encoding_of(head)
+    if encoding is None and looks_binary(head):
+        more = stream.read(RESCUE_BYTES)
+        if not LOGLIKE.search(head + more):
+            raise InputError(f"{name} does not look like a text log (binary data)")
+        head += more
+    return head, encoding
 
 
 def reason(exc: BaseException) -> str:
     if isinstance(exc, OSError) and exc.strerror:
         return exc.strerror.lower()
     return str(exc) or type(exc).__name__
+
+
+Problem = Callable[[Warning_], None]
 
 
 @dataclass(frozen=True)
@@ -148,16 +138,39 @@ class Input:
     # a longer line is cut; history readers raise it for one-line JSON (Prometheus responses)
     max_line: int = MAX_LINE_BYTES
 
-    def lines(self) -> Iterator[str]:
-        """Decoded lines without their line ending. Raises InputError on unreadable input."""
+    def lines(self, problem: Problem | None = None) -> Iterator[str]:
+        """Decoded lines without their line ending. Raises InputError when nothing can be read
+        at all; a stream that breaks later (a truncated or corrupt compressed file, an I/O
+        error) ends where it broke, and ``problem`` hears where and what was kept."""
+        report = problem or (lambda w: None)
+        count = 0
         with ExitStack() as stack:
             try:
-                if self.path is None:
-                    raw: _Readable = sys.stdin.buffer
-                else:
-                    raw = stack.enter_context(self.path.open("rb"))
+                raw: _Readable = (
+                    sys.stdin.buffer
+                    if self.path is None
+                    else stack.enter_context(self.path.open("rb"))
+                )
                 stream = decompressed(raw, self.name)
-                head = checked_head(stream, self.name)
-                yield from _split_lines(_buffered(head, stream), self.max_line)
+                head, encoding = checked_head(stream, self.name)
             except read_errors() as exc:
                 raise InputError(f"cannot read {self.name}: {reason(exc)}") from None
+
+            def long_line(line: int, message: str) -> None:
+                report(Warning_(Where(self.name, line), "line-too-long", message))
+
+            lines = split_lines(_buffered(head, stream), self.max_line, long_line, encoding)
+            broken: tuple[type[BaseException], ...] = (*read_errors(), UnicodeError, zlib.error)
+            try:
+                for line in lines:
+                    count += 1
+                    yield line
+            except broken as exc:
+                report(
+                    Warning_(
+                        Where(self.name, count),
+                        "input-damaged",
+                        f"{self.name} breaks after line {count} ({reason(exc)}): the "
+                        f"{count} line(s) before it were read, the rest could not be",
+                    )
+                )

@@ -1,13 +1,12 @@
-"""Turn what the user named (paths, directories, '-') into inputs, checked up front so a bad
-path fails before any output.
+"""Turn what the user named (paths, directories, '-') into inputs, each checked up front.
 
 Directory rule: walk recursively (symlinked directories and dot-names are not followed) and pick
 a file when its name, once a rotation suffix (`.N`, `-YYYYMMDD`, `-YYYYMMDDHH`) and a
 compression suffix (`.gz .xz .bz2 .zst`) are removed, is one of `LOG_PREFIXES` or starts with
 one followed by `.`, `-` or `_` (`dmesg.txt`, `journalctl_--no-pager`, not `journald.conf`), or
 ends with one of `LOG_SUFFIXES`. Files are ordered by directory, then name, then age: the highest
-rotation number (or earliest date) first, the live file last. Binary journald files (`*.journal`)
-and unreadable or binary candidates are skipped with a warning.
+rotation number (or earliest date) first, the live file last. Binary journald files (`*.journal`),
+FIFOs, devices and unreadable or binary candidates are skipped with a warning.
 """
 
 from __future__ import annotations
@@ -29,6 +28,17 @@ _ROTATED = re.compile(
     r"^(?P<base>.+?)(?:\.(?P<num>\d+)|-(?P<date>\d{8}(?:\d{2})?))?(?:\.(?:gz|xz|bz2|zst))?$"
 )
 _log = logging.getLogger("oomsleuth")
+
+
+def _special(path: str) -> str | None:
+    """What a non-regular file in a folder is (a FIFO would block the run), or None."""
+    try:
+        mode = os.lstat(path).st_mode
+    except OSError:
+        return None  # gone, or unreadable: reading it will say so
+    if stat.S_ISREG(mode) or stat.S_ISLNK(mode):
+        return None
+    return "a FIFO" if stat.S_ISFIFO(mode) else _kind(mode)
 
 
 def _kind(mode: int) -> str:
@@ -81,6 +91,10 @@ def _walk(directory: str, warn: Callable[[str], None]) -> list[Input]:
         for filename in files:
             if filename.startswith("."):
                 continue
+            special = _special(os.path.join(root, filename))
+            if special:
+                warn(f"skipped {os.path.join(root, filename)}: it is {special}, not a file")
+                continue
             if filename.endswith((".journal", ".journal~")):
                 journals.append(os.path.join(root, filename))
             elif _is_log_name(filename):
@@ -121,13 +135,14 @@ def resolve_inputs(
 ) -> list[Input]:
     """Turn arguments (paths, directories, '-') into Inputs, in the order given.
 
-    Raises InputError with a one-line message for a missing, unreadable, special or binary
-    file, a directory without log files, or '-' given twice. Skipped files inside a directory,
-    and a file named twice (read once), are reported through `on_warning` (default: the
-    `oomsleuth` logger).
+    One bad input costs a warning, not the run: a missing, unreadable, special or binary file
+    or a folder without logs among several inputs is skipped through `on_warning` (default: the
+    `oomsleuth` logger), as are FIFOs and devices inside a folder and a file named twice (read
+    once). Raises InputError (one line) when nothing at all can be read, or '-' is given twice.
     """
     warn = on_warning if on_warning is not None else _log.warning
     inputs: list[Input] = []
+    failures: list[str] = []
     seen_stdin = False
     for arg in args:
         if arg == "-":
@@ -135,10 +150,16 @@ def resolve_inputs(
                 raise InputError("'-' (standard input) given more than once")
             seen_stdin = True
             inputs.append(Input("<stdin>", None))
-        elif os.path.isdir(arg):
-            inputs.extend(_walk(arg, warn))
-        else:
-            inputs.append(_file_input(arg))
+            continue
+        try:
+            inputs.extend(_walk(arg, warn) if os.path.isdir(arg) else [_file_input(arg)])
+        except InputError as exc:
+            if len(args) == 1:
+                raise
+            failures.append(exc.message)
+            warn(f"skipped {exc.message.removeprefix('cannot read ')}")
+    if not inputs:
+        raise InputError("nothing could be read: " + "; ".join(failures))
     return _once(inputs, warn)
 
 

@@ -122,7 +122,6 @@ def _report_event(
     else:
         event = _head(kind, report.stamp, report.where)
     c = report.constraint
-    reap = kill.reap if kill else None
     event.update(
         report_id=report_id,
         report_line=report.where.line,
@@ -135,15 +134,8 @@ def _report_event(
         message=kill.message if kill else None,
         trigger=trigger_json(report.trigger),
         victim=pick(kill.victim, VICTIM) if kill else None,
-        selection=None
-        if report.selection is None
-        else {
-            **pick(report.selection, ("pid", "comm", "score")),
-            "line": report.selection.where.line,
-        },
-        reap=None
-        if reap is None
-        else {**pick(reap, REAP), "line": reap.where.line if reap.where else None},
+        selection=_selection_json(report),
+        reap=None if kill is None else _reap_json(kill),
         from_summary=kill.from_summary if kill else False,
         oom_group=kill.oom_group if kill else False,
         oom_group_memcg=report.oom_group,
@@ -155,15 +147,31 @@ def _report_event(
         meminfo=meminfo_json(report.meminfo),
         page_size_kb=report.page_size_kb,
         page_size_source=report.page_size_source,
-        tasks=None
-        if report.tasks is None
-        else [{**pick(row, TASK), "extra": dict(row.extra)} for row in report.tasks],
+        tasks=_tasks_json(report),
         tasks_complete=report.tasks_complete,
         suppressed_before=report.suppressed_before,
         notes=list(report.notes),
         call_trace=list(report.call_trace),
     )
     return event
+
+
+def _selection_json(report: OomReport) -> JsonObj | None:
+    s = report.selection
+    return None if s is None else {**pick(s, ("pid", "comm", "score")), "line": s.where.line}
+
+
+def _reap_json(kill: Kill) -> JsonObj | None:
+    reap = kill.reap
+    if reap is None:
+        return None
+    return {**pick(reap, REAP), "line": reap.where.line if reap.where else None}
+
+
+def _tasks_json(report: OomReport) -> list[JsonObj] | None:
+    if report.tasks is None:
+        return None
+    return [{**pick(row, TASK), "extra": dict(row.extra)} for row in report.tasks]
 
 
 def _alloc_event(a: AllocFailure) -> JsonObj:
@@ -187,6 +195,17 @@ def _userspace_event(u: UserspaceKill) -> JsonObj:
         score=u.score,
         reason=u.reason,
         raw=u.raw,
+        candidates=[
+            {
+                "cgroup": c.cgroup,
+                "memory_kb": c.memory_kb,
+                "swap_kb": c.swap_kb,
+                "pressure_avg10": c.pressure_avg10,
+                "pressure_limit_pct": c.pressure_limit_pct,
+                "pgscan": c.pgscan,
+            }
+            for c in u.candidates
+        ],
     )
     return event
 

@@ -223,6 +223,19 @@ class AllocFailure:
 
 
 @dataclass(frozen=True, slots=True)
+class OomdCandidate:
+    """One cgroup systemd-oomd considered for a kill (its ``Considered N cgroups for killing,
+    top candidates were:`` dump): how much it used, and its pressure."""
+
+    cgroup: str
+    memory_kb: int | None = None  # Current Memory Usage
+    swap_kb: int | None = None  # Swap Usage
+    pressure_avg10: float | None = None  # Pressure: Avg10 (percent)
+    pressure_limit_pct: float | None = None  # Memory Pressure Limit
+    pgscan: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class UserspaceKill:
     """A kill by a userspace OOM daemon (earlyoom, systemd-oomd, nohang, oomd) or a systemd
     unit notice that the kernel OOM killer hit one of its processes."""
@@ -240,3 +253,4 @@ class UserspaceKill:
     reason: str | None = None
     kind: str = "kill"  # "kill"; "notice" = systemd's note of a kernel kill (not a kill itself)
     raw: str = ""
+    candidates: tuple[OomdCandidate, ...] = ()  # systemd-oomd: the cgroups it weighed

@@ -29,23 +29,20 @@ kubelet, containerd, nohang's ``kmsg:`` echo) are never read as kills.
 from __future__ import annotations
 
 from oomsleuth.model import LogLine, UserspaceKill, Warning_, Where
-from oomsleuth.parsers.userspace_lines import (
-    Earlyoom,
-    clean,
-    parse_systemd_note,
-    parse_systemd_oomd,
-)
+from oomsleuth.parsers.userspace_lines import Earlyoom, clean, parse_systemd_note
 from oomsleuth.parsers.userspace_nohang import Nohang
 from oomsleuth.parsers.userspace_oomd import Oomd
+from oomsleuth.parsers.userspace_systemd_oomd import SystemdOomd
 
 # A prefilter on raw lines (syslog prefix included): each daemon's tag ("earlyoom", "oomd" also
 # in "systemd-oomd" and "oomd kill:", "nohang") and the words of its untagged wordings. Python's
 # re scans an alternation fastest when every branch starts with a literal and few start with a
 # common letter, so branches are factored by first character and anchored on rare ones.
 KEYWORDS: str = (
-    r"yoom|o(?:omd|hang|rrective)|O(?:OM killer|omKiller)|'oom-kill'|SIG|\] detectorgroup"
-    r"|V(?:mRSS|m, MiB|ictim)|victim|Kill(?:ed /|Plugin)|M(?:arked /|emAvailable)"
-    r"|P(?:ID|id):|Name:|UID:|Badness:|TRIGGERED|_v2:"
+    r"yoom|o(?:omd|hang|rrective)|O(?:OM killer|omKiller)|'oom-kill'|S(?:IG|wap Usage)"
+    r"|\] detectorgroup|V(?:mRSS|m, MiB|ictim)|victim|Kill(?:ed /|Plugin)"
+    r"|M(?:arked /|emAvailable|emory (?:Min|Low|Pressure))|C(?:onsidered \d|urrent Memory)"
+    r"|P(?:ID|id|ath|gscan|ressure):|Name:|UID:|Badness:|TRIGGERED|_v2:"
 )
 
 _OOMD_TAGS = frozenset({"oomd", "fb-oomd"})
@@ -58,6 +55,7 @@ class UserspaceParser:
         self._earlyoom = Earlyoom()
         self._oomd = Oomd()
         self._nohang = Nohang()
+        self._systemd_oomd = SystemdOomd()
         self.warnings: list[Warning_] = []
 
     def feed(self, line: LogLine) -> list[UserspaceKill]:
@@ -69,7 +67,7 @@ class UserspaceParser:
             return []
 
     def close(self) -> list[UserspaceKill]:
-        kills = self._nohang.close()
+        kills = self._systemd_oomd.flush() + self._nohang.close()
         self._collect()
         return kills
 
@@ -83,6 +81,8 @@ class UserspaceParser:
             out += self._nohang.close_block(line)
         text = clean(line.text)
         ident = line.ident.lower() if line.ident else None
+        if not self._systemd_oomd.continues(text, ident):
+            out += self._systemd_oomd.flush()
         found = self._dispatch(line, text, ident)
         self._collect()
         return out + (found or [])
@@ -94,14 +94,14 @@ class UserspaceParser:
             return (
                 self._nohang.parse(line, text, tagged=False)
                 or self._earlyoom.parse(line, text, tagged=False)
-                or parse_systemd_oomd(line, text)
+                or self._systemd_oomd.parse(line, text)
                 or parse_systemd_note(line, text)
                 or self._oomd.parse(line, text, tagged=False)
             )
         if ident == "earlyoom":
             return self._earlyoom.parse(line, text, tagged=True)
         if ident == "systemd-oomd":
-            return parse_systemd_oomd(line, text)
+            return self._systemd_oomd.parse(line, text)
         if ident == "systemd":
             return parse_systemd_note(line, text)
         if ident.startswith("nohang"):

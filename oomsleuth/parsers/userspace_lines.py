@@ -1,4 +1,4 @@
-"""One-line wordings of earlyoom, systemd-oomd and systemd's unit notes, and shared helpers.
+"""One-line wordings of earlyoom and systemd's unit notes, and shared helpers.
 
 Each ``parse_*`` function takes a :class:`LogLine` and its cleaned message text and returns
 ``None`` when the line is not its wording, ``[]`` when it is but records nothing (a status line,
@@ -153,41 +153,6 @@ class Earlyoom:
         elif text.startswith("dryrun mode enabled"):
             self._dry.add(key)
         return []  # "mem avail: ...", "process N did not exit", "escalating to SIGKILL", ...
-
-
-# --- systemd-oomd (systemd src/oom/oomd-manager.c, oomd-util.c) ----------------------------
-_SO_KILLED = re.compile(  # v247+ "Killed", newest "Marked ... for killing"
-    r"(?:Killed (?P<cg>/.*?)|Marked (?P<marked>/.*?) for killing) "
-    r"due to (?P<why>(?:memory|swap) .*?)\.?"
-)
-_SO_PID = re.compile(r"oomd attempting to kill (?P<pid>\d+) with (?P<sig>\S+)")  # LOG_DEBUG
-
-
-def parse_systemd_oomd(line: LogLine, text: str) -> list[UserspaceKill] | None:
-    match = _SO_KILLED.fullmatch(text)
-    if match:
-        return [
-            make_kill(
-                line,
-                "systemd-oomd",
-                cgroup=match["cg"] or match["marked"],
-                signal="SIGKILL",
-                reason=match["why"],
-            )
-        ]
-    match = _SO_PID.fullmatch(text)
-    if match:  # one process of a cgroup kill: kept for correlation, not a kill of its own
-        return [
-            make_kill(
-                line,
-                "systemd-oomd",
-                kind="notice",
-                pid=to_int(match["pid"]),
-                signal=match["sig"],
-                reason="process of a cgroup kill",
-            )
-        ]
-    return [] if text.startswith("oomd dry-run:") else None
 
 
 # --- systemd unit notes (systemd src/core/cgroup.c, service.c) -----------------------------
