@@ -9,18 +9,14 @@ from __future__ import annotations
 
 import contextlib
 import enum
+import importlib
 import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated, TextIO
+from typing import Annotated, Any, TextIO
 
 import typer
-
-try:  # typer 0.2x carries its own click
-    from typer._click import exceptions as click
-except ImportError:  # pragma: no cover - older typer uses click itself
-    from click import exceptions as click  # type: ignore[no-redef]
 
 import oomsleuth
 from oomsleuth._version import __version__
@@ -33,6 +29,17 @@ from oomsleuth.errors import (
     printable,
 )
 from oomsleuth.output import atomic, refuse_inputs
+
+
+def _click_exceptions() -> Any:
+    """click's exceptions: typer carries its own click since 0.2x, older ones use click."""
+    try:
+        return importlib.import_module("typer._click.exceptions")
+    except ImportError:  # pragma: no cover - an older typer
+        return importlib.import_module("click.exceptions")
+
+
+click = _click_exceptions()
 
 app = typer.Typer(
     add_completion=False,
@@ -239,6 +246,6 @@ def main() -> None:
     sys.exit(code if isinstance(code, int) else EXIT_FOUND)
 
 
-def _command(exc: click.UsageError) -> str:
+def _command(exc: Any) -> str:
     name = exc.ctx.info_name if exc.ctx is not None and exc.ctx.parent is not None else None
     return f"{name} " if name else ""
