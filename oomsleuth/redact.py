@@ -61,7 +61,7 @@ _KEEP = _words(
     "gfp_mask gfp_flags kernel hardware call_trace outcome code kind metric constraint framing"
     " framings killer signal nodemask mems_allowed time_confidence time_source page_size_source"
     " scope counters_kb stats_bytes extra unreclaimable_slab hugepages accounting anchor_kind"
-    " matched rollovers"
+    " matched rollovers allocation_sites allocation_profiling"
 )
 _PATHS = _words("oom_memcg task_memcg stats_path cgroup cpuset oom_group")
 _COMMS = frozenset(("comm", "trigger_comm", "task", "groupname"))

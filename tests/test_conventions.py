@@ -93,8 +93,11 @@ def _has_expectation(path: Path) -> bool:
     capture = path.name.split(".")[0]
     if expect_path(path).is_file() or (path.parent / f"{capture}.facts.json").is_file():
         return True
-    if (path.parent / "facts.json").is_file():  # a folder of one capture (fixtures/incidents)
-        return True
+    for folder in path.parents:  # a folder of one capture (fixtures/incidents, fixtures/evidence)
+        if folder == FIXTURES:
+            break
+        if (folder / "facts.json").is_file():
+            return True
     for facts in path.parent.glob("*.facts.json"):  # a hand-written report names its file
         if json.loads(facts.read_text()).get("fixture") == path.name:
             return True
@@ -106,7 +109,6 @@ def test_every_fixture_has_its_expectation_beside_it() -> None:
         p
         for p in FIXTURES.rglob("*")
         if p.is_file()
-        and "evidence" not in p.parts
         and p.suffix not in (".py", ".sh", ".md")
         and not p.name.endswith((".expect.json", "facts.json", ".meta.json"))
     ]

@@ -78,6 +78,15 @@ def test_fixture_matches_its_facts(facts: Path, log: Path) -> None:
     assert len(headed) == want["report_count"], f"{log.name}: reports with a header"
     for rep, group in zip(want["reports"], headed, strict=True):
         _check_report(rep, group, log)
+        if "culprit" in rep:
+            _check_culprit(rep["culprit"], group[0]["report_id"], doc, log)
+
+
+def _check_culprit(want: dict[str, Any], report_id: int, doc: dict[str, Any], log: Path) -> None:
+    [incident] = [i for i in doc["incidents"] if i["report_id"] == report_id]
+    _same(incident["culprit"]["kind"], want["kind"], "culprit.kind", log)
+    if "names" in want:
+        assert want["names"] in (incident["culprit"]["name"] or ""), log.name
 
 
 def _check_report(rep: dict[str, Any], group: list[dict[str, Any]], log: Path) -> None:
@@ -94,6 +103,9 @@ def _check_report(rep: dict[str, Any], group: list[dict[str, Any]], log: Path) -
         for key in ("usage_kb", "limit_kb", "failcnt", "version"):
             if key in rep["memcg"]:
                 _same(first["memcg"][key], rep["memcg"][key], f"memcg.{key}", log)
+    for key in ("allocation_profiling", "allocation_sites"):
+        if key in (rep.get("meminfo") or {}):
+            _same(first["meminfo"][key], rep["meminfo"][key], f"meminfo.{key}", log)
     if "table_rows" in rep:
         got_rows = None if first["tasks"] is None else len(first["tasks"])
         _same(got_rows, rep["table_rows"], "table_rows", log)

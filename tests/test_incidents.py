@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from datetime import timezone
 from pathlib import Path
 from typing import Any
 
@@ -158,3 +159,44 @@ def test_sar_alone_cannot_date_plain_dmesg_and_says_so() -> None:
     (inc,) = doc["incidents"]
     assert doc["events"][0]["time"] is None
     assert any("--boot-time" in gap for gap in inc["data_gaps"])
+
+
+def test_a_process_group_culprit_carries_the_pids_of_the_task_table(tmp_path: Path) -> None:
+    """process-exporter names groups, not pids: the real pidstat samples of the sidecar
+    incident, as process-exporter would have exported them (one group per name), still name
+    the leaking sidecar, joined to its task-table row (pid and comm), and no format prints
+    "None" for the missing pid."""
+    import io
+
+    import oomsleuth
+    from oomsleuth.history import pidstat
+
+    folder = INCIDENTS / "sidecar-leak-kills-db"
+    lines = (folder / "pidstat-r.txt").read_text().splitlines()
+    groups: dict[str, list[list[object]]] = {}
+    for s in pidstat.parse(lines, source="p", tz=timezone.utc):
+        if s.metric == "proc_rss_kb" and s.label("comm") in ("leaky-sidecar", "steady-db"):
+            point = [s.time.timestamp(), str(int(s.value * 1024))]
+            groups.setdefault(str(s.label("comm")), []).append(point)
+    result = [
+        {"metric": {"__name__": "namedprocess_namegroup_memory_bytes", "groupname": name,
+                    "memtype": "resident"}, "values": values}
+        for name, values in groups.items()
+    ]  # fmt: skip
+    exported = tmp_path / "process-exporter.json"
+    exported.write_text(json.dumps({"status": "success", "data": {"resultType": "matrix",
+                                                                  "result": result}}))  # fmt: skip
+    report = oomsleuth.analyze([folder / "kern-dmesg-iso.txt"], history=[exported], tz="UTC")
+    (inc,) = report.incidents
+    want = truth("sidecar-leak-kills-db")["culprit"]
+    assert (inc.culprit.comm, inc.culprit.pid, inc.culprit.pids) == (
+        want["comm"],
+        want["pid"],
+        (want["pid"],),
+    )
+    assert inc.culprit.entity == f"group:{want['comm']}"
+    assert "in the task table as leaky-sidecar (pid 14998)" in inc.culprit.evidence[0]
+    for fmt in ("terminal", "json", "md", "html"):
+        out = io.StringIO()
+        oomsleuth.render(report, fmt, out, width=120, color=False)
+        assert "None" not in out.getvalue(), fmt

@@ -20,6 +20,7 @@ from oomsleuth.model import OomReport, Report
 ROOT = Path(__file__).resolve().parent.parent
 LOCALES = ROOT / "fixtures" / "evidence" / "locale"
 FULL_TABLE = json.loads((LOCALES / "month-names.json").read_text())
+FACTS = json.loads((LOCALES / "facts.json").read_text())  # what the capture script knew
 LANGS = sorted(p.name for p in LOCALES.iterdir() if p.is_dir() and p.name != "C.UTF-8")
 KILL = (
     "kernel: Out of memory: Killed process 4242 (stress) total-vm:1kB, anon-rss:1kB, file-rss:0kB"
@@ -41,7 +42,13 @@ def analyze(path: Path) -> Report:
 def test_the_same_kills_in_every_language(lang: str, name: str) -> None:
     got = kills(analyze(LOCALES / lang / name))
     assert got == kills(analyze(LOCALES / "C.UTF-8" / name))
-    assert len(got) == 2 and all(w is not None for _, w in got)
+    assert [pid for pid, _ in got] == [k["pid"] for k in FACTS["kills"]]
+    assert all(w is not None for _, w in got)
+    if name == "dmesg-T.txt":  # dmesg -T shows the kernel's stamp + btime, to the second
+        shown = [datetime.fromisoformat(k["dmesg_T_shows_utc"]) for k in FACTS["kills"]]
+        assert [w.replace(microsecond=0) for _, w in got if w] == [
+            s.replace(microsecond=0) for s in shown
+        ]
 
 
 @pytest.mark.parametrize("lang", ["C.UTF-8", *LANGS])

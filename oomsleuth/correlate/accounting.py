@@ -7,6 +7,7 @@ reserved hugepages count against memory but appear in no task's rss. "Processes 
 
 from __future__ import annotations
 
+from oomsleuth.correlate import allocations
 from oomsleuth.model import OomReport, Suspect
 from oomsleuth.model.units import human_kb
 
@@ -52,7 +53,11 @@ def account(report: OomReport) -> tuple[list[tuple[str, int]], list[Suspect], li
     if slab is not None and slab >= SHARE * base:
         detail = _largest_slabs(report)
         what_slab = "unreclaimable kernel slab" + (f" (largest: {detail})" if detail else "")
+        what_slab += allocations.detail(report)
         suspects.append(_unowned(report, "kernel", slab, base, lead, what_slab))
+    elif (profiled := allocations.suspect(report, base, lead, SHARE)) is not None:
+        suspects.append(profiled)
+    notes.extend(allocations.notes(report))
     if not suspects and rows and explained < 0.8:
         notes.append(lead + "; the rest is page cache, kernel memory or memory no task maps")
     return entries, suspects, notes

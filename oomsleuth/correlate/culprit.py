@@ -114,17 +114,69 @@ def _rise(
     kind = "process" if metric == "proc_rss_kb" else "cgroup"
     cgroup = entity.split(":", 1)[1] if kind == "cgroup" else series.labels.get("cgroup")
     src = ", ".join(sorted(series.sources)) or "history"
+    name = comm or _entity_name(entity, series.labels)
     ev = (
-        f"{comm or entity} grew {human_kb(int(g.delta))} in the {human_duration(g.seconds)} "
+        f"{name} grew {human_kb(int(g.delta))} in the {human_duration(g.seconds)} "
         f"before the kill ({human_kb(int(g.rate_s * 60))}/min, {g.steady:.0%} of steps up; {src})"
     )
     if g.recent < 0.5:
         ev += f"; flat for the last {human_duration(g.plateau_s)} (a warm-up, not a leak)"
     rate = round(g.rate_s, 1)
-    suspect = Suspect(
-        kind, 0.0, (ev,), pid=pid, comm=comm, cgroup=cgroup, growth_kb=int(g.delta), rate_kb_s=rate
-    )
+    suspect = Suspect(kind, 0.0, (ev,), pid=pid, comm=comm, cgroup=cgroup,
+                      growth_kb=int(g.delta), rate_kb_s=rate, entity=entity,
+                      name=None if comm else name)  # fmt: skip
     return suspect, g.delta * g.steady * g.recent
+
+
+def _entity_name(entity: str, labels: dict[str, str]) -> str:
+    """How people call a history entity: a container by its name and pod, a group or cgroup
+    by its name or path."""
+    kind, _, what = entity.partition(":")
+    if labels.get("container") and labels.get("pod"):
+        return f"container {labels['container']} of pod {labels['pod']}"
+    if kind == "group":
+        return f"process group {what}"
+    if kind == "container":
+        return f"container {labels.get('name') or what}"
+    return f"cgroup {what}" if kind == "cgroup" else what
+
+
+def identify(s: Suspect, report: OomReport) -> Suspect:
+    """One identity across sources: a suspect the history names by a group, a container or a
+    cgroup carries the task-table processes it stands for (pids, comm) and the report's cgroup
+    it is (the OOM's or the victim's), and says so in its evidence."""
+    if s.pid is not None or s.kind not in ("process", "cgroup"):
+        return s
+    rows = [r for r in report.tasks or () if s.comm and _same_comm(r.comm, s.comm)]
+    pids = tuple(r.pid for r in rows)
+    extra: list[str] = []
+    if pids:
+        shown = ", ".join(map(str, pids[:8])) + (" ..." if len(pids) > 8 else "")
+        label = "pid" if len(pids) == 1 else "pids"
+        extra.append(f"in the task table as {rows[0].comm} ({label} {shown})")
+    own = _report_cgroup(s, report)
+    if own:
+        extra.append(f"the {own}")
+    if not extra:
+        return s
+    evidence = s.evidence
+    if evidence:
+        evidence = (f"{evidence[0]}; {'; '.join(extra)}", *evidence[1:])
+    return replace(s, pids=pids, pid=pids[0] if len(pids) == 1 else None, evidence=evidence)
+
+
+def _report_cgroup(s: Suspect, report: OomReport) -> str | None:
+    """Which cgroup of the report the suspect's cgroup (or container id) is, if any."""
+    hints = [h.rstrip("/") for h in (s.cgroup, (s.entity or "").partition(":")[2]) if h]
+    c = report.constraint
+    places = (
+        (report.task_memcg or (c.task_memcg if c else None), "victim's cgroup"),
+        (report.oom_memcg or (c.oom_memcg if c else None), "OOM's cgroup"),
+    )
+    for path, what in places:
+        if path and any(len(h) >= 8 and (h in path or path.endswith(h)) for h in hints):
+            return f"{what} {path}"
+    return None
 
 
 def _scope_growth(ctx: Context, start: datetime, end: datetime) -> list[Suspect]:
@@ -225,8 +277,8 @@ def biggest(ctx: Context) -> list[Suspect]:
 
 def _key(s: Suspect) -> tuple[str, object]:
     if s.kind == "process":
-        return s.kind, s.pid if s.pid is not None else s.comm
-    return s.kind, s.cgroup
+        return s.kind, s.pid if s.pid is not None else (s.comm or s.entity)
+    return s.kind, s.cgroup or s.entity
 
 
 def rank(suspects: list[Suspect]) -> list[Suspect]:
@@ -244,6 +296,9 @@ def rank(suspects: list[Suspect]) -> list[Suspect]:
             evidence=old.evidence + s.evidence,
             comm=old.comm or s.comm,
             cgroup=old.cgroup or s.cgroup,
+            pids=old.pids or s.pids,
+            entity=old.entity or s.entity,
+            name=old.name or s.name,
             growth_kb=old.growth_kb if old.growth_kb is not None else s.growth_kb,
             rate_kb_s=old.rate_kb_s if old.rate_kb_s is not None else s.rate_kb_s,
         )

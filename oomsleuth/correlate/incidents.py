@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime, timedelta
 
-from oomsleuth.correlate import accounting, badness, cascade, culprit
+from oomsleuth.correlate import accounting, badness, cascade, culprit, requests
 from oomsleuth.correlate.cgroups import decode_cgroup
 from oomsleuth.model import (
     History,
@@ -17,6 +17,7 @@ from oomsleuth.model import (
     Report,
     Suspect,
     TimelineEntry,
+    UserspaceKill,
     Victim,
 )
 from oomsleuth.model.series import Series, index
@@ -80,7 +81,9 @@ def _roles(report: OomReport, verdict: Suspect) -> list[str]:
     trig = report.trigger
     victims = [k.victim for k in report.kills]
     out: list[str] = []
-    if trig is not None and trig.comm and victims:
+    if trig is not None and trig.order == -1:
+        out.append("the OOM killer was run on request (SysRq-f), not by an allocation that failed")
+    elif trig is not None and trig.comm and victims:
         v = victims[0]
         if trig.pid is not None and trig.pid != v.pid:
             out.append(
@@ -98,7 +101,9 @@ def build(result: Report, history: History, *, before: timedelta) -> tuple[Incid
     reports = result.reports
     incidents = []
     for i, report in enumerate(reports):
-        incidents.append(_incident(i, report, reports, series, sources, before))
+        incident = _incident(i, report, reports, series, sources, before)
+        request = requests.requested_by(report, result.userspace)
+        incidents.append(incident if request is None else _credit(incident, request, report))
     return tuple(incidents)
 
 
@@ -142,12 +147,24 @@ def _incident(
     )
 
 
+def _credit(incident: Incident, request: UserspaceKill, report: OomReport) -> Incident:
+    """The incident with the daemon that asked for the manual OOM as its trigger."""
+    evidence = (*incident.culprit.evidence, requests.note(request, report))
+    return replace(
+        incident,
+        trigger_pid=request.killer_pid,
+        trigger_comm=request.killer,
+        culprit=replace(incident.culprit, evidence=evidence),
+    )
+
+
 def _suspects(
     ctx: culprit.Context, unowned: list[Suspect], notes: list[str]
 ) -> tuple[list[Suspect], list[str]]:
     """Every suspect, ranked: memory no process owns, growth in the history, change between
     task tables, else the biggest consumer; and the notes said on the way."""
     found, hist_notes = culprit.from_history(ctx)
+    found = [culprit.identify(s, ctx.report) for s in found]
     suspects = [*unowned, *found, *culprit.from_tables(ctx)]
     if not suspects:
         suspects += culprit.biggest(ctx)

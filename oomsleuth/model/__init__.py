@@ -13,6 +13,7 @@ from oomsleuth.model.history import (
 )
 from oomsleuth.model.incidents import BadnessRow, Incident, Suspect, TimelineEntry
 from oomsleuth.model.kernel import (
+    AllocationSite,
     AllocFailure,
     Constraint,
     Counter,
@@ -43,6 +44,7 @@ Event = OomReport | UserspaceKill  # what oomsleuth.scanner() yields
 
 __all__ = [
     "AllocFailure",
+    "AllocationSite",
     "BadnessRow",
     "Boot",
     "BootSegment",

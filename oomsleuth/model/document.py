@@ -190,6 +190,7 @@ def _userspace_event(u: UserspaceKill) -> JsonObj:
     event = _head("userspace_kill" if u.kind == "kill" else "userspace_notice", u.stamp, u.where)
     event.update(
         killer=u.killer,
+        killer_pid=u.killer_pid,
         victim={"pid": u.pid, "comm": u.comm, "cgroup": u.cgroup, "uid": u.uid, "rss_kb": u.rss_kb},
         signal=u.signal,
         score=u.score,

@@ -93,6 +93,17 @@ def meminfo_json(m: MemInfo | None) -> JsonObj | None:
         "unreclaimable_slab": [
             {"name": n, "used_kb": u, "total_kb": t} for n, u, t in m.unreclaimable_slab
         ],
+        "allocation_profiling": m.allocation_profiling,
+        "allocation_sites": [
+            {
+                "size_kb": a.size_kb,
+                "calls": a.calls,
+                "site": a.site,
+                "function": a.function,
+                "module": a.module,
+            }
+            for a in m.allocation_sites
+        ],
     }
 
 
@@ -106,6 +117,9 @@ def suspect_json(s: Suspect) -> JsonObj:
         "growth_kb": s.growth_kb,
         "rate_kb_s": s.rate_kb_s,
         "evidence": list(s.evidence),
+        "pids": list(s.pids),
+        "entity": s.entity,
+        "name": s.name,
     }
 
 

@@ -16,11 +16,14 @@ class Suspect:
     kind: str
     confidence: float  # 0..1
     evidence: tuple[str, ...] = ()
-    pid: int | None = None
-    comm: str | None = None
+    pid: int | None = None  # the one process, when the suspect is one
+    comm: str | None = None  # its name; a process group's name (process-exporter)
     cgroup: str | None = None
     growth_kb: int | None = None  # growth over the window before the kill
     rate_kb_s: float | None = None
+    pids: tuple[int, ...] = ()  # every task-table process the suspect stands for
+    entity: str | None = None  # the history series it was seen in ("group:x", "container:y")
+    name: str | None = None  # for people, when no comm names it ("container app of pod web-1")
 
 
 @dataclass(frozen=True, slots=True)

@@ -128,6 +128,17 @@ class MemcgInfo:
 
 
 @dataclass(frozen=True, slots=True)
+class AllocationSite:
+    """One line of the 6.10+ memory-allocation-profiling top list (``Memory allocations:``)."""
+
+    size_kb: int  # from a rounded size such as "38.4 MiB": three significant digits at best
+    calls: int
+    site: str  # file:line in the kernel source
+    function: str
+    module: str | None = None  # the [module] when the site is in a loadable module
+
+
+@dataclass(frozen=True, slots=True)
 class MemInfo:
     """The global Mem-Info block. Page counters are converted to kB."""
 
@@ -141,6 +152,8 @@ class MemInfo:
     reserved_kb: int | None = None
     hugepages: tuple[tuple[int, int, int], ...] = ()  # (node, total, size_kb)
     unreclaimable_slab: tuple[tuple[str, int, int], ...] = ()  # (name, used_kb, total_kb)
+    allocation_sites: tuple[AllocationSite, ...] = ()  # largest first, as the kernel prints them
+    allocation_profiling: str | None = None  # "on"/"off" when the header says so
 
     def counter(self, name: str) -> int | None:
         for key, value in self.counters_kb:
@@ -251,6 +264,9 @@ class UserspaceKill:
     rss_kb: int | None = None
     score: int | None = None
     reason: str | None = None
-    kind: str = "kill"  # "kill"; "notice" = systemd's note of a kernel kill (not a kill itself)
+    # "kill"; "notice" = a note about a kill, not a kill itself (systemd's note of a kernel kill);
+    # "trigger" = the daemon asked the kernel's OOM killer to run (earlyoom --kernel-oom, SysRq-f)
+    kind: str = "kill"
     raw: str = ""
     candidates: tuple[OomdCandidate, ...] = ()  # systemd-oomd: the cgroups it weighed
+    killer_pid: int | None = None  # the daemon's own pid, from its syslog tag

@@ -132,6 +132,8 @@ class Draft:
             tasks = tuple(to_row(r, page_kb) for r in self.rows)
         kills = self._kills({t.pid: t for t in tasks or ()}, notes)
         ending = self.ending
+        if not kills and any("bpf_out_of_memory" in t or "bpf_oom" in t for t in self.trace):
+            notes.append(BPF_NOTE)
         task_memcg, oom_memcg = self._memcg_paths()
         meminfo = (
             self.meminfo.finish(page_kb if page_src != "default" else None)
@@ -208,6 +210,12 @@ class Draft:
             task_memcg = task_memcg or self.task_in[0]
             oom_memcg = oom_memcg or self.task_in[1]
         return task_memcg, oom_memcg
+
+
+BPF_NOTE = (
+    "a BPF OOM handler was running (bpf_out_of_memory in the call trace): it decides by itself "
+    "whether to kill, and a kill it makes may print no 'Killed process' line"
+)
 
 
 def _outcome(kills: list[Kill], ending: tuple[str, str] | None) -> str:

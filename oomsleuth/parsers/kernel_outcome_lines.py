@@ -51,7 +51,7 @@ def parse_summary(text: str) -> Constraint | None:
 
 
 _KILLED = re.compile(
-    r"^(?:(?P<msg>[^:]*[^:\s]): )?Killed process (?P<pid>\d+)(?:, UID (?P<uid_a>\d+),)? "
+    r"^(?:(?P<msg>.*?\S): )?Killed process (?P<pid>\d+)(?:, UID (?P<uid_a>\d+),)? "
     r"\((?P<comm>.*?)\)(?=,? (?:total-vm|vsz):|, UID \d+|\.?\s*$)(?P<rest>.*)$"
 )
 _KILLED_FIELD = re.compile(

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from oomsleuth.model import MemInfo
+from oomsleuth.model import AllocationSite, MemInfo
 
 _TOKEN = re.compile(r"([A-Za-z_]+):\s?(\d+)(?=\s|$)")
 _BUDDY = re.compile(r"^(?:Node \d+ )?[\w.]+: (?:\d+\*(\d+)kB|empty)")
@@ -22,6 +22,15 @@ _PAGES_LINE = re.compile(
 )
 _SWAP = re.compile(r"^(Free|Total) swap\s+=\s+(-?\d+)kB")
 _SLAB_ROW = re.compile(r"^(\S+)\s+(\d+)KB\s+(\d+)KB\s*$")
+# 6.10+ memory allocation profiling: "Memory allocations:" (6.10-6.17) or "Memory allocations
+# (profiling is currently turned on):", then up to ten "%12s %8llu %s:%u [%s] func:%s" rows whose
+# size is string_get_size(STRING_UNITS_2): "38.4 MiB", "7.36 MiB", "512 B"
+_ALLOC_HEAD = re.compile(r"^Memory allocations(?: \(profiling is currently turned (on|off)\))?:$")
+_ALLOC_ROW = re.compile(
+    r"^(\d+(?:\.\d+)?) ?([KMGTPE]iB|B)\s+(\d+)\s+(\S+:\d+)(?:\s+\[([^\]\s]+)\])?\s+func:(\S+)$"
+)
+_UNIT_KB = {"B": 1 / 1024, "KiB": 1, "MiB": 1024, "GiB": 1024**2, "TiB": 1024**3}
+_UNIT_KB |= {"PiB": 1024**4, "EiB": 1024**5}
 
 # first-line names of per-node/zone lines: these carry kB, not pages
 _NODE_LINE = re.compile(r"^Node \d+ ")
@@ -49,12 +58,22 @@ class MemInfoDraft:
     pages: dict[str, int] = field(default_factory=dict)
     hugepages: list[tuple[int, int, int]] = field(default_factory=list)
     slab: list[tuple[str, int, int]] = field(default_factory=list)
+    allocations: list[AllocationSite] = field(default_factory=list)
+    profiling: str | None = None
     in_slab: bool = False
+    in_allocations: bool = False
     in_global: bool = True
 
     def feed(self, text: str) -> bool:
         """Take one line; True when it belongs to Mem-Info."""
         s = text.strip()
+        if self.in_allocations:
+            if self._allocation_line(s):
+                return True
+            self.in_allocations = False
+        if (head := _ALLOC_HEAD.match(s)) is not None:
+            self.in_allocations, self.profiling = True, head[1]
+            return True
         if self.in_slab:
             if self._slab_line(s):
                 return True
@@ -102,6 +121,16 @@ class MemInfoDraft:
             return True
         return False
 
+    def _allocation_line(self, s: str) -> bool:
+        """One row of the allocation-profiling top list."""
+        m = _ALLOC_ROW.match(s)
+        if m is None:
+            return False
+        size_kb = round(float(m[1]) * _UNIT_KB[m[2]])
+        site = AllocationSite(size_kb, int(m[3]), m[4], m[6], m[5])
+        self.allocations.append(site)
+        return True
+
     def finish(self, page_kb: int | None) -> MemInfo:
         pk = page_kb or 4
 
@@ -120,4 +149,6 @@ class MemInfoDraft:
             reserved_kb=kb("pages reserved"),
             hugepages=tuple(self.hugepages),
             unreclaimable_slab=tuple(self.slab),
+            allocation_sites=tuple(self.allocations),
+            allocation_profiling=self.profiling,
         )

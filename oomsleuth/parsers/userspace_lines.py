@@ -79,6 +79,7 @@ def make_kill(
         reason=reason,
         kind=kind,
         raw=line.text,
+        killer_pid=line.ident_pid,
     )
 
 
@@ -104,6 +105,11 @@ _EO_OLD = (  # v1.2, v1.1, v1.3-rc1
 )
 _EO_ANCIENT = re.compile(r"Killing process (?P<pid>\d+) (?P<comm>\S.*)")  # v0.x: tag needed
 _EO_REASON = re.compile(r"(?:[Ll]ow [Mm]emory|Out of memory)! .*")
+# earlyoom --kernel-oom (v1.9+) and -k (v0.x-v1.1): it writes "f" to /proc/sysrq-trigger and the
+# kernel's OOM killer picks the victim; the report that follows has order=-1
+_EO_KERNEL = re.compile(
+    r"(?:trigger_kernel_oom: )?successfully triggered kernel OOM killer|Invoking oom killer: done"
+)
 
 
 class Earlyoom:
@@ -124,7 +130,7 @@ class Earlyoom:
         if match is None and tagged:
             match = _EO_ANCIENT.fullmatch(text)
             if match is None:
-                return self._status(key, text)
+                return self._status(line, key, text)
         if match is None:
             return None
         groups = match.groupdict()
@@ -145,9 +151,14 @@ class Earlyoom:
             )
         ]
 
-    def _status(self, key: tuple[str, str | None, int | None], text: str) -> list[UserspaceKill]:
+    def _status(
+        self, line: LogLine, key: tuple[str, str | None, int | None], text: str
+    ) -> list[UserspaceKill]:
         if _EO_REASON.fullmatch(text):
             self._reason[key] = text
+        elif _EO_KERNEL.fullmatch(text) and key not in self._dry:
+            reason = self._reason.pop(key, None)
+            return [make_kill(line, "earlyoom", kind="trigger", reason=reason)]
         elif text.startswith("memory situation has recovered"):
             self._reason.pop(key, None)
         elif text.startswith("dryrun mode enabled"):

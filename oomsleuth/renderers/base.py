@@ -105,6 +105,11 @@ def userspace_details(u: UserspaceKill) -> str:
     return "  ".join(text for shown, text in details if shown)
 
 
+def userspace_verb(u: UserspaceKill) -> str:
+    """``killed``, ``notice``, or ``ran the kernel OOM killer`` for a daemon's SysRq-f request."""
+    return {"kill": "killed", "trigger": "ran the kernel OOM killer"}.get(u.kind, "notice")
+
+
 def opt(value: object) -> str:
     """A value that may be unknown: ``?`` for None."""
     return "?" if value is None else str(value)

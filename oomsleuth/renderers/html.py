@@ -32,6 +32,7 @@ from oomsleuth.renderers.base import (
     report_span,
     stamp_text,
     userspace_details,
+    userspace_verb,
 )
 from oomsleuth.renderers.html_charts import HistoryIndex, incident_charts
 from oomsleuth.renderers.html_overview import (
@@ -68,7 +69,7 @@ class Page:
     title: str
     summary: Summary
     sections: list[sections.Section]
-    userspace: list[tuple[str, UserspaceKill, str]]  # anchor, kill, details
+    userspace: list[tuple[str, UserspaceKill, str, str]]  # anchor, kill, verb, details
     alloc_failures: list[tuple[str, str]]  # when, text
     overview: Overview | None
     warnings: list[Warning_]  # not inside any report
@@ -108,7 +109,7 @@ def build_page(result: Report, title: str | None = None) -> Page:
     hist = HistoryIndex(result.history.samples if result.history else ())
     secs: list[sections.Section] = []
     events: list[Event] = []
-    userspace: list[tuple[str, UserspaceKill, str]] = []
+    userspace: list[tuple[str, UserspaceKill, str, str]] = []
     allocs: list[tuple[str, str]] = []
     for item in items_in_order(result):
         if item.report is not None and item.report_id is not None:
@@ -124,7 +125,7 @@ def build_page(result: Report, title: str | None = None) -> Page:
         elif item.userspace is not None:
             u = item.userspace
             anchor = f"userspace-{len(userspace)}"
-            userspace.append((anchor, u, userspace_details(u)))
+            userspace.append((anchor, u, userspace_verb(u), userspace_details(u)))
             if u.kind == "kill":
                 label = f"{u.killer} killed {u.comm or u.cgroup or u.pid or '?'}"
                 wall = u.stamp.wall if u.stamp.wall and u.stamp.wall.tzinfo else None

@@ -189,7 +189,11 @@ def _rss(
             comm = hist.labels(key).get("comm")
             if cut is None or (who.comm and comm and comm[:15] != who.comm[:15]):
                 continue  # no data, or a reused pid
-            name = f"{who.comm or comm or key[0]} ({who.pid})" if who.pid else who.cgroup or ""
+            name = (
+                f"{who.comm or comm or key[0]} ({who.pid})"
+                if who.pid
+                else who.name or who.comm or who.cgroup or key[0] or ""
+            )
             label = f"{name} · {', '.join(roles)}"
             lines.append(Line(label, cut[0], cut[1], f"s{len(lines)}", source=cut[2]))
             break
@@ -212,8 +216,8 @@ def _people(report: OomReport, inc: Incident | None) -> list[tuple[Suspect, list
         found.append((Suspect("process", 0.0, pid=t.pid, comm=t.comm), "trigger"))
     people: dict[object, tuple[Suspect, list[str]]] = {}
     for who, role in found:
-        ident = who.pid if who.pid is not None else who.cgroup
-        if ident is None or (who.pid is None and not who.cgroup):
+        ident = who.pid if who.pid is not None else (who.cgroup or who.entity)
+        if not ident and ident != 0:
             continue
         entry = people.setdefault(ident, (who, []))
         if role not in entry[1] and not (role == "suspect" and entry[1]):
@@ -224,6 +228,12 @@ def _people(report: OomReport, inc: Incident | None) -> list[tuple[Suspect, list
 def _keys(who: Suspect) -> list[Key]:
     if who.pid is not None:
         return [(f"pid:{who.pid}", "proc_rss_kb")]
+    if who.entity:  # the series the history named it by (a process group, a container)
+        metric = "proc_rss_kb" if who.kind == "process" else "container_working_set_kb"
+        keys: list[Key] = [(who.entity, metric)]
+        if who.entity.startswith("cgroup:"):
+            keys.append((who.entity, "cg_mem_current_kb"))
+        return keys
     if who.cgroup:
         return [
             (f"container:{who.cgroup}", "container_working_set_kb"),

@@ -45,6 +45,7 @@ from oomsleuth.renderers.base import (
     task_rss,
     top_tasks,
     userspace_details,
+    userspace_verb,
 )
 from oomsleuth.renderers.verdict import MAX_EVIDENCE, culprit_text
 
@@ -140,7 +141,7 @@ def other_event(item: Item) -> tuple[str, str, str]:
         return md(stamp_text(a.stamp)), what, _place(a.where)
     u = item.userspace
     assert u is not None
-    verb = "killed" if u.kind == "kill" else "notice:"
+    verb = userspace_verb(u) + ("" if u.kind == "kill" else ":")
     what = f"{code(u.killer)} {verb} {md(userspace_details(u))}"
     return md(stamp_text(u.stamp)), what, _place(u.where)
 

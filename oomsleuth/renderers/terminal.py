@@ -30,6 +30,7 @@ from oomsleuth.renderers.base import (
     safe_text,
     stamp_text,
     userspace_details,
+    userspace_verb,
 )
 from oomsleuth.renderers.terminal_panel import Part, report_panel
 
@@ -113,7 +114,8 @@ def alloc_line(a: AllocFailure) -> Text:
 
 
 def userspace_line(u: UserspaceKill) -> Text:
-    what = f"{u.killer} killed " if u.kind == "kill" else f"{u.killer} notice: "
+    verb = userspace_verb(u)
+    what = f"{u.killer} {verb}" + (" " if u.kind == "kill" else ": ")
     text = userspace_details(u)
     return Text.assemble(
         _prefix(u.stamp),

@@ -19,15 +19,21 @@ MAX_EVIDENCE = 6
 
 
 def culprit_text(s: Suspect) -> str:
-    """``leaky-sidecar (4321)``, ``shmem/tmpfs in /x``, ``kernel memory``, ``unknown``."""
+    """``leaky-sidecar (4321)``, ``nginx (12, 13)`` (a process group), ``container app of pod
+    web-1``, ``shmem/tmpfs in /x``, ``kernel memory``, ``not enough data``: never "None"."""
     if s.kind == "process":
-        return f"{s.comm or '?'} ({s.pid})" if s.pid is not None else f"{s.comm or '?'}"
+        if s.pid is not None:
+            return f"{s.comm or '?'} ({s.pid})"
+        if s.pids:
+            more = ", ..." if len(s.pids) > 4 else ""
+            return f"{s.comm or s.name or '?'} ({', '.join(map(str, s.pids[:4]))}{more})"
+        return s.name or s.comm or "?"
     if s.kind == "cgroup":
-        return f"cgroup {s.cgroup or '?'}"
+        return s.name or f"cgroup {s.cgroup or '?'}"
     if s.kind == "shmem":
         return "shmem/tmpfs" + (f" in {s.cgroup}" if s.cgroup else "")
     if s.kind == "kernel":
-        return "kernel memory (unreclaimable slab)"
+        return s.name or "kernel memory (unreclaimable slab)"
     return "not enough data"
 
 
@@ -99,8 +105,9 @@ def spark_rows(
         wanted.append(("cgroup usage", (f"cgroup:{cgroup}", "cg_mem_current_kb")))
     wanted.append(("MemAvailable", (None, "mem_available_kb")))
     c = inc.culprit
-    if c.kind == "process" and c.pid is not None:
-        wanted.append((f"{c.comm or c.pid} rss", (f"pid:{c.pid}", "proc_rss_kb")))
+    if c.kind == "process" and (c.pid is not None or c.entity):
+        entity = f"pid:{c.pid}" if c.pid is not None else c.entity
+        wanted.append((f"{c.comm or c.name or entity} rss", (entity, "proc_rss_kb")))
     rows: list[Row] = []
     for label, key in wanted:
         series = index.get(key)
