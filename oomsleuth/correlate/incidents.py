@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime, timedelta
 
-from oomsleuth.correlate import accounting, badness, cascade, culprit, requests
+from oomsleuth.correlate import accounting, badness, cascade, culprit, identity, requests
 from oomsleuth.correlate.cgroups import decode_cgroup
 from oomsleuth.model import (
     History,
@@ -164,7 +164,7 @@ def _suspects(
     """Every suspect, ranked: memory no process owns, growth in the history, change between
     task tables, else the biggest consumer; and the notes said on the way."""
     found, hist_notes = culprit.from_history(ctx)
-    found = [culprit.identify(s, ctx.report) for s in found]
+    found = [identity.identify(s, ctx.report) for s in found]
     suspects = [*unowned, *found, *culprit.from_tables(ctx)]
     if not suspects:
         suspects += culprit.biggest(ctx)
