@@ -23,7 +23,7 @@ Host-wide (``Sample.entity`` is None):
 Per process (``entity="pid:N"``, labels ``comm`` and, when known, ``cmdline``, ``cgroup``):
 
 - ``proc_rss_kb``, ``proc_vsz_kb``, ``proc_swap_kb``, ``proc_minflt_s``, ``proc_majflt_s``,
-  ``proc_mem_pct``
+  ``proc_mem_pct``, ``proc_anon_kb`` (anonymous resident memory: RssAnon)
 
 Per cgroup (``entity="cgroup:/path"``) and per container (``entity="container:ID"``, labels
 ``pod``, ``namespace``, ``container``, ``image`` when known):
@@ -31,7 +31,8 @@ Per cgroup (``entity="cgroup:/path"``) and per container (``entity="container:ID
 - ``cg_mem_current_kb``, ``cg_mem_max_kb``, ``cg_mem_high_kb``, ``cg_swap_current_kb``,
   ``cg_anon_kb``, ``cg_file_kb``, ``cg_shmem_kb``
 - ``cg_psi_some_avg10``, ``cg_psi_full_avg10`` (percent); ``cg_oom_kill_count`` (the cgroup's
-  cumulative OOM kills, from v1 ``memory.oom_control`` or v2 ``memory.events``)
+  cumulative OOM kills, from v1 ``memory.oom_control`` or v2 ``memory.events``),
+  ``cg_oom_count`` (the same for v2 ``memory.events`` ``oom``: times the OOM killer was invoked)
 - ``container_working_set_kb``, ``container_rss_kb``, ``container_cache_kb``,
   ``container_limit_kb``
 
@@ -91,7 +92,15 @@ HOST = frozenset(
     ]
 )
 PROCESS = frozenset(
-    ["proc_rss_kb", "proc_vsz_kb", "proc_swap_kb", "proc_minflt_s", "proc_majflt_s", "proc_mem_pct"]
+    [
+        "proc_rss_kb",
+        "proc_vsz_kb",
+        "proc_swap_kb",
+        "proc_minflt_s",
+        "proc_majflt_s",
+        "proc_mem_pct",
+        "proc_anon_kb",
+    ]
 )
 CGROUP = frozenset(
     [
@@ -105,6 +114,7 @@ CGROUP = frozenset(
         "cg_psi_some_avg10",
         "cg_psi_full_avg10",
         "cg_oom_kill_count",
+        "cg_oom_count",
         "container_working_set_kb",
         "container_rss_kb",
         "container_cache_kb",

@@ -11,7 +11,18 @@ from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from typing import Protocol
 
-from oomsleuth.history import atop, csvseries, pidstat, prometheus, psi, sadf, sar
+from oomsleuth.history import (
+    atop,
+    atop_json,
+    below,
+    csvseries,
+    pidstat,
+    prometheus,
+    psi,
+    sadf,
+    sadf_xml,
+    sar,
+)
 from oomsleuth.model import Sample, Warning_
 
 
@@ -37,7 +48,7 @@ class Reader:
 
 READERS: tuple[Reader, ...] = tuple(
     Reader(m.FORMAT.name, m.FORMAT.description, m.FORMAT.sniff, m.parse)
-    for m in (sadf, sar, atop, pidstat, psi, prometheus, csvseries)
+    for m in (sadf_xml, sadf, sar, atop_json, atop, below, pidstat, psi, prometheus, csvseries)
 )
 
 
