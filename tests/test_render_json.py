@@ -107,7 +107,7 @@ def test_every_result_validates_and_round_trips(name: str) -> None:
     assert doc == result.to_dict()  # the model's document is JSON-native already
     assert list(doc) == [
         "schema_version", "tool", "sources", "lines_read", "framings", "boots",
-        "events", "warnings", "summary", "incidents", "history",
+        "events", "warnings", "summary", "incidents", "history", "host_facts",
     ]  # fmt: skip
     assert doc["schema_version"] == 1
     assert doc["tool"] == {"name": "oomsleuth", "version": __version__}

@@ -6,16 +6,23 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import timedelta
 
-from oomsleuth.model import History, Report
+from oomsleuth.model import History, HostFacts, Report
 
 DEFAULT_BEFORE = timedelta(minutes=30)  # as the CLI's --window default: history before a kill
 
 
 def correlate(
-    result: Report, history: History | None = None, *, before: timedelta = DEFAULT_BEFORE
+    result: Report,
+    history: History | None = None,
+    *,
+    before: timedelta = DEFAULT_BEFORE,
+    facts: tuple[HostFacts, ...] = (),
 ) -> Report:
-    """The result with its incidents: trigger, victims, culprit, suspects, cascade."""
+    """The result with its incidents: trigger, victims, culprit, suspects, cascade, and what
+    the host's settings (``facts``, from the live host or a bundle) did in each."""
+    from oomsleuth.correlate.findings import attach
     from oomsleuth.correlate.incidents import build
 
     history = history or History()
-    return replace(result, incidents=build(result, history, before=before), history=history)
+    incidents = attach(build(result, history, before=before), result, history, facts)
+    return replace(result, incidents=incidents, history=history, host_facts=facts)

@@ -11,6 +11,7 @@ from oomsleuth.model.history import (
     ProcessTrace,
     Sample,
 )
+from oomsleuth.model.host import CgroupState, Finding, HostFacts, Swap
 from oomsleuth.model.incidents import BadnessRow, Incident, Suspect, TimelineEntry
 from oomsleuth.model.kernel import (
     AllocationSite,
@@ -48,12 +49,15 @@ __all__ = [
     "BadnessRow",
     "Boot",
     "BootSegment",
+    "CgroupState",
     "Constraint",
     "Counter",
     "CounterTrace",
     "Event",
+    "Finding",
     "History",
     "HistoryTraces",
+    "HostFacts",
     "Incident",
     "Kill",
     "LogLine",
@@ -68,6 +72,7 @@ __all__ = [
     "Selection",
     "Stamp",
     "Suspect",
+    "Swap",
     "TaskRow",
     "TimelineEntry",
     "Trigger",

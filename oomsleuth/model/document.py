@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from oomsleuth._version import __version__
+from oomsleuth.model.document_host import host_facts_json
 from oomsleuth.model.document_parts import (
     CONSTRAINT,
     REAP,
@@ -66,6 +67,7 @@ def to_document(result: Report) -> JsonObj:
         "summary": _summary(result, events),
         "incidents": [incident_json(inc) for inc in result.incidents],
         "history": history_json(result),
+        "host_facts": [host_facts_json(f) for f in result.host_facts],
     }
     return dict(_clean(doc))
 

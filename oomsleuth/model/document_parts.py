@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from oomsleuth.model.document_host import finding_json
 from oomsleuth.model.incidents import Incident, Suspect
 from oomsleuth.model.kernel import Counter, MemcgInfo, MemInfo, Trigger, Victim
 from oomsleuth.model.outcomes import gfp_text, iso_time
@@ -162,6 +163,7 @@ def incident_json(inc: Incident) -> JsonObj:
         "accounting_kb": dict(inc.accounting),
         "history_used": list(inc.history_used),
         "data_gaps": list(inc.data_gaps),
+        "findings": [finding_json(f) for f in inc.findings],
     }
 
 

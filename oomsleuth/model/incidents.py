@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from oomsleuth.model.host import Finding
 from oomsleuth.model.kernel import Victim
 
 
@@ -72,3 +73,4 @@ class Incident:
     accounting: tuple[tuple[str, int], ...] = ()  # (what, kB): tasks rss, shmem, slab, limit...
     history_used: tuple[str, ...] = ()  # which history sources informed the verdict
     data_gaps: tuple[str, ...] = ()  # what would have made the verdict surer
+    findings: tuple[Finding, ...] = ()  # what the host's settings did in it (host or bundle)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from oomsleuth.model.history import History
+from oomsleuth.model.host import HostFacts
 from oomsleuth.model.incidents import Incident
 from oomsleuth.model.kernel import AllocFailure, OomReport, UserspaceKill
 from oomsleuth.model.lines import Boot, BootSegment, Warning_
@@ -28,6 +29,7 @@ class Report:
     # filled by correlation (oomsleuth.correlate), after parsing and time resolution
     incidents: tuple[Incident, ...] = ()
     history: History | None = None
+    host_facts: tuple[HostFacts, ...] = ()  # the live host's or a bundle's, when given
 
     @property
     def has_events(self) -> bool:

@@ -39,6 +39,7 @@ class Verdict:
     suspects: list[tuple[str, float]]
     choice: str | None
     gaps: list[str]
+    findings: list[tuple[str, str]]  # text, where it was read
 
 
 @dataclass
@@ -93,6 +94,7 @@ def verdict(inc: Incident) -> Verdict:
         suspects=[(culprit_text(s), s.confidence) for s in others[:5]],
         choice=inc.badness_note,
         gaps=list(inc.data_gaps),
+        findings=[(f.text, f.read_from) for f in inc.findings],
     )
 
 

@@ -228,6 +228,9 @@ def verdict(inc: Incident) -> list[str]:
     blocks += [f"Other suspects: {text}"] if others else []
     if (c.kind == "unknown" or c.confidence < 0.5) and inc.data_gaps:
         blocks.append("What would make it surer:\n" + bullets(md(g) for g in inc.data_gaps))
+    if inc.findings:
+        said = bullets(f"{md(f.text)} ({md(f.read_from)})" for f in inc.findings)
+        blocks.append("What the host's settings did:\n" + said)
     return blocks
 
 

@@ -69,6 +69,10 @@ def verdict_rows(inc: Incident) -> list[Row]:
         rows.append(("Cascade", Text(safe_text("; ".join(inc.cascade)))))
     for gap in inc.data_gaps if c.kind == "unknown" or c.confidence < 0.5 else ():
         rows.append(("Missing", Text(safe_text(gap), style="dim")))
+    for i, f in enumerate(inc.findings):
+        rows.append(("Settings" if i == 0 else "", Text("• " + safe_text(f.text))))
+    if inc.findings:
+        rows.append(("", Text(safe_text(inc.findings[0].read_from), style="dim")))
     return rows
 
 
