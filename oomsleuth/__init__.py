@@ -5,8 +5,10 @@ The public API (documented in the README and docs/api.md)::
     report = oomsleuth.analyze(["kern.log"], history=["/var/log/sysstat"])
     report.to_dict()                                  # the JSON document
     oomsleuth.render(report, "html", open("x.html", "w"))
-    for event in oomsleuth.scanner(open("dmesg.txt")):   # streaming, no correlation
+    for event in oomsleuth.scan(open("dmesg.txt")):   # streaming, no correlation
         ...
+    oomsleuth.analyze()                               # this host, now
+    oomsleuth.collect("bundle.tar.gz")                # this host's evidence, kept
 
 Imports are lazy: ``import oomsleuth`` loads nothing but this module.
 """
@@ -18,14 +20,14 @@ from typing import TYPE_CHECKING, Any
 from oomsleuth._version import __version__
 
 if TYPE_CHECKING:
-    from oomsleuth.api import analyze, render, scan
+    from oomsleuth.api import analyze, collect, render, scan
     from oomsleuth.model import Event, Report
 
-__all__ = ["Event", "Report", "__version__", "analyze", "render", "scan"]
+__all__ = ["Event", "Report", "__version__", "analyze", "collect", "render", "scan"]
 
 
 def __getattr__(name: str) -> Any:
-    if name in ("analyze", "scan", "render"):
+    if name in ("analyze", "scan", "render", "collect"):
         from oomsleuth import api
 
         return getattr(api, name)

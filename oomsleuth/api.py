@@ -13,10 +13,11 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
 from datetime import datetime, tzinfo
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from dateutil import tz as dateutil_tz
 
+from oomsleuth.api_host import collect, dated, evidence_of, facts_boot, narrowed, with_cgroups
 from oomsleuth.clock import (
     LIVE_BOOT_TIME,
     Clock,
@@ -30,13 +31,19 @@ from oomsleuth.errors import UsageError
 from oomsleuth.model import Event, Report, Warning_
 from oomsleuth.model.outcomes import event_moments
 
+if TYPE_CHECKING:
+    from oomsleuth.load.files import Input
+
 PathLike = str | os.PathLike[str]
+Progress = Callable[[str, int], None]
+PROGRESS_EVERY = 1 << 16
+__all__ = ["FORMATS", "analyze", "collect", "render", "scan", "time_context"]
 FORMATS = ("terminal", "json", "html", "md")
 _log = logging.getLogger("oomsleuth")
 
 
 def analyze(
-    inputs: PathLike | Iterable[PathLike],
+    inputs: PathLike | Iterable[PathLike] = (),
     *,
     history: PathLike | Iterable[PathLike] = (),
     boot_time: str | datetime | None = None,
@@ -44,37 +51,73 @@ def analyze(
     year: int | None = None,
     window: str = "30m:5m",
     redact: bool = False,
+    since: str | datetime | None = None,
+    boots: str | None = None,
     on_warning: Callable[[str], None] | None = None,
+    on_info: Callable[[str], None] | None = None,
+    on_progress: Progress | None = None,
 ) -> Report:
     """Everything ``oomsleuth analyze`` does, as a model: every OOM event in ``inputs`` (paths,
-    folders, ``-`` for stdin) on the wall clock, with incidents correlated against ``history``.
+    folders, archives and bundles such as sosreports, ``-`` for stdin; none: this host, now) on
+    the wall clock, with incidents correlated against ``history`` and the history and host
+    facts a bundle or the host holds.
 
     ``boot_time``: ISO 8601, epoch seconds, ``now`` (this machine) or an aware datetime;
     ``tz``: the zone of logs that print local time (default: this machine's); ``year``: the
     year of syslog lines; ``window``: history kept around each event, ``BEFORE[:AFTER]``.
     Warnings about the inputs themselves (files skipped in a folder, history outside the
     window) go to ``on_warning`` (default: the ``oomsleuth`` logger); warnings about the log's
-    content are in the report. Raises :class:`~oomsleuth.errors.OomsleuthError`.
+    content are in the report. ``since``/``boots`` narrow the live host's evidence (as
+    journalctl's ``--since``/``--boot``); ``on_info`` hears what was read and skipped;
+    ``on_progress(source, lines)`` is called every 65536 lines read (a progress display).
+    Raises :class:`~oomsleuth.errors.OomsleuthError`.
     ``analyze(...).to_dict()`` is the JSON document of ``oomsleuth analyze --format json``.
     """
     from oomsleuth.correlate import correlate
     from oomsleuth.history.windows import Windows, parse_window
-    from oomsleuth.load import resolve_inputs
-    from oomsleuth.scanner import parse_sources
 
     warn = on_warning or _log.warning
     ctx = time_context(tz=tz, year=year, boot_time=boot_time)
     before, after = parse_window(window)
-    sources = resolve_inputs(_paths(inputs), on_warning=warn)
+    evidence = evidence_of(_paths(inputs), warn, on_info, since=since, boots=boots, tz=ctx.tz)
+    sources = evidence.logs
+    ctx = facts_boot(ctx, evidence.facts)
     ctx.mtimes.update(_mtimes([(s.name, s.path) for s in sources if s.path is not None], ctx.tz))
-    history_paths = _paths(history)
+    history_paths: list[str | Input] = [*_paths(history), *evidence.history]
+    report = narrowed(_parsed(sources, ctx, history_paths, warn, on_progress), evidence.since)
+    windows = Windows(event_moments(report), before, after)
+    history_paths += dated(evidence, windows)
+    past = None
+    if history_paths:
+        from oomsleuth.load.history import load_history
+
+        past = load_history(history_paths, windows, ctx.tz, warn)
+    facts = with_cgroups(evidence, report)
+    report = correlate(report, past, before=before, facts=facts)
+    if redact:
+        from oomsleuth.redact import redact as redacted
+
+        report = redacted(report)
+    return report
+
+
+def _parsed(
+    sources: list[Input],
+    ctx: TimeContext,
+    history_paths: list[str | Input],
+    warn: Callable[[str], None],
+    tick: Progress | None = None,
+) -> Report:
+    """The sources parsed, on the wall clock, copies of one kill merged."""
+    from oomsleuth.scanner import parse_sources
+
     damage: list[Warning_] = []
 
     def problem(w: Warning_) -> None:
         damage.append(w)
         warn(w.message)
 
-    parsed = parse_sources((s.name, s.lines(problem)) for s in sources)
+    parsed = parse_sources((s.name, _counted(s.name, s.lines(problem), tick)) for s in sources)
     if damage:
         parsed = replace(parsed, warnings=parsed.warnings + tuple(damage))
     if history_paths and ctx.boot_time is None:
@@ -83,19 +126,18 @@ def analyze(
     drift = check_suspend_drift(report, ctx.tz)
     if drift:
         report = replace(report, warnings=report.warnings + tuple(drift))
-    report = merge_copies(report)
-    past = None
-    if history_paths:
-        from oomsleuth.load.history import load_history
+    return merge_copies(report)
 
-        windows = Windows(event_moments(report), before, after)
-        past = load_history(history_paths, windows, ctx.tz, warn)
-    report = correlate(report, past, before=before)
-    if redact:
-        from oomsleuth.redact import redact as redacted
 
-        report = redacted(report)
-    return report
+def _counted(name: str, lines: Iterator[str], tick: Progress | None) -> Iterator[str]:
+    """The lines, calling ``tick(name, count)`` every PROGRESS_EVERY of them."""
+    if tick is None:
+        yield from lines
+        return
+    for count, line in enumerate(lines, 1):
+        if count % PROGRESS_EVERY == 0:
+            tick(name, count)
+        yield line
 
 
 def scan(
@@ -151,7 +193,7 @@ def render(
         raise UsageError(f"unknown format {format!r} (one of: {', '.join(FORMATS)})")
 
 
-def _aligned(parsed: Report, history: list[str], ctx: TimeContext) -> Report:
+def _aligned(parsed: Report, history: list[str | Input], ctx: TimeContext) -> Report:
     """Boots no line places, placed by lining their kills up with the history (clock.align)."""
     from oomsleuth.clock.align import align_boots, wanted
     from oomsleuth.load.history import load_traces

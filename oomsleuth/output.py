@@ -16,7 +16,7 @@ import stat
 import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import TextIO
+from typing import IO, Any, BinaryIO, TextIO, cast
 
 from oomsleuth.errors import OutputError
 
@@ -41,9 +41,23 @@ def atomic(output: Path) -> Iterator[TextIO]:
     """A UTF-8 text stream that becomes ``output`` when the block ends without an error. A
     target that exists and is not a regular file (``/dev/stdout``, a FIFO, a terminal) is
     written in place: it cannot be replaced, and must not be."""
+    with _atomic(output, "w") as stream:
+        yield cast(TextIO, stream)
+
+
+@contextlib.contextmanager
+def atomic_binary(output: Path) -> Iterator[BinaryIO]:
+    """As :func:`atomic`, for bytes (a bundle tarball)."""
+    with _atomic(output, "wb") as stream:
+        yield cast(BinaryIO, stream)
+
+
+@contextlib.contextmanager
+def _atomic(output: Path, mode: str) -> Iterator[IO[Any]]:
+    encoding = None if "b" in mode else "utf-8"
     if _special(output):
         try:
-            with output.open("w", encoding="utf-8") as stream:
+            with output.open(mode, encoding=encoding) as stream:
                 yield stream
         except OSError as exc:
             raise OutputError(f"cannot write {output}: {_why(exc)}") from None
@@ -55,7 +69,7 @@ def atomic(output: Path) -> Iterator[TextIO]:
         raise OutputError(f"cannot write {output}: {_why(exc)}") from None
     done = False
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as stream:
+        with os.fdopen(fd, mode, encoding=encoding) as stream:
             yield stream
             stream.flush()
             os.fsync(stream.fileno())

@@ -81,6 +81,18 @@ def redact(result: Report, *, comms: bool = False) -> Report:
     return redacted
 
 
+def text_redactor(result: Report, hostnames: tuple[str, ...] = ()) -> Callable[[str], str]:
+    """A line rewriter with the pseudonyms :func:`redact` gives ``result`` (and ``hostnames``):
+    for raw evidence copied beside a redacted analysis (``oomsleuth collect --redact``)."""
+    pseudo = Pseudonymizer()
+    for host in hostnames:
+        pseudo.name("host", host)
+    pseudo.walk(result)
+    pseudo.collecting, pseudo.done = False, {}
+    pseudo.walk(result)
+    return pseudo.free
+
+
 def _token(original: str) -> str:
     """``original`` as a whole token: not glued to a word it would be part of."""
     left = r"(?<![\w.-])" if original[0].isalnum() or original[0] == "_" else ""
@@ -107,6 +119,9 @@ class Pseudonymizer:
             **dict.fromkeys(_PATHS, self.path),
             **dict.fromkeys(_COMMS, self.comm),
             "host": lambda host: self.name("host", host),
+            "hostname": lambda host: self.name("host", host),
+            "path": self.path,  # CgroupState.path
+            "origin": lambda o: o if o == "this host" else self.source(o),
             "boot_id": lambda boot: self.name("boot", boot),
             "entity": self.entity,
             "cgroup_label": self.label,

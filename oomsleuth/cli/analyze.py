@@ -1,96 +1,51 @@
-"""The command line: options -> :func:`oomsleuth.analyze` -> :func:`oomsleuth.renderers` -> exit
-code. Errors become exit codes here and nowhere else.
-
-Exit codes: 0 = OOM events found, 1 = input read but no OOM event in it, 2 = bad usage or
-unreadable input. Set OOMSLEUTH_DEBUG=1 to see a traceback for an internal error.
-"""
+"""``oomsleuth analyze``: find every OOM kill in the given logs, bundles or this host, and report
+it."""
 
 from __future__ import annotations
 
 import contextlib
-import enum
-import importlib
-import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Annotated, Any, TextIO
+from typing import Annotated
 
 import typer
 
 import oomsleuth
-from oomsleuth._version import __version__
-from oomsleuth.errors import (
-    EXIT_FOUND,
-    EXIT_INTERRUPTED,
-    EXIT_NONE,
-    EXIT_USAGE,
-    OomsleuthError,
-    printable,
-)
-from oomsleuth.output import atomic, refuse_inputs
+from oomsleuth.cli import SUFFIX_FORMATS, Format, _opened, _quiet_stdout, _say, _warn, app
+from oomsleuth.errors import EXIT_FOUND, EXIT_NONE, OomsleuthError, printable
 
 
-def _click_exceptions() -> Any:
-    """click's exceptions: typer carries its own click since 0.2x, older ones use click."""
-    try:
-        return importlib.import_module("typer._click.exceptions")
-    except ImportError:  # pragma: no cover - an older typer
-        return importlib.import_module("click.exceptions")
+@contextlib.contextmanager
+def _progress() -> Iterator[Callable[[str, int], None] | None]:
+    """A transient line on stderr saying how far reading has got, when stderr is a terminal."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    from rich.console import Console
+    from rich.markup import escape
 
+    console = Console(stderr=True)
+    with console.status("reading…") as status:
 
-click = _click_exceptions()
+        def tick(source: str, lines: int) -> None:
+            status.update(f"reading {escape(printable(source))}: {lines:,} lines")
 
-app = typer.Typer(
-    add_completion=False,
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    help="Post-mortem forensics for Linux OOM kills: find every OOM kill in kernel logs.",
-)
-
-
-class Format(str, enum.Enum):
-    terminal = "terminal"
-    json = "json"
-    html = "html"
-    md = "md"
-
-
-SUFFIX_FORMATS = {
-    ".json": Format.json,
-    ".html": Format.html,
-    ".htm": Format.html,
-    ".md": Format.md,
-    ".markdown": Format.md,
-}
-
-
-def _version(value: bool) -> None:
-    if value:
-        typer.echo(f"oomsleuth {__version__}")
-        raise typer.Exit(EXIT_FOUND)
-
-
-@app.callback()
-def _root(
-    version: Annotated[
-        bool,
-        typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
-    ] = False,
-) -> None:
-    """oomsleuth: who was killed, who triggered it, and why."""
+        yield tick
 
 
 @app.command()
 def analyze(
     paths: Annotated[
-        list[str],
+        list[str] | None,
         typer.Argument(
-            help="Log files, directories (searched for kern.log*, messages*, syslog*, dmesg*, "
-            "journal exports), compressed .gz/.xz/.bz2/.zst files, or - for stdin.",
+            help="Log files, folders (logs and history found by content), archives and bundles "
+            "(sosreports, oomsleuth collect tarballs, .tar*/.zip of logs), compressed "
+            ".gz/.xz/.bz2/.zst files, or - for stdin. None: this host, now (its journal or "
+            "syslog files or /dev/kmsg, its history, its settings).",
             show_default=False,
         ),
-    ],
+    ] = None,
     fmt: Annotated[
         Format | None,
         typer.Option(
@@ -131,9 +86,9 @@ def analyze(
         list[str] | None,
         typer.Option(
             "--history",
-            help="History to correlate with (repeatable): sar/sadf text, binary sa files, atop "
-            "-P text or raw files, pidstat -r, PSI/cgroup samples, Prometheus query_range JSON, "
-            "time,series,value CSV; a file or a folder.",
+            help="History to correlate with (repeatable): sar/sadf text, sadf -j/-x, binary sa "
+            "files, atop -P/-J text or raw files, pidstat -r, PSI/cgroup samples, below dump "
+            "JSON/CSV, Prometheus query_range JSON, time,series,value CSV; a file or a folder.",
             show_default=False,
         ),
     ] = None,
@@ -161,22 +116,50 @@ def analyze(
             "(default: this machine's zone).",
         ),
     ] = None,
+    since: Annotated[
+        str | None,
+        typer.Option(
+            "--since",
+            help="This host only: events from this time on (2026-12-01, '2026-12-01 10:00', "
+            "today, yesterday, -2h, '3d ago', @EPOCH), as journalctl --since.",
+            show_default=False,
+        ),
+    ] = None,
+    boot: Annotated[
+        str | None,
+        typer.Option(
+            "--boot",
+            "-b",
+            help="This host only: the journal's boot to read (0 this boot, -1 the one before, "
+            "a boot id, or all), as journalctl -b. Default: every boot the journal keeps.",
+            show_default=False,
+        ),
+    ] = None,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Say on stderr what was read, and as what.")
+    ] = False,
 ) -> None:
-    """Find every OOM kill in the given logs and report it."""
+    """Find every OOM kill in the given logs, bundles or this host, and report it."""
+    paths = paths or []
     if "-" in paths and sys.stdin.isatty():
         _say("reading a log from the terminal: paste it, then press Ctrl-D "
              "(or pipe one in: dmesg | oomsleuth analyze -)")  # fmt: skip
     try:
-        report = oomsleuth.analyze(
-            paths,
-            history=history or (),
-            boot_time=boot_time,
-            tz=tz_name,
-            year=year,
-            window=window,
-            redact=redact,
-            on_warning=_warn,
-        )
+        with _progress() as tick:
+            report = oomsleuth.analyze(
+                paths,
+                history=history or (),
+                boot_time=boot_time,
+                tz=tz_name,
+                year=year,
+                window=window,
+                redact=redact,
+                since=since,
+                boots=boot,
+                on_warning=_warn,
+                on_info=_say if verbose else None,
+                on_progress=tick,
+            )
         if fmt is None:
             fmt = SUFFIX_FORMATS.get(output.suffix.lower(), Format.terminal) if output else None
         color = False if (no_color or output is not None) else None
@@ -189,63 +172,3 @@ def analyze(
     except BrokenPipeError:  # `| head`: the reader has what it wanted
         _quiet_stdout()
     raise typer.Exit(EXIT_FOUND if report.has_events else EXIT_NONE)
-
-
-def _say(message: str) -> None:
-    """One line on stderr, with control characters from file names or logs made visible."""
-    sys.stderr.write(f"oomsleuth: {printable(message)}\n")
-    sys.stderr.flush()
-
-
-def _warn(message: str) -> None:
-    _say(f"warning: {message}")
-
-
-@contextlib.contextmanager
-def _opened(output: Path | None, report: oomsleuth.Report) -> Iterator[TextIO]:
-    if output is None:
-        yield sys.stdout
-        return
-    read = [*report.sources, *(s for s, _ in (report.history.sources if report.history else ()))]
-    refuse_inputs(output, read)
-    with atomic(output) as stream:
-        yield stream
-
-
-def _quiet_stdout() -> None:
-    """After a broken pipe, point stdout at /dev/null so the interpreter's flush at exit does
-    not fail again."""
-    with contextlib.suppress(OSError):
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-
-
-def main() -> None:
-    """Console-script entry point: errors become one line and an exit code, here only."""
-    try:
-        code = app(prog_name="oomsleuth", standalone_mode=False)
-    except click.NoArgsIsHelpError:  # bare `oomsleuth`: typer has shown the help
-        code = EXIT_FOUND
-    except click.UsageError as exc:
-        _say(f"error: {exc.format_message()} (see oomsleuth {_command(exc)}--help)")
-        code = EXIT_USAGE
-    except click.ClickException as exc:
-        _say(f"error: {exc.format_message()}")
-        code = exc.exit_code
-    except (typer.Abort, KeyboardInterrupt):
-        _say("interrupted")
-        code = EXIT_INTERRUPTED
-    except BrokenPipeError:
-        _quiet_stdout()
-        code = EXIT_FOUND
-    except Exception as exc:  # pragma: no cover - the last line of defence
-        if os.environ.get("OOMSLEUTH_DEBUG"):
-            raise
-        _say(f"internal error: {type(exc).__name__}: {exc} (set OOMSLEUTH_DEBUG=1 for details)")
-        code = EXIT_USAGE
-    sys.exit(code if isinstance(code, int) else EXIT_FOUND)
-
-
-def _command(exc: Any) -> str:
-    name = exc.ctx.info_name if exc.ctx is not None and exc.ctx.parent is not None else None
-    return f"{name} " if name else ""

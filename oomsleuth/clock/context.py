@@ -19,6 +19,9 @@ class TimeContext:
     mtimes: dict[str, datetime] = field(default_factory=dict)  # source -> file mtime (aware)
     now: datetime | None = None  # for stdin: the year is the current one
     boot_time: datetime | None = None  # --boot-time (aware): the boot of the last segment
+    # where boot_time came from: "boot-time option" (--boot-time), "boot-time" (a bundle's or
+    # this host's /proc/stat btime)
+    boot_source: str = "boot-time option"
 
 
 def parse_boot_time(text: str, tz: tzinfo) -> datetime:

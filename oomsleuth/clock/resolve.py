@@ -171,7 +171,10 @@ def resolve_stamp(
     last = seg is None or seg is chain.segments[-1]
     if ctx.boot_time is not None and source not in index.anchored and last:
         wall = ctx.boot_time + timedelta(seconds=uptime)
-        return replace(stamp, wall=wall, time_confidence="derived", time_source="boot-time option")
+        # /proc/stat btime is whole seconds; a --boot-time the user gives says nothing of its own
+        error = 1.0 if ctx.boot_source == "boot-time" else None
+        return replace(stamp, wall=wall, time_confidence="derived", time_source=ctx.boot_source,
+                       time_uncertainty_s=error)  # fmt: skip
     return replace(stamp, time_confidence="unknown", time_source=None)
 
 

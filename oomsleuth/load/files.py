@@ -17,7 +17,7 @@ import lzma
 import sys
 import zlib
 from collections.abc import Callable, Iterator
-from contextlib import ExitStack
+from contextlib import AbstractContextManager, ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -129,14 +129,27 @@ def reason(exc: BaseException) -> str:
 Problem = Callable[[Warning_], None]
 
 
+Opener = Callable[[], AbstractContextManager[_Readable]]
+
+
 @dataclass(frozen=True)
 class Input:
-    """One input: a file (`path` set) or standard input (`path` is None)."""
+    """One input: a file (`path` set), a member of an archive or anything else that can be
+    opened for reading (`opener` set), or standard input (neither)."""
 
     name: str
     path: Path | None
     # a longer line is cut; history readers raise it for one-line JSON (Prometheus responses)
     max_line: int = MAX_LINE_BYTES
+    opener: Opener | None = None
+
+    def open(self, stack: ExitStack) -> _Readable:
+        """The raw byte stream, closed with ``stack``."""
+        if self.opener is not None:
+            return stack.enter_context(self.opener())
+        if self.path is None:
+            return sys.stdin.buffer
+        return stack.enter_context(self.path.open("rb"))
 
     def lines(self, problem: Problem | None = None) -> Iterator[str]:
         """Decoded lines without their line ending. Raises InputError when nothing can be read
@@ -146,12 +159,7 @@ class Input:
         count = 0
         with ExitStack() as stack:
             try:
-                raw: _Readable = (
-                    sys.stdin.buffer
-                    if self.path is None
-                    else stack.enter_context(self.path.open("rb"))
-                )
-                stream = decompressed(raw, self.name)
+                stream = decompressed(self.open(stack), self.name)
                 head, encoding = checked_head(stream, self.name)
             except read_errors() as exc:
                 raise InputError(f"cannot read {self.name}: {reason(exc)}") from None

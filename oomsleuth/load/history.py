@@ -12,8 +12,11 @@ from __future__ import annotations
 
 import itertools
 import os
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+import shutil
+import tempfile
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import ExitStack
+from dataclasses import dataclass, field, replace
 from datetime import datetime, tzinfo
 from pathlib import Path
 
@@ -39,11 +42,15 @@ JSON_LINE_BYTES = 256 << 20
 FORMATS_DOC = "see docs/history-formats.md"
 
 
-def history_files(args: Iterable[str]) -> list[Path]:
-    """The files named by ``args`` (files, or folders walked without dot-names), in order.
-    Raises HistoryError for a path that does not exist or a folder with no file."""
-    out: list[Path] = []
+def history_files(args: Iterable[str | Input]) -> list[Input]:
+    """The files named by ``args`` (files, or folders walked without dot-names, or inputs found
+    in a bundle), in order. Raises HistoryError for a path that does not exist or a folder with
+    no file."""
+    out: list[Input] = []
     for arg in args:
+        if isinstance(arg, Input):
+            out.append(arg)
+            continue
         path = Path(arg)
         if path.is_dir():
             found = []
@@ -52,26 +59,39 @@ def history_files(args: Iterable[str]) -> list[Path]:
                 found += [Path(root) / n for n in sorted(names) if not n.startswith(".")]
             if not found:
                 raise HistoryError(f"no history files in {arg}")
-            out += found
+            out += [Input(str(p), p, JSON_LINE_BYTES) for p in found]
         elif not path.exists():
             raise HistoryError(f"cannot read history {arg}: no such file or directory")
         else:
-            out.append(path)
+            out.append(Input(str(path), path, JSON_LINE_BYTES))
     return out
 
 
-def _lines(path: Path) -> Iterator[str]:
-    """The file's text lines: sa and atop raw files through the real sadf/atop."""
+def _lines(item: Input) -> Iterator[str]:
+    """The file's text lines: sa and atop raw files through the real sadf/atop (a member of a
+    bundle is copied to a temporary file first: those tools read files)."""
     try:
-        with path.open("rb") as f:
-            head = f.read(4096)
+        with ExitStack() as stack:
+            head = item.open(stack).read(4096)
     except OSError as exc:
-        raise HistoryError(f"cannot read history {path}: {exc.strerror or exc}") from None
+        raise HistoryError(f"cannot read history {item.name}: {exc.strerror or exc}") from None
     if sa_binary.is_sa_binary(head):
-        return sa_binary.sa_to_lines(path)
+        return _on_disk(item, sa_binary.sa_to_lines)
     if atop_raw.is_atop_raw(head):
-        return atop_raw.atop_to_lines(path)
-    return Input(str(path), path, JSON_LINE_BYTES).lines()
+        return _on_disk(item, atop_raw.atop_to_lines)
+    return replace(item, max_line=JSON_LINE_BYTES).lines()
+
+
+def _on_disk(item: Input, convert: Callable[[Path], Iterator[str]]) -> Iterator[str]:
+    """``convert`` run on the item's file, or on a temporary copy of it."""
+    if item.path is not None:
+        yield from convert(item.path)
+        return
+    with tempfile.NamedTemporaryFile(prefix="oomsleuth-", suffix=".history") as tmp:
+        with ExitStack() as stack:
+            shutil.copyfileobj(item.open(stack), tmp)
+        tmp.flush()
+        yield from convert(Path(tmp.name))
 
 
 @dataclass
@@ -83,12 +103,12 @@ class HistoryReading:
     sources: list[tuple[str, str]] = field(default_factory=list)
     warnings: list[Warning_] = field(default_factory=list)
 
-    def samples(self, path: Path, keep: Callable[[datetime], bool]) -> Iterator[Sample]:
+    def samples(self, item: Input, keep: Callable[[datetime], bool]) -> Iterator[Sample]:
         """The samples of one file that ``keep`` accepts (a warning instead of an error); its
         format is ``self.sources[-1]`` once the first sample is out."""
-        name = str(path)
+        name = item.name
         try:
-            lines = iter(_lines(path))
+            lines = iter(_lines(item))
             head = list(itertools.islice(lines, HEAD_LINES))
             reader = sniff(head)
             if reader is None:
@@ -110,19 +130,19 @@ class HistoryReading:
 
 
 def load_history(
-    args: list[str], windows: Windows, tz: tzinfo, warn: Callable[[str], None]
+    args: Sequence[str | Input], windows: Windows, tz: tzinfo, warn: Callable[[str], None]
 ) -> History:
     """Every history input, read through its format's reader; samples outside ``windows``
     (around the OOM events) are dropped as they are read."""
     reading = HistoryReading(tz, warn)
     samples: list[Sample] = []
-    for path in history_files(args):
+    for item in history_files(args):
         before = len(samples)
-        samples.extend(reading.samples(path, windows.keep))
-        if len(samples) == before and windows and any(s == str(path) for s, _ in reading.sources):
+        samples.extend(reading.samples(item, windows.keep))
+        if len(samples) == before and windows and any(s == item.name for s, _ in reading.sources):
             reading.warnings.append(
                 Warning_(
-                    Where(str(path), 0),
+                    Where(item.name, 0),
                     "history-outside-window",
                     "no sample of this history file falls in the window around any OOM event",
                 )
@@ -141,7 +161,7 @@ COMPLETE_FORMATS = frozenset({"atop"})
 
 
 def load_traces(
-    args: list[str],
+    args: Sequence[str | Input],
     tz: tzinfo,
     *,
     pids: Mapping[int, str],
@@ -156,13 +176,13 @@ def load_traces(
     counters: list[CounterTrace] = []
     ticks: list[tuple[str, tuple[datetime, ...]]] = []
     restarts: list[tuple[datetime, str]] = []
-    for path in history_files(args):
-        collector = TraceCollector(str(path), pids=pids, names=names, cgroups=cgroups)
-        for sample in reading.samples(path, lambda _: True):
+    for item in history_files(args):
+        collector = TraceCollector(item.name, pids=pids, names=names, cgroups=cgroups)
+        for sample in reading.samples(item, lambda _: True):
             collector.complete = reading.sources[-1][1] in COMPLETE_FORMATS
             collector.add(sample)
         processes += collector.processes()
         counters += collector.counters()
-        ticks.append((str(path), tuple(collector.ticks)))
-        restarts += [(t, str(path)) for t in collector.restarts]
+        ticks.append((item.name, tuple(collector.ticks)))
+        restarts += [(t, item.name) for t in collector.restarts]
     return HistoryTraces(tuple(processes), tuple(counters), tuple(ticks), tuple(restarts))
