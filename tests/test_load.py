@@ -211,7 +211,8 @@ def test_empty_directory(tmp_path: Path) -> None:
         resolve_inputs([str(tmp_path)])
     assert info.value.message == (
         f"no log files in {tmp_path} (looked for kern.log*, messages*, syslog*, dmesg*, "
-        "kmsg*, journal*, journalctl*, *.log, *.json, *.export)"
+        "kmsg*, journal*, journalctl*, *.log, *.json, *.export, and log lines or OOM words "
+        "in the head of every file)"
     )
 
 

@@ -1,25 +1,34 @@
 """Turn what the user named (paths, directories, '-') into inputs, each checked up front.
 
-Directory rule: walk recursively (symlinked directories and dot-names are not followed) and pick
-a file when its name, once a rotation suffix (`.N`, `-YYYYMMDD`, `-YYYYMMDDHH`) and a
+Directory rule: walk recursively (symlinked directories and dot-names are not followed) and
+judge each file by its head (:mod:`oomsleuth.load.sniff`: the first 8 kB, decompressed): a
+history format (sar, sadf, atop, pidstat, PSI samples, Prometheus, CSV series, binary sa and raw
+atop files) is history; log lines or OOM words make a log (``memcg.dmesg.txt``,
+``node1-kern.out``, ``app.log.txt``); our own JSON reports, ``*.expect.json``, ``*.facts.json``,
+``manifest.json`` and configuration, source and document files (``*.conf``, ``*.md``...) are
+skipped. A file whose name, once a rotation suffix (`.N`, `-YYYYMMDD`, `-YYYYMMDDHH`) and a
 compression suffix (`.gz .xz .bz2 .zst`) are removed, is one of `LOG_PREFIXES` or starts with
-one followed by `.`, `-` or `_` (`dmesg.txt`, `journalctl_--no-pager`, not `journald.conf`), or
-ends with one of `LOG_SUFFIXES`. Files are ordered by directory, then name, then age: the highest
-rotation number (or earliest date) first, the live file last. Binary journald files (`*.journal`),
-FIFOs, devices and unreadable or binary candidates are skipped with a warning.
+one followed by `.`, `-` or `_`, or ends with one of `LOG_SUFFIXES`, is read as a log whatever
+its head. Files are ordered by directory, then name, then age: the highest rotation number (or
+earliest date) first, the live file last. Binary journald files, archives, FIFOs, devices and
+unreadable or binary files named like logs are skipped with a warning; other files are skipped
+silently (``info`` hears why: ``oomsleuth analyze -v``).
 """
 
 from __future__ import annotations
 
+import io
 import logging
 import os
 import re
 import stat
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from oomsleuth.errors import InputError
+from oomsleuth.errors import InputError, printable
 from oomsleuth.load.files import Input, checked_head, decompressed, read_errors, reason
+from oomsleuth.load.sniff import skipped_name, sniff_file
 
 LOG_PREFIXES = ("kern.log", "messages", "syslog", "dmesg", "kmsg", "journal", "journalctl")
 LOG_SUFFIXES = (".log", ".json", ".export")
@@ -28,6 +37,7 @@ _ROTATED = re.compile(
     r"^(?P<base>.+?)(?:\.(?P<num>\d+)|-(?P<date>\d{8}(?:\d{2})?))?(?:\.(?:gz|xz|bz2|zst))?$"
 )
 _log = logging.getLogger("oomsleuth")
+Say = Callable[[str], None]
 
 
 def _special(path: str) -> str | None:
@@ -51,20 +61,24 @@ def _kind(mode: int) -> str:
 
 def _probe(path: Path, name: str) -> None:
     """Open `path` and check its first decompressed block, so bad input fails early."""
+    packed = False
     try:
         with path.open("rb") as raw:
-            checked_head(decompressed(raw, name), name)
+            stream = decompressed(raw, name)
+            packed = not isinstance(stream, io.BufferedReader)
+            checked_head(stream, name)
     except read_errors() as exc:
-        raise InputError(f"cannot read {name}: {reason(exc)}") from None
+        what = " (binary data: a compressed header, but no readable stream)" if packed else ""
+        raise InputError(f"cannot read {name}: {reason(exc)}{what}") from None
 
 
-def _is_log_name(filename: str) -> bool:
+def is_log_name(filename: str) -> bool:
     match = _ROTATED.match(filename)
     base = match["base"] if match else filename
     return _PREFIXED.match(base) is not None or base.endswith(LOG_SUFFIXES)
 
 
-def _age_key(filename: str) -> tuple[str, int, int, str, str]:
+def age_key(filename: str) -> tuple[str, int, int, str, str]:
     """Sort key: same log family together, oldest rotation first, live file last."""
     match = _ROTATED.match(filename)
     if match is None:
@@ -76,9 +90,16 @@ def _age_key(filename: str) -> tuple[str, int, int, str, str]:
     return (match["base"], 2, 0, "", filename)
 
 
-def _walk(directory: str, warn: Callable[[str], None]) -> list[Input]:
-    found: list[tuple[str, tuple[str, int, int, str, str], str]] = []
-    journals: list[str] = []
+@dataclass
+class Found:
+    """What a folder holds: its logs and its history, each in reading order."""
+
+    logs: list[Input] = field(default_factory=list)
+    history: list[Input] = field(default_factory=list)
+
+
+def _files(directory: str, warn: Say) -> Iterator[tuple[str, str, str]]:
+    """(folder relative to ``directory``, path, file name) of every file to consider."""
 
     def on_error(exc: OSError) -> None:
         if exc.filename == directory:
@@ -89,31 +110,66 @@ def _walk(directory: str, warn: Callable[[str], None]) -> list[Input]:
         dirs[:] = [d for d in dirs if not d.startswith(".")]
         rel = "" if root == directory else os.path.relpath(root, directory)
         for filename in files:
-            if filename.startswith("."):
-                continue
-            special = _special(os.path.join(root, filename))
+            full = os.path.join(root, filename)
+            special = None if filename.startswith(".") else _special(full)
             if special:
-                warn(f"skipped {os.path.join(root, filename)}: it is {special}, not a file")
-                continue
-            if filename.endswith((".journal", ".journal~")):
-                journals.append(os.path.join(root, filename))
-            elif _is_log_name(filename):
-                found.append((rel, _age_key(filename), os.path.join(root, filename)))
+                warn(f"skipped {full}: it is {special}, not a file")
+            elif not filename.startswith("."):
+                yield rel, full, filename
+
+
+def _role(full: str, filename: str, warn: Say, info: Say) -> str:
+    """log | history | journald | skip: by name first (journald files, expectations), then by
+    the head's content; a file named like a log is read as one unless its head says otherwise
+    (binary ones are then refused with a warning, as any named log). An archive in a folder is
+    not opened (a warning says so)."""
+    if filename.endswith((".journal", ".journal~")):
+        return "journald"
+    why = skipped_name(filename)
+    if why is None:
+        sniffed = sniff_file(Path(full))
+        if sniffed.kind in ("log", "history", "journald"):
+            return sniffed.kind
+        if sniffed.kind == "archive":
+            warn(f"skipped {printable(full)}: {sniffed.why}")
+            return "skip"
+        if is_log_name(filename) and sniffed.kind != "ours":
+            return "log"
+        why = sniffed.why
+    info(f"skipped {printable(full)}: {why}")
+    return "skip"
+
+
+def walk_folder(directory: str, warn: Say, info: Say | None = None) -> Found:
+    """The logs and history of a folder (module doc). Raises InputError when it holds no log."""
+    logs: list[tuple[str, tuple[str, int, int, str, str], str]] = []
+    history: list[tuple[str, tuple[str, int, int, str, str], str]] = []
+    journals: list[str] = []
+    for rel, full, filename in _files(directory, warn):
+        role = _role(full, filename, warn, info or (lambda _: None))
+        if role == "journald":
+            journals.append(full)
+        elif role in ("log", "history"):
+            (logs if role == "log" else history).append((rel, age_key(filename), full))
     if journals:
         warn(
             f"skipped {len(journals)} binary journald file(s) under {directory} "
             f"(e.g. {journals[0]}); convert with: journalctl --file FILE -o export > FILE.export"
         )
-    inputs: list[Input] = []
-    for _, _, name in sorted(found):
+    found = Found(history=[Input(name, Path(name)) for _, _, name in sorted(history)])
+    for _, _, name in sorted(logs):
         try:
-            inputs.append(_file_input(name))
+            found.logs.append(_file_input(name))
         except InputError as exc:
             warn(f"skipped {exc.message}")
-    if not inputs:
+    if not found.logs:
         looked = ", ".join([f"{p}*" for p in LOG_PREFIXES] + [f"*{s}" for s in LOG_SUFFIXES])
-        raise InputError(f"no log files in {directory} (looked for {looked})")
-    return inputs
+        also = f"; {len(found.history)} history file(s) found" if found.history else ""
+        raise InputError(
+            f"no log files in {directory} (looked for {looked}, and log lines or OOM words "
+            f"in the head of every file{also})"
+        )
+    return found
 
 
 def _file_input(name: str) -> Input:
@@ -152,7 +208,7 @@ def resolve_inputs(
             inputs.append(Input("<stdin>", None))
             continue
         try:
-            inputs.extend(_walk(arg, warn) if os.path.isdir(arg) else [_file_input(arg)])
+            inputs.extend(walk_folder(arg, warn).logs if os.path.isdir(arg) else [_file_input(arg)])
         except InputError as exc:
             if len(args) == 1:
                 raise
@@ -160,10 +216,10 @@ def resolve_inputs(
             warn(f"skipped {exc.message.removeprefix('cannot read ')}")
     if not inputs:
         raise InputError("nothing could be read: " + "; ".join(failures))
-    return _once(inputs, warn)
+    return once(inputs, warn)
 
 
-def _once(inputs: list[Input], warn: Callable[[str], None]) -> list[Input]:
+def once(inputs: list[Input], warn: Callable[[str], None]) -> list[Input]:
     """Each file read once: the same file named twice, through a link, or as a file and the
     folder that holds it."""
     seen: dict[tuple[int, int], str] = {}
