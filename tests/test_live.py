@@ -240,11 +240,11 @@ def _analyze(path: Path) -> dict[str, object]:
     return doc
 
 
-def test_live_memcg_oom_kill_is_reported(live_cgroup: LiveCgroup, tmp_path: Path) -> None:
-    seq_before = _kmsg_next_seq()
+def oom_kill(cgroup: LiveCgroup) -> int:
+    """Run the leaker in ``cgroup`` until the OOM killer SIGKILLs it; its pid."""
     leaker = subprocess.Popen(
         [sys.executable, "-c", LEAKER],
-        preexec_fn=_join(live_cgroup.dir / "cgroup.procs"),
+        preexec_fn=_join(cgroup.dir / "cgroup.procs"),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -256,9 +256,14 @@ def test_live_memcg_oom_kill_is_reported(live_cgroup: LiveCgroup, tmp_path: Path
             leaker.wait()
     assert rc == -signal.SIGKILL, f"leaker ended with {rc}, expected a SIGKILL from the OOM killer"
     time.sleep(0.5)  # let the last records (kill line, reaper) land
+    return leaker.pid
 
+
+def test_live_memcg_oom_kill_is_reported(live_cgroup: LiveCgroup, tmp_path: Path) -> None:
+    seq_before = _kmsg_next_seq()
+    leaker_pid = oom_kill(live_cgroup)
     records, _ = _read_kmsg(seq_before)
-    killed = [r for r in records if f"Killed process {leaker.pid} (".encode() in r]
+    killed = [r for r in records if f"Killed process {leaker_pid} (".encode() in r]
     assert killed, "the kernel log has no 'Killed process' line for our leaker"
     first_usec = int(records[0].split(b";", 1)[0].split(b",")[2])
 
@@ -276,9 +281,9 @@ def test_live_memcg_oom_kill_is_reported(live_cgroup: LiveCgroup, tmp_path: Path
         mine = [
             e
             for e in events
-            if e.get("kind") == "oom_kill" and (e.get("victim") or {}).get("pid") == leaker.pid
+            if e.get("kind") == "oom_kill" and (e.get("victim") or {}).get("pid") == leaker_pid
         ]
-        assert len(mine) == 1, f"{path.name}: {len(mine)} oom_kill events for pid {leaker.pid}"
+        assert len(mine) == 1, f"{path.name}: {len(mine)} oom_kill events for pid {leaker_pid}"
         ev = mine[0]
         where = f"{path.name}: {json.dumps(ev)[:2000]}"
         assert ev["victim"]["comm"] == COMM, where
@@ -287,8 +292,8 @@ def test_live_memcg_oom_kill_is_reported(live_cgroup: LiveCgroup, tmp_path: Path
         assert ev["oom_memcg"].endswith("/" + live_cgroup.name), where
         assert ev["oom_memcg"].endswith(live_cgroup.rel), where
         # the leaker was alone in its cgroup: it invoked the OOM killer and is in the table
-        assert ev["trigger"]["pid"] == leaker.pid, where
+        assert ev["trigger"]["pid"] == leaker_pid, where
         assert ev["trigger"]["comm"] == COMM, where
         assert ev["uptime_s"] is not None and ev["uptime_s"] >= first_usec / 1e6, where
         if ev["tasks"] is not None:
-            assert [t["pid"] for t in ev["tasks"]] == [leaker.pid], where
+            assert [t["pid"] for t in ev["tasks"]] == [leaker_pid], where

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import signal
 import subprocess
 import sys
 import tarfile
@@ -20,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_live import LEAKER, LIMIT_BYTES, REPO, LiveCgroup, _join, live_cgroup
+from test_live import LIMIT_BYTES, REPO, LiveCgroup, live_cgroup, oom_kill
 
 pytestmark = [pytest.mark.live, pytest.mark.slow]
 __all__ = ["live_cgroup"]  # the fixture, shared with test_live.py
@@ -30,22 +29,8 @@ DUMP_TASKS = Path("/proc/sys/vm/oom_dump_tasks")
 def _oom(cgroup: LiveCgroup) -> tuple[int, float, float]:
     """Run the leaker in the cgroup until the OOM killer kills it: (pid, start, end) epoch."""
     start = time.time()
-    leaker = subprocess.Popen(
-        [sys.executable, "-c", LEAKER],
-        preexec_fn=_join(cgroup.dir / "cgroup.procs"),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        rc = leaker.wait(timeout=120)
-    finally:
-        if leaker.poll() is None:
-            leaker.kill()
-            leaker.wait()
-    end = time.time()
-    assert rc == -signal.SIGKILL, f"leaker ended with {rc}, expected the OOM killer's SIGKILL"
-    time.sleep(0.5)
-    return leaker.pid, start, end
+    pid = oom_kill(cgroup)
+    return pid, start, time.time()
 
 
 def _run(*args: str) -> dict[str, Any]:
