@@ -9,6 +9,7 @@ The public API (documented in the README and docs/api.md)::
         ...
     oomsleuth.analyze()                               # this host, now
     oomsleuth.collect("bundle.tar.gz")                # this host's evidence, kept
+    oomsleuth.fleet(["logs/"], "kills.parquet")       # many hosts, on Dask (the fleet extra)
 
 Imports are lazy: ``import oomsleuth`` loads nothing but this module.
 """
@@ -21,9 +22,10 @@ from oomsleuth._version import __version__
 
 if TYPE_CHECKING:
     from oomsleuth.api import analyze, collect, render, scan
+    from oomsleuth.fleet.run import fleet
     from oomsleuth.model import Event, Report
 
-__all__ = ["Event", "Report", "__version__", "analyze", "collect", "render", "scan"]
+__all__ = ["Event", "Report", "__version__", "analyze", "collect", "fleet", "render", "scan"]
 
 
 def __getattr__(name: str) -> Any:
@@ -31,6 +33,10 @@ def __getattr__(name: str) -> Any:
         from oomsleuth import api
 
         return getattr(api, name)
+    if name == "fleet":  # the package is callable: oomsleuth.fleet(...) runs the job
+        import oomsleuth.fleet as package
+
+        return package
     if name in ("Report", "Event"):
         from oomsleuth import model
 

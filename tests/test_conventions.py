@@ -32,6 +32,19 @@ ALLOWED: dict[str, tuple[str, ...]] = {
     "_version": (),
     "schema": (),
     "output": ("oomsleuth.errors",),
+    # a wiring layer like api: it calls the public API (``import oomsleuth``) on each host and
+    # turns the model into rows; frame splits a central log by host, cgroups decodes paths
+    "fleet": (
+        "oomsleuth.fleet",
+        "oomsleuth.model",
+        "oomsleuth.errors",
+        "oomsleuth.output",
+        "oomsleuth._version",
+        "oomsleuth.frame",
+        "oomsleuth.correlate.cgroups",
+        "oomsleuth.renderers.base",
+        "oomsleuth.renderers.templating",
+    ),
 }
 
 

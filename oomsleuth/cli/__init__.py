@@ -141,6 +141,6 @@ def _command(exc: Any) -> str:
 
 
 # the commands register themselves on `app`
-from oomsleuth.cli import analyze, collect  # noqa: E402, F401
+from oomsleuth.cli import analyze, collect, fleet  # noqa: E402, F401
 
 __all__ = ["Format", "app", "main"]

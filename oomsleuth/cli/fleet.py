@@ -1,0 +1,110 @@
+"""``oomsleuth fleet``: every OOM kill of many hosts, on Dask, in one table and one overview."""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+import oomsleuth
+from oomsleuth.cli import _say, app
+from oomsleuth.errors import EXIT_FOUND, EXIT_NONE, OomsleuthError, printable
+
+
+@contextlib.contextmanager
+def _progress() -> Iterator[Callable[[int, int, str], None] | None]:
+    """A transient line on stderr counting the hosts done, when stderr is a terminal."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    from rich.console import Console
+    from rich.markup import escape
+
+    console = Console(stderr=True)
+    with console.status("starting the cluster…") as status:
+
+        def tick(done: int, total: int, host: str) -> None:
+            status.update(f"{done:,}/{total:,} hosts analysed (last: {escape(printable(host))})")
+
+        yield tick
+
+
+@app.command()
+def fleet(
+    paths: Annotated[
+        list[str],
+        typer.Argument(
+            help="Host folders (one per host, or a folder of them), globs, archives and bundles, "
+            "central syslog files (split by their host field), fsspec URLs (s3://, gs://, "
+            "file://).",
+            show_default=False,
+        ),
+    ],
+    output: Annotated[
+        Path,
+        typer.Option("--output", "-o", help="The kill table: .jsonl or .parquet (by extension)."),
+    ],
+    scheduler: Annotated[
+        str | None,
+        typer.Option(
+            "--scheduler",
+            help="A Dask scheduler's address (tcp://host:8786). Default: a local cluster of "
+            "processes, one worker per core.",
+            show_default=False,
+        ),
+    ] = None,
+    html: Annotated[
+        Path | None,
+        typer.Option("--html", help="Also write the fleet overview page (self-contained HTML)."),
+    ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option("--workers", min=1, help="Workers of the local cluster (default: cores)."),
+    ] = None,
+    tz_name: Annotated[
+        str | None,
+        typer.Option(
+            "--tz",
+            help="Time zone of logs that print local time without a zone (default: the "
+            "workers' zone).",
+        ),
+    ] = None,
+    year: Annotated[
+        int | None,
+        typer.Option("--year", min=1970, max=9999, help="Year of syslog lines (default: mtime)."),
+    ] = None,
+    window: Annotated[
+        str, typer.Option("--window", help="History kept around each OOM event: BEFORE[:AFTER].")
+    ] = "30m:5m",
+) -> None:
+    """Every OOM kill of many hosts in one table (and one overview page), on Dask.
+
+    Needs the fleet extra: pip install 'oomsleuth[fleet]'.
+    """
+    try:
+        with _progress() as tick:
+            result = oomsleuth.fleet(
+                paths,
+                output,
+                html=html,
+                scheduler=scheduler,
+                workers=workers,
+                tz=tz_name,
+                year=year,
+                window=window,
+                on_progress=tick,
+            )
+    except OomsleuthError as exc:
+        _say(f"error: {exc.message}")
+        raise typer.Exit(exc.exit_code) from None
+    kills, errors = len(result.kills), len(result.errors)
+    failed = f", {errors} error row{'s' if errors != 1 else ''}" if errors else ""
+    _say(
+        f"{kills} OOM event{'s' if kills != 1 else ''} on {len(result.hosts)} hosts{failed} "
+        f"in {result.seconds:.1f} s -> {output}" + (f", {html}" if html else "")
+    )
+    raise typer.Exit(EXIT_FOUND if kills else EXIT_NONE)
