@@ -22,7 +22,9 @@ def correlate(
     the host's settings (``facts``, from the live host or a bundle) did in each."""
     from oomsleuth.correlate.findings import attach
     from oomsleuth.correlate.incidents import build
+    from oomsleuth.correlate.reasons import attach_reasons
 
     history = history or History()
     incidents = attach(build(result, history, before=before), result, history, facts)
+    incidents = attach_reasons(incidents, result)
     return replace(result, incidents=incidents, history=history, host_facts=facts)

@@ -164,6 +164,9 @@ def incident_json(inc: Incident) -> JsonObj:
         "history_used": list(inc.history_used),
         "data_gaps": list(inc.data_gaps),
         "findings": [finding_json(f) for f in inc.findings],
+        "reasons": [
+            {"kind": r.kind, "title": r.title, "lines": list(r.lines)} for r in inc.reasons
+        ],
     }
 
 

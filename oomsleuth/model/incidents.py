@@ -52,6 +52,16 @@ class TimelineEntry:
 
 
 @dataclass(frozen=True, slots=True)
+class Reason:
+    """One of the kernel's reasons, in words (``oomsleuth.correlate.reasons``): ``kind`` is
+    gfp | zones | fragmentation | allocations | sacrifice | badness | adj."""
+
+    kind: str
+    title: str
+    lines: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class Incident:
     """One OOM report (a memory.oom.group report with several kills is one incident)."""
 
@@ -74,3 +84,4 @@ class Incident:
     history_used: tuple[str, ...] = ()  # which history sources informed the verdict
     data_gaps: tuple[str, ...] = ()  # what would have made the verdict surer
     findings: tuple[Finding, ...] = ()  # what the host's settings did in it (host or bundle)
+    reasons: tuple[Reason, ...] = ()  # the kernel's reasons: gfp, zones, fragmentation, adj ...

@@ -139,6 +139,22 @@ class AllocationSite:
 
 
 @dataclass(frozen=True, slots=True)
+class Zone:
+    """One zone of the Mem-Info block, in kB: its ``Node 0 Normal free:...kB min:...kB
+    low:...kB high:...kB ... managed:...kB`` line and its buddy line (``Node 0 Normal: 3*4kB
+    1*8kB ... = 28kB``): the free blocks of each size, counted."""
+
+    node: int | None
+    name: str  # DMA, DMA32, Normal, HighMem, Movable, Device
+    free_kb: int | None = None
+    min_kb: int | None = None
+    low_kb: int | None = None
+    high_kb: int | None = None
+    managed_kb: int | None = None
+    free_blocks: tuple[tuple[int, int], ...] = ()  # (block size kB, count), from the buddy line
+
+
+@dataclass(frozen=True, slots=True)
 class MemInfo:
     """The global Mem-Info block. Page counters are converted to kB."""
 
@@ -154,6 +170,7 @@ class MemInfo:
     unreclaimable_slab: tuple[tuple[str, int, int], ...] = ()  # (name, used_kb, total_kb)
     allocation_sites: tuple[AllocationSite, ...] = ()  # largest first, as the kernel prints them
     allocation_profiling: str | None = None  # "on"/"off" when the header says so
+    zones: tuple[Zone, ...] = ()  # per-zone free memory, watermarks and free blocks
 
     def counter(self, name: str) -> int | None:
         for key, value in self.counters_kb:

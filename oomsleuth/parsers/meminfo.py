@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass, field
 
 from oomsleuth.model import AllocationSite, MemInfo
+from oomsleuth.parsers.zones import ZoneDraft
 
 _TOKEN = re.compile(r"([A-Za-z_]+):\s?(\d+)(?=\s|$)")
 _BUDDY = re.compile(r"^(?:Node \d+ )?[\w.]+: (?:\d+\*(\d+)kB|empty)")
@@ -60,6 +61,7 @@ class MemInfoDraft:
     slab: list[tuple[str, int, int]] = field(default_factory=list)
     allocations: list[AllocationSite] = field(default_factory=list)
     profiling: str | None = None
+    zones: ZoneDraft = field(default_factory=ZoneDraft)
     in_slab: bool = False
     in_allocations: bool = False
     in_global: bool = True
@@ -81,6 +83,8 @@ class MemInfoDraft:
         if s.startswith("Unreclaimable slab info"):
             self.in_slab = True
             return True
+        if s.startswith(("Node ", "DMA", "Normal", "HighMem", "Movable")):
+            self.zones.feed(s)
         m = _BUDDY.match(s)
         if m and ("*" in s or s.endswith("empty")):
             self.in_global = False
@@ -151,4 +155,5 @@ class MemInfoDraft:
             unreclaimable_slab=tuple(self.slab),
             allocation_sites=tuple(self.allocations),
             allocation_profiling=self.profiling,
+            zones=self.zones.finish(),
         )

@@ -1,0 +1,108 @@
+"""The kernel's reasons (oomsleuth.correlate.reasons) on real reports: GFP flags in words, zones
+against their watermarks, fragmentation of an order-3 request, allocation sites, the sacrificed
+child, badness shares over 100% and Kubernetes oom_score_adj values; and the JSON document."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from pipeline import CORPUS, ROOT, analyze_files
+
+from oomsleuth.model import Report
+
+HAND = ROOT / "fixtures" / "handwritten"
+
+
+def _reasons(report: Report, i: int = 0) -> dict[str, tuple[str, tuple[str, ...]]]:
+    return {r.kind: (r.title, r.lines) for r in report.incidents[i].reasons}
+
+
+def _corpus(name: str) -> Path:
+    path = CORPUS / name
+    if not path.exists():
+        pytest.skip(f"{path} is absent")
+    return path
+
+
+def test_order3_with_free_memory_is_fragmentation() -> None:
+    """arm32 4.4: an order-3 request failed with 4 MiB free in Normal, above its high
+    watermark, and no free block of 32 kB or more: fragmentation, not a lack of memory."""
+    result = analyze_files([_corpus("lkml-global-4.4-arm32-order3-truncated.log")])
+    reasons = _reasons(result)
+    title, lines = reasons["fragmentation"]
+    assert title.startswith("Fragmentation: no free block of 32 KiB (order 3)")
+    assert lines == ("Normal: 4.3 MiB free, 0 free block(s) of 32 KiB or more",)
+    zones_title, zone_lines = reasons["zones"]
+    assert "above its high watermark" in zones_title
+    assert zone_lines[0].endswith("above high")
+    # a bare mask of a 4.4 kernel is not decoded: its bits changed between versions
+    assert reasons["gfp"][1][0].startswith("flags not named in the report")
+
+
+def test_zone_below_min_is_named() -> None:
+    """5.10: DMA32 below its min watermark is the failing zone; DMA is not for this request."""
+    result = analyze_files([_corpus("lmmnotes-global-5.10-raw-dmesg.log")])
+    reasons = _reasons(result)
+    title, lines = reasons["zones"]
+    assert title == (
+        "Zones: node 0 DMA32 fell below the min watermark: the allocation could not be met there"
+    )
+    assert (
+        "node 0 DMA32: free 5.1 MiB, min/low/high 5.5 MiB / 7.5 MiB / 9.4 MiB: below min" in lines
+    )
+    assert "DMA is kept for devices: lowmem_reserve bars this allocation from it" in lines
+    gfp_lines = reasons["gfp"][1]
+    assert "it could sleep and reclaim memory itself (direct reclaim)" in gfp_lines
+    assert "it could start IO and call into filesystems to free memory" in gfp_lines
+    assert "__GFP_ZERO: zeroed" in gfp_lines
+    # stress-ng with oom_score_adj 1000 scores past 100%: said why
+    badness = reasons["badness"]
+    assert badness[1][0].startswith("stress-ng-stack (211): 142% with oom_score_adj +1000")
+
+
+def test_sacrificed_child_is_explained() -> None:
+    result = analyze_files([_corpus("awsdocs-ec2-wrapped-2.6-vsz-child-sacrifice.log")])
+    title, lines = _reasons(result)["sacrifice"]
+    assert title == (
+        "A child died for its parent: selected httpd (20273) (score 1285879), killed php-cgi (1917)"
+    )
+    assert "kernels before 5.1" in lines[0]
+
+
+def test_kubernetes_adj_values_name_the_qos_class() -> None:
+    """A burstable pod (adj 988) is not BestEffort; the pause container is -998."""
+    result = analyze_files([_corpus("aksnotes-memcg-v2-k8s-5.15-syslog-dmesgts.log")])
+    lines = _reasons(result)["adj"][1]
+    assert (
+        lines[0]
+        == "+1000 (stress-ng-vm (victim)): a BestEffort pod (no memory request): killed first"
+    )
+    burstable = next(line for line in lines if line.startswith("+988"))
+    assert "a Burstable pod" in burstable and "about 1.2% of the node's memory" in burstable
+    assert any(line.startswith("-998 (pause): a pod sandbox (pause) container") for line in lines)
+    # a memcg OOM says nothing about zones
+    assert "zones" not in _reasons(result)
+
+
+def test_allocation_sites_are_listed() -> None:
+    result = analyze_files([HAND / "k6.18-global-alloc-profiling.dmesg.txt"])
+    title, lines = _reasons(result)["allocations"]
+    assert title == "The kernel's largest allocation sites"
+    assert len(lines) == 5 and " in " in lines[0] and " at " in lines[0]
+
+
+def test_gfp_kernel_in_a_real_capture() -> None:
+    """A real memcg OOM of this host (fixtures/incidents): GFP_KERNEL, order 0."""
+    path = ROOT / "fixtures" / "incidents" / "sidecar-leak-kills-db" / "kern-dmesg-iso.txt"
+    title, lines = _reasons(analyze_files([path]))["gfp"]
+    assert title == "The allocation: GFP_KERNEL, order 0"
+    assert lines[2] == "kernel memory: from Normal or a lower zone, not movable"
+
+
+def test_reasons_are_in_the_json_document() -> None:
+    result = analyze_files([_corpus("lmmnotes-global-5.10-raw-dmesg.log")])
+    doc = result.to_dict()
+    kinds = [r["kind"] for r in doc["incidents"][0]["reasons"]]
+    assert kinds == ["gfp", "zones", "badness", "adj"]
+    assert all(r["title"] and isinstance(r["lines"], list) for r in doc["incidents"][0]["reasons"])
