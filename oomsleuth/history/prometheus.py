@@ -1,8 +1,9 @@
 """Prometheus HTTP API responses: ``/api/v1/query_range`` (matrix) and ``/api/v1/query`` (vector).
 
 A file holds one response, several (one per line, or a JSON array of them), a bare ``data``
-object or a bare ``result`` array. It is decoded incrementally, one series at a time (see
-:mod:`oomsleuth.history.prometheus_json`). Series are mapped from
+object or a bare ``result`` array. It is streamed point by point, in bounded memory whatever the
+size of a line or a series (see :mod:`oomsleuth.history.prometheus_json`); ``parse_chunks`` takes
+the raw bytes, which the loader gives for this format. Series are mapped from
 node_exporter, cAdvisor and process-exporter names (see ``docs/history-formats.md``); samples
 come out series by series, not in time order. Counters become rates between consecutive points
 (a fall is a reset: the new value counts as the increase, as in PromQL ``rate``); a fall of a
@@ -13,13 +14,19 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime, timezone, tzinfo
 from typing import Any
 
 from oomsleuth.history import FormatInfo
 from oomsleuth.history.common import MEMINFO, UNLIMITED_BYTES, WarnLimiter
-from oomsleuth.history.prometheus_json import Stream, walk
+from oomsleuth.history.prometheus_json import (
+    Events,
+    Piece,
+    pieces_of_chunks,
+    pieces_of_lines,
+    walk,
+)
 from oomsleuth.model import Sample, Warning_
 
 _KB = 1 / 1024
@@ -50,7 +57,10 @@ COUNTERS = {
 }
 PROCESS = {"resident": "proc_rss_kb", "virtual": "proc_vsz_kb", "swapped": "proc_swap_kb"}
 _PAUSE = re.compile(r"(?:^|/)pause(?:-\w+)?(?:[:@]|$)")
-_SNIFF = re.compile(r'"resultType"\s*:\s*"(?:matrix|vector|scalar|string)"|"metric"\s*:\s*\{')
+_SNIFF = re.compile(
+    r'"resultType"\s*:\s*"(?:matrix|vector|scalar|string)"|"metric"\s*:\s*\{|'
+    r'"status"\s*:\s*"error"\s*,\s*"errorType"'  # an error response: its error is said
+)
 
 
 def _labels(metric: dict[str, Any]) -> tuple[str | None, dict[str, str]]:
@@ -84,28 +94,26 @@ class _Converter:
         self.unmapped: set[str] = set()
         self.restarts: set[tuple[str, float]] = set()
 
-    def series(self, line: int, series: dict[str, Any]) -> Iterator[Sample]:
-        metric = series.get("metric")
-        points = series.get("values") or ([series["value"]] if "value" in series else [])
-        if not isinstance(metric, dict) or not isinstance(points, list):
-            self.warn(line, "bad-series", "a series without a metric object or points")
-            return
+    def series(
+        self, line: int, metric: dict[str, Any], points: Iterable[Sequence[Any]]
+    ) -> Iterator[Sample]:
         mapped = self._mapping(line, metric)
         if mapped is None:
             return
         name, gauge, counter, entity, labels = mapped
         tags = tuple(sorted((k, v) for k, v in labels.items() if v))
         prev: tuple[float, float] | None = None
+        keep, stamp, utc, finite = self.keep, datetime.fromtimestamp, timezone.utc, math.isfinite
         for point in points:
             try:
                 ts, value = float(point[0]), float(point[1])
-                t = datetime.fromtimestamp(ts, timezone.utc)
+                t = stamp(ts, utc)
             except (TypeError, ValueError, IndexError, KeyError, OverflowError, OSError):
                 self.warn(line, "bad-point", f"{name}: cannot read point {str(point)[:60]}")
                 continue
-            if not math.isfinite(value):
+            if not finite(value):
                 continue
-            kept = self.keep(t)
+            kept = keep(t)
             if gauge is not None and kept:
                 unlimited = gauge[0].endswith("limit_kb") and not 0 < value < UNLIMITED_BYTES
                 if not unlimited:
@@ -171,16 +179,36 @@ def parse(
     warn: Callable[[Warning_], None] = lambda w: None,
 ) -> Iterator[Sample]:
     """Stream samples from Prometheus API responses; ``tz`` is unused (epoch stamps)."""
+    return _samples(pieces_of_lines(lines), source, keep, warn)
+
+
+def parse_chunks(
+    chunks: Iterable[bytes],
+    *,
+    source: str,
+    tz: tzinfo,
+    keep: Callable[[datetime], bool] = lambda t: True,
+    warn: Callable[[Warning_], None] = lambda w: None,
+) -> Iterator[Sample]:
+    """As :func:`parse`, from the file's bytes in chunks of any size (no line limit)."""
+    return _samples(pieces_of_chunks(chunks), source, keep, warn)
+
+
+def _samples(
+    pieces: Iterable[Piece],
+    source: str,
+    keep: Callable[[datetime], bool],
+    warn: Callable[[Warning_], None],
+) -> Iterator[Sample]:
     limiter = WarnLimiter(warn, source)
-    stream = Stream(lines)
-    convert = _Converter(source, keep, limiter)
-    for line, series in walk(stream, limiter):
-        yield from convert.series(line, series)
-    limiter.close(stream.lineno)
+    events = Events(pieces)
+    yield from walk(events, limiter, _Converter(source, keep, limiter).series)
+    limiter.close(events.line)
 
 
 def sniff(head: list[str]) -> bool:
-    """JSON that names a ``resultType`` or holds ``"metric": {`` objects."""
+    """JSON that names a ``resultType``, holds ``"metric": {`` objects or is an error
+    response of the API."""
     text = "\n".join(head)
     return text.lstrip()[:1] in ("{", "[") and _SNIFF.search(text) is not None
 

@@ -38,16 +38,38 @@ class Parse(Protocol):
     ) -> Iterator[Sample]: ...
 
 
+class ParseChunks(Protocol):
+    """A reader of a format that is not made of lines (one-line JSON of any size): the file's
+    bytes in chunks."""
+
+    def __call__(
+        self,
+        chunks: Iterable[bytes],
+        *,
+        source: str,
+        tz: tzinfo,
+        keep: Callable[[datetime], bool] = ...,
+        warn: Callable[[Warning_], None] = ...,
+    ) -> Iterator[Sample]: ...
+
+
 @dataclass(frozen=True, slots=True)
 class Reader:
     name: str
     description: str
     sniff: Callable[[list[str]], bool]
     parse: Parse
+    parse_chunks: ParseChunks | None = None
 
 
 READERS: tuple[Reader, ...] = tuple(
-    Reader(m.FORMAT.name, m.FORMAT.description, m.FORMAT.sniff, m.parse)
+    Reader(
+        m.FORMAT.name,
+        m.FORMAT.description,
+        m.FORMAT.sniff,
+        m.parse,
+        getattr(m, "parse_chunks", None),
+    )
     for m in (sadf_xml, sadf, sar, atop_json, atop, below, pidstat, psi, prometheus, csvseries)
 )
 

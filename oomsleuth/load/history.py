@@ -14,6 +14,7 @@ import itertools
 import os
 import shutil
 import tempfile
+import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
@@ -25,7 +26,7 @@ from oomsleuth.history.registry import sniff
 from oomsleuth.history.traces import TraceCollector
 from oomsleuth.history.windows import Windows
 from oomsleuth.load import atop_raw, sa_binary
-from oomsleuth.load.files import Input
+from oomsleuth.load.files import Input, decompressed, read_errors, reason
 from oomsleuth.model import (
     CounterTrace,
     History,
@@ -37,6 +38,7 @@ from oomsleuth.model import (
 )
 
 HEAD_LINES = 60
+HEAD_BYTES = 1 << 16  # formats read as bytes (one-line JSON) are sniffed on this much
 # a compact Prometheus query_range response is one line: read it whole, up to this size
 JSON_LINE_BYTES = 256 << 20
 FORMATS_DOC = "see docs/history-formats.md"
@@ -82,6 +84,36 @@ def _lines(item: Input) -> Iterator[str]:
     return replace(item, max_line=JSON_LINE_BYTES).lines()
 
 
+def _broken() -> tuple[type[BaseException], ...]:
+    """What a damaged or unreadable stream raises."""
+    return (*read_errors(), zlib.error, InputError)
+
+
+def _head_lines(item: Input) -> list[str]:
+    """The first lines of the decompressed head of a file (the last may be cut)."""
+    try:
+        with ExitStack() as stack:
+            head = decompressed(item.open(stack), item.name).read(HEAD_BYTES)
+    except _broken():
+        return []
+    return head.decode("utf-8", "surrogateescape").splitlines()[:HEAD_LINES]
+
+
+def _chunks(item: Input, warn: Callable[[Warning_], None]) -> Iterator[bytes]:
+    """The file's decompressed bytes; a stream that breaks ends there, with a warning."""
+    done = 0
+    with ExitStack() as stack:
+        try:
+            stream = decompressed(item.open(stack), item.name)
+            while chunk := stream.read(HEAD_BYTES):
+                yield chunk
+                done += len(chunk)
+        except _broken() as exc:
+            why = exc.message if isinstance(exc, InputError) else reason(exc)
+            text = f"{item.name} breaks after byte {done} ({why}): what came before was read"
+            warn(Warning_(Where(item.name, 0), "input-damaged", text))
+
+
 def _on_disk(item: Input, convert: Callable[[Path], Iterator[str]]) -> Iterator[str]:
     """``convert`` run on the item's file, or on a temporary copy of it."""
     if item.path is not None:
@@ -108,6 +140,14 @@ class HistoryReading:
         format is ``self.sources[-1]`` once the first sample is out."""
         name = item.name
         try:
+            bytes_reader = sniff(_head_lines(item))
+            if bytes_reader is not None and bytes_reader.parse_chunks is not None:
+                self.sources.append((name, bytes_reader.name))
+                chunks = _chunks(item, self._add)
+                yield from bytes_reader.parse_chunks(
+                    chunks, source=name, tz=self.tz, keep=keep, warn=self._add
+                )
+                return
             lines = iter(_lines(item))
             head = list(itertools.islice(lines, HEAD_LINES))
             reader = sniff(head)
@@ -123,6 +163,8 @@ class HistoryReading:
 
     def _add(self, warning: Warning_) -> None:
         self.warnings.append(warning)
+        if warning.code == "query-error":  # the file holds the server's error, not samples
+            self.warn(f"history {warning.where.source}: the query failed: {warning.message}")
 
     def _skip(self, name: str, why: str) -> None:
         self.warn(f"skipped history {name}: {why}")
@@ -137,9 +179,11 @@ def load_history(
     reading = HistoryReading(tz, warn)
     samples: list[Sample] = []
     for item in history_files(args):
-        before = len(samples)
+        before, said = len(samples), len(reading.warnings)
         samples.extend(reading.samples(item, windows.keep))
-        if len(samples) == before and windows and any(s == item.name for s, _ in reading.sources):
+        failed = any(w.code == "query-error" for w in reading.warnings[said:])
+        read = any(s == item.name for s, _ in reading.sources)
+        if len(samples) == before and windows and read and not failed:
             reading.warnings.append(
                 Warning_(
                     Where(item.name, 0),
