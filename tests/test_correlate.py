@@ -173,7 +173,7 @@ def test_cli_with_real_psi_and_cgroup_history() -> None:
     assert (inc["culprit"]["kind"], inc["culprit"]["pid"]) == ("process", victim["pid"])
     assert inc["culprit"]["growth_kb"] > 60 * 1024
     assert any("PSI memory some" in c for c in inc["cascade"])
-    assert any("90% of its limit" in c for c in inc["cascade"])
+    assert any("reached its limit" in c for c in inc["cascade"])
     assert doc["history"]["sources"] == [
         {"source": str(psi / "real-v1-memcg-oom.samples"), "format": "psi"}
     ]

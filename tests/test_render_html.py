@@ -172,7 +172,7 @@ def test_sidecar_verdict_comes_first_and_names_the_culprit(sidecar: str) -> None
     assert verdict and charts and verdict[0].pos < charts[0].pos
     assert page.find("section", "incident")[0].attrs["id"] == "incident-0"
     text = page.text
-    assert text.index("leaky-sidecar (14998)") < text.index("Before the kill")
+    assert text.index("leaky-sidecar (14998)") < text.index("Before and at the kill")
     assert "confidence 93%" in text and "steady-db (14997), rss 129.4 MiB" in text
     assert "the victim is not the culprit: leaky-sidecar (14998) lives on" in text
     # the kernel's choice, the task table (sortable, marked), the report's lines
@@ -183,23 +183,25 @@ def test_sidecar_verdict_comes_first_and_names_the_culprit(sidecar: str) -> None
         "trigger",
     ]
     assert "Memory cgroup out of memory: Killed process 14997 (steady-db)" in text
-    assert "PSI memory some reached 18.3% (per interval)" in text
+    assert "host-wide PSI memory some rose from 0.7% to 18.3%" in text
 
 
 def test_sidecar_charts_share_one_axis_with_the_kill_marked(sidecar: str) -> None:
     page = parse(sidecar)
     charts = page.find("svg", "chart")
-    assert [c.attrs["data-chart"] for c in charts] == ["memory", "psi", "memcg", "rss"]
+    # the cgroup's own memory (no host memory chart for a memcg OOM), then the report's own
+    keys = [c.attrs["data-chart"] for c in charts]
+    assert keys == ["memcg", "psi", "rss", "breakdown", "badness"]
     for chart in charts:
         assert chart.attrs["role"] == "img" and chart.attrs["aria-labelledby"]
     paths = page.find("path", "series")
     assert paths and all(int(p.attrs["data-points"]) >= 10 for p in paths)
     kills = [n for n in page.find("line", "kill") if "other" not in n.attrs["class"]]
-    assert len(kills) == len(charts) and len({k.attrs["x1"] for k in kills}) == 1  # same x
+    assert len(kills) == 3 and len({k.attrs["x1"] for k in kills}) == 1  # same x
     text = page.text
     assert "leaky-sidecar (14998) · culprit, trigger" in text
     assert "steady-db (14997) · suspect, victim" in text
-    assert "limit" in text and "swap is off on this host" in text
+    assert "host-wide" in text and "Swap used" not in text
     # the memcg chart's limit line is drawn
     assert page.find("line", "limit")
 
@@ -207,8 +209,10 @@ def test_sidecar_charts_share_one_axis_with_the_kill_marked(sidecar: str) -> Non
 def test_without_history_the_report_says_what_charts_need() -> None:
     html = render(analyze(SIDECAR / "kern-dmesg-iso.txt"))
     page = assert_self_contained(html)
-    assert not page.find("svg", "chart")
-    assert "no history given: charts need --history" in page.text
+    # the report alone draws the memory at the kill and the kernel's choice, nothing over time
+    keys = [c.attrs["data-chart"] for c in page.find("svg", "chart")]
+    assert keys == ["breakdown", "badness"] and not page.find("path", "series")
+    assert "no history given: charts over time need --history" in page.text
 
 
 @pytest.mark.parametrize(

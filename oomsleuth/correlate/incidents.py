@@ -20,6 +20,7 @@ from oomsleuth.model import (
     UserspaceKill,
     Victim,
 )
+from oomsleuth.model.cascade import step_text
 from oomsleuth.model.series import Series, index
 from oomsleuth.model.units import human_kb
 
@@ -98,10 +99,12 @@ def _roles(report: OomReport, verdict: Suspect) -> list[str]:
 def build(result: Report, history: History, *, before: timedelta) -> tuple[Incident, ...]:
     series = index(history.samples)
     sources = tuple(sorted({name for name, _ in history.sources}))
+    per_source = cascade.by_source(history.samples)
     reports = result.reports
     incidents = []
     for i, report in enumerate(reports):
         incident = _incident(i, report, reports, series, sources, before)
+        incident = _cascade(incident, i, reports, per_source, before)
         request = requests.requested_by(report, result.userspace)
         incidents.append(incident if request is None else _credit(incident, request, report))
     return tuple(incidents)
@@ -123,12 +126,12 @@ def _incident(
     ranked, notes = _suspects(ctx, unowned, acc_notes)
     verdict = _verdict(ranked, notes + _repeats(reports, i), report)
     rows, note = badness.explain(report)
-    timeline, words = _timeline(report, when, series, before)
+    timeline = _kills(report)
     label = decode_cgroup(report.oom_memcg or report.task_memcg)
     return Incident(
         id=i,
         report_id=i,
-        start=timeline[0].time if timeline and timeline[0].time else when,
+        start=when,
         end=max((k.stamp.wall for k in report.kills if k.stamp.wall), default=when),
         trigger_pid=report.trigger.pid if report.trigger else None,
         trigger_comm=report.trigger.comm if report.trigger else None,
@@ -138,7 +141,6 @@ def _incident(
         timeline=tuple(timeline),
         badness=rows,
         badness_note=note,
-        cascade=tuple(words),
         scope=_scope(report),
         cgroup_label=label.short() if label and label.kind not in ("other", "root") else None,
         accounting=tuple(entries),
@@ -183,24 +185,61 @@ def _verdict(ranked: list[Suspect], notes: list[str], report: OomReport) -> Susp
     return replace(verdict, evidence=evidence)
 
 
-def _timeline(
-    report: OomReport,
-    when: datetime | None,
-    series: dict[tuple[str | None, str], Series],
+def _cascade(
+    incident: Incident,
+    i: int,
+    reports: tuple[OomReport, ...],
+    sources: cascade.Sources,
     before: timedelta,
-) -> tuple[list[TimelineEntry], list[str]]:
-    """The cascade's steps found in the history (then the kills), and the cascade in words."""
-    timeline: list[TimelineEntry] = []
-    words = cascade.from_report(report)
-    if when is not None and series:
-        steps, said = cascade.from_history(series, when, before, report)
-        timeline += steps
-        words = said + words
+) -> Incident:
+    """The incident with its cascade: steps in time order, their sentences, and the history's
+    steps in the timeline before the kills. The window starts ``before`` the kill, or at the
+    previous kill of the same scope when that is later."""
+    report = reports[i]
+    when = kill_time(report)
+    start = None
+    if when is not None:
+        earlier = [kill_time(p) for p in reports[:i] if _scope_key(p) == _scope_key(report)]
+        start = max([when - before, *(t for t in earlier if t is not None and t < when)])
+    steps = cascade.steps(report, when, start, sources)
+    entries = [
+        TimelineEntry(s.start, None, step_text(s), _TIMELINE_KIND.get(s.kind, "pressure"))
+        for s in steps
+        if s.source != cascade.REPORT and s.start is not None
+    ]
+    timeline = sorted([*entries, *incident.timeline], key=lambda e: (e.time is None, e.time))
+    first = entries[0].time if entries else incident.start
+    return replace(
+        incident,
+        steps=tuple(steps),
+        cascade=tuple(cascade.words(steps, when)),
+        timeline=tuple(timeline),
+        start=first,
+    )
+
+
+_TIMELINE_KIND = {
+    "usage_grew": "growth",
+    "anon_grew": "growth",
+    "shmem_grew": "growth",
+    "cache_grew": "growth",
+    "swap_filled": "swap",
+    "swapping_out": "swap",
+    "reclaim_kswapd": "reclaim",
+    "reclaim_direct": "reclaim",
+    "reclaim_stalls": "reclaim",
+    "psi_some": "psi",
+    "psi_full": "psi",
+}
+
+
+def _kills(report: OomReport) -> list[TimelineEntry]:
+    out = []
     for kill in report.kills:
         v = kill.victim
         what = f"killed {v.comm} ({v.pid}), rss {human_kb(v.rss_kb)}"
-        timeline.append(TimelineEntry(kill.stamp.wall, kill.stamp.uptime_s, what, "kill"))
-    return timeline, words
+        out.append(TimelineEntry(kill.stamp.wall, kill.stamp.uptime_s, what, "kill"))
+    return out
 
 
 def _victims(report: OomReport) -> list[Victim]:

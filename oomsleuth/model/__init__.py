@@ -4,6 +4,7 @@ It imports nothing else of oomsleuth (a test checks it). Units are explicit in e
 name (``_kb`` = KiB, ``_bytes``, ``_pages``, ``_s``).
 """
 
+from oomsleuth.model.cascade import CascadeStep
 from oomsleuth.model.history import (
     CounterTrace,
     History,
@@ -49,6 +50,7 @@ __all__ = [
     "BadnessRow",
     "Boot",
     "BootSegment",
+    "CascadeStep",
     "CgroupState",
     "Constraint",
     "Counter",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from oomsleuth.model.cascade import step_json
 from oomsleuth.model.document_host import finding_json
 from oomsleuth.model.incidents import Incident, Suspect
 from oomsleuth.model.kernel import Counter, MemcgInfo, MemInfo, Trigger, Victim
@@ -145,6 +146,7 @@ def incident_json(inc: Incident) -> JsonObj:
             for t in inc.timeline
         ],
         "cascade": list(inc.cascade),
+        "cascade_steps": [step_json(s) for s in inc.steps],
         "badness": [
             {
                 "pid": b.pid,

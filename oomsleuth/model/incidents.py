@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from oomsleuth.model.cascade import CascadeStep
 from oomsleuth.model.host import Finding
 from oomsleuth.model.kernel import Victim
 
@@ -84,4 +85,5 @@ class Incident:
     history_used: tuple[str, ...] = ()  # which history sources informed the verdict
     data_gaps: tuple[str, ...] = ()  # what would have made the verdict surer
     findings: tuple[Finding, ...] = ()  # what the host's settings did in it (host or bundle)
+    steps: tuple[CascadeStep, ...] = ()  # the cascade as data, in time order (``cascade``: words)
     reasons: tuple[Reason, ...] = ()  # the kernel's reasons: gfp, zones, fragmentation, adj ...

@@ -1,5 +1,7 @@
-"""Which history an incident's charts show: host memory, swap, PSI, the OOM cgroup against its
-limit, and the RSS of the top suspects, all cut to the incident's window on one time axis.
+"""Which charts an incident shows: its scope's history (:mod:`html_charts_scope`: the cgroup
+against its limit for a memcg OOM, the host's memory and swap for a global one, PSI) and the
+RSS of the top suspects, cut to the incident's window on one time axis; then the charts the
+report alone draws (:mod:`charts_bars`), so every report with a kill has a picture.
 
 Each (entity, metric) is drawn from ONE history source (the one with the most samples in the
 window): sources measure differently (sar, atop and a PSI sampler disagree a little) and a line
@@ -17,11 +19,12 @@ from markupsafe import Markup
 
 from oomsleuth.model import Incident, OomReport, Report, Sample, Suspect
 from oomsleuth.model.series import Series, index
-from oomsleuth.renderers.charts import Chart, Level, Line, Mark, TimeAxis, draw
+from oomsleuth.renderers import html_charts_scope as scope
+from oomsleuth.renderers.charts import Chart, Line, Mark, TimeAxis, draw
+from oomsleuth.renderers.charts_bars import BarChart, report_charts
 
 BEFORE, AFTER = timedelta(minutes=30), timedelta(minutes=5)  # the CLI's default --window
 MAX_RSS_LINES = 5
-NO_LIMIT_KB = 2**50  # larger than any real limit: PAGE_COUNTER_MAX and "max"
 Key = tuple[str | None, str]
 Cut = tuple[list[datetime], list[float], str]  # times, values, source
 
@@ -31,7 +34,7 @@ class ChartSet:
     """An incident's charts, drawn, with why some are missing."""
 
     axis: TimeAxis | None = None
-    charts: list[tuple[Chart, Markup]] = field(default_factory=list)
+    charts: list[tuple[Chart | BarChart, Markup]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
 
@@ -58,6 +61,13 @@ class HistoryIndex:
                 best = (times, values, src)
         return best
 
+    def cut_from(self, key: Key, src: str, start: datetime, end: datetime) -> Cut | None:
+        series = self.by_source.get(src, {}).get(key)
+        if series is None:
+            return None
+        times, values = series.window(start, end)
+        return (times, values, src) if times else None
+
     def labels(self, key: Key) -> dict[str, str]:
         out: dict[str, str] = {}
         for src in sorted(self.by_source):
@@ -79,32 +89,46 @@ def incident_charts(
     hist: HistoryIndex,
     chart_prefix: str,
 ) -> ChartSet:
+    """The charts of one incident: of its scope's history when there is some around the
+    kill, then those the report alone draws (memory at the kill, the top tasks)."""
     out = ChartSet()
-    if not hist:
-        out.notes.append("no history given: charts need --history (sar, atop, pidstat, PSI)")
-        return out
     kill = kill_moment(report)
-    if kill is None:
+    if not hist:
+        out.notes.append("no history given: charts over time need --history (sar, atop, PSI)")
+    elif kill is None:
         out.notes.append(
             "the kill has no wall-clock time (plain dmesg): pass --boot-time to line it up "
             "with the history"
         )
-        return out
+    else:
+        _history_charts(out, result, report, incident, hist, kill, chart_prefix)
+    out.charts += [(c, c.svg) for c in report_charts(report, incident, chart_prefix)]
+    return out
+
+
+def _history_charts(
+    out: ChartSet,
+    result: Report,
+    report: OomReport,
+    incident: Incident | None,
+    hist: HistoryIndex,
+    kill: datetime,
+    chart_prefix: str,
+) -> None:
     start, end = kill - BEFORE, kill + AFTER
-    built = [
-        c
-        for c in (
-            _memory(hist, start, end),
-            _swap(hist, report, start, end, out.notes),
-            _psi(hist, start, end),
-            _memcg(hist, report, start, end),
-            _rss(hist, report, incident, start, end),
-        )
-        if c is not None
-    ]
+    notes = out.notes
+    if report.is_memcg and scope.cgroup_key(report):
+        found = [scope.memcg(hist, report, start, end, notes)]
+    else:
+        found = [
+            scope.host_memory(hist, report, start, end, notes),
+            scope.swap(hist, report, start, end, notes),
+        ]
+    found += [scope.psi(hist, report, start, end, notes), _rss(hist, report, incident, start, end)]
+    built = [c for c in found if c is not None and c.lines]
     if not built:
-        out.notes.append("no history sample falls in the window around this kill")
-        return out
+        notes.append("no history sample of this OOM's scope falls in the window around the kill")
+        return
     times = [t for c in built for ln in c.lines for t in (ln.times[0], ln.times[-1])]
     first = min([*times, kill, incident.start if incident and incident.start else kill])
     axis = TimeAxis(first, max([*times, kill]), kill.tzinfo)
@@ -114,78 +138,17 @@ def incident_charts(
         if other is not report and when is not None:
             marks.append(Mark(when, f"another OOM kill at {when:%H:%M:%S}", main=False))
     out.axis = axis
-    out.charts = [(c, draw(c, axis, marks, f"{chart_prefix}-{c.key}")) for c in built]
-    return out
-
-
-def _line(
-    hist: HistoryIndex, key: Key, label: str, css: str, s: datetime, e: datetime
-) -> Line | None:
-    cut = hist.cut(key, s, e)
-    return None if cut is None else Line(label, cut[0], cut[1], css, source=cut[2])
-
-
-def _memory(hist: HistoryIndex, s: datetime, e: datetime) -> Chart | None:
-    lines = [
-        _line(hist, (None, "mem_available_kb"), "available memory", "s0", s, e),
-        _line(hist, (None, "cached_kb"), "page cache", "s1", s, e),
-    ]
-    kept = tuple(ln for ln in lines if ln is not None)
-    return Chart("memory", "Available memory and page cache (host)", "kB", kept) if kept else None
-
-
-def _swap(
-    hist: HistoryIndex, report: OomReport, s: datetime, e: datetime, notes: list[str]
-) -> Chart | None:
-    total = hist.cut((None, "swap_total_kb"), s, e)
-    swap_off = report.meminfo is not None and report.meminfo.total_swap_kb == 0
-    if swap_off or (total is not None and max(total[1]) == 0):
-        notes.append("swap is off on this host: no swap chart")
-        return None
-    used = _line(hist, (None, "swap_used_kb"), "swap used", "s0", s, e)
-    if used is None:
-        return None
-    levels = (Level("swap size", total[1][-1]),) if total is not None else ()
-    return Chart("swap", "Swap used (host)", "kB", (used,), levels)
-
-
-def _psi(hist: HistoryIndex, s: datetime, e: datetime) -> Chart | None:
-    for suffix, how in (("avg10", "avg10"), ("interval_pct", "per sample interval")):
-        lines = [
-            _line(hist, (None, f"psi_mem_{kind}_{suffix}"), f"{kind} ({how})", css, s, e)
-            for kind, css in (("some", "s0"), ("full", "s1"))
-        ]
-        kept = tuple(ln for ln in lines if ln is not None)
-        if kept:
-            title = "Memory pressure stall information (PSI, host): share of time stalled"
-            return Chart("psi", title, "%", kept)
-    return None
-
-
-def _memcg(hist: HistoryIndex, report: OomReport, s: datetime, e: datetime) -> Chart | None:
-    path = report.oom_memcg or (report.constraint.oom_memcg if report.constraint else None)
-    if not path:
-        return None
-    key = f"cgroup:{path.rstrip('/') or '/'}"
-    usage = _line(hist, (key, "cg_mem_current_kb"), "cgroup usage", "s0", s, e)
-    if usage is None:
-        return None
-    limit = report.memcg.memory.limit_kb if report.memcg and report.memcg.memory else None
-    if limit is None:
-        cut = hist.cut((key, "cg_mem_max_kb"), s, e)
-        limit = int(cut[1][-1]) if cut is not None else None
-    levels = (Level("limit", limit),) if limit is not None and 0 < limit < NO_LIMIT_KB else ()
-    title = f"Memory cgroup usage against its limit: {path}"
-    return Chart("memcg", title, "kB", (usage,), levels)
+    out.charts += [(c, draw(c, axis, marks, f"{chart_prefix}-{c.key}")) for c in built]
 
 
 def _rss(
     hist: HistoryIndex, report: OomReport, inc: Incident | None, s: datetime, e: datetime
 ) -> Chart | None:
     lines: list[Line] = []
+    drawn = scope.cgroup_key(report) if report.is_memcg else None  # in the cgroup's chart
     for who, roles in _people(report, inc):
         for key in _keys(who):
-            cut = hist.cut(key, s, e)
+            cut = hist.cut(key, s, e) if key[0] != drawn else None
             comm = hist.labels(key).get("comm")
             if cut is None or (who.comm and comm and comm[:15] != who.comm[:15]):
                 continue  # no data, or a reused pid

@@ -1,0 +1,203 @@
+"""Charts from the report alone (no history needed), as inline SVG like the time charts: the
+memory at the kill split the way the kernel counted it (the memcg's stats block against its
+limit, or the Mem-Info block for a global OOM), and the top tasks by badness with the victim
+and the trigger marked. Every HTML report with a kill has a picture.
+
+Names in labels are log text: they go through ``safe_text`` and are escaped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from markupsafe import Markup, escape
+
+from oomsleuth.model import Incident, OomReport
+from oomsleuth.model.units import human_kb
+from oomsleuth.renderers.base import safe_text
+
+WIDTH, LEFT, RIGHT = 760, 14, 14
+BAR_H, ROW_H, TOP = 30, 24, 12
+TOP_TASKS = 8
+NAME_W = 230  # the task names' column in the badness chart
+
+
+@dataclass(frozen=True)
+class Part:
+    label: str
+    kb: int
+    css: str  # s0..s5, or "free"
+
+
+@dataclass(frozen=True)
+class BarChart:
+    """A chart drawn once, at the kill: ``lines`` is empty (no history source to name)."""
+
+    key: str  # breakdown | badness
+    title: str
+    svg: Markup
+    lines: tuple[()] = ()
+    summary: str = ""
+
+
+def _t(text: str) -> Markup:
+    return escape(safe_text(text))
+
+
+def _pct(part: float, whole: float) -> str:
+    return f"{part / whole:.0%}" if whole else "?"
+
+
+def memcg_parts(report: OomReport) -> tuple[list[Part], int | None, str] | None:
+    """The memcg's usage by kind from its stats block (v1 or v2), and its limit."""
+    mc = report.memcg
+    if mc is None or mc.memory is None:
+        return None
+    stats = dict(mc.stats_bytes)
+
+    def kb(*names: str) -> int | None:
+        got = [stats[n] for n in names if n in stats]
+        return sum(got) // 1024 if got else None
+
+    anon = kb("total_rss") or kb("rss") if "anon" not in stats else kb("anon")
+    shmem = kb("total_shmem") if "total_shmem" in stats else kb("shmem")
+    file = kb("total_cache") if "total_cache" in stats else kb("cache") or kb("file")
+    kernel = kb("kernel") if "kernel" in stats else kb("slab", "kernel_stack", "pagetables")
+    if kernel is None and mc.kmem is not None:
+        kernel = mc.kmem.usage_kb
+    parts = [
+        Part("anon", anon or 0, "s1"),
+        Part("page cache", max((file or 0) - (shmem or 0), 0), "s2"),
+        Part("shmem/tmpfs", shmem or 0, "s3"),
+        Part("kernel", kernel or 0, "s4"),
+    ]
+    usage, limit = mc.memory.usage_kb, mc.memory.limit_kb
+    counted = sum(p.kb for p in parts)
+    if not stats:
+        parts = [Part("usage", usage, "s0")]
+    elif usage > counted:
+        parts.append(Part("other", usage - counted, "s5"))
+    if limit and limit > usage:
+        parts.append(Part("free below the limit", limit - usage, "free"))
+    title = "Memory of the cgroup at the kill, as its stats block counted it"
+    return [p for p in parts if p.kb > 0], limit, title
+
+
+def global_parts(report: OomReport) -> tuple[list[Part], int | None, str] | None:
+    """RAM at the kill by kind, from the Mem-Info block."""
+    mi = report.meminfo
+    if mi is None or not mi.counters_kb:
+        return None
+    c = dict(mi.counters_kb)
+    shmem = c.get("shmem", 0)
+    anon = c.get("active_anon", 0) + c.get("inactive_anon", 0)
+    parts = [
+        Part("anon", max(anon - shmem, 0), "s1"),
+        Part("page cache", c.get("active_file", 0) + c.get("inactive_file", 0), "s2"),
+        Part("shmem/tmpfs", shmem, "s3"),
+        Part("slab", c.get("slab_reclaimable", 0) + c.get("slab_unreclaimable", 0), "s4"),
+        Part("page tables", c.get("pagetables", 0), "s5"),
+    ]
+    counted = sum(p.kb for p in parts) + c.get("free", 0)
+    if mi.ram_kb and mi.ram_kb > counted:
+        parts.append(Part("other (kernel, hugepages, reserved)", mi.ram_kb - counted, "s0"))
+    parts.append(Part("free", c.get("free", 0), "free"))
+    title = "Memory at the kill, as the kernel's Mem-Info counted it"
+    return [p for p in parts if p.kb > 0], mi.ram_kb, title
+
+
+def breakdown(report: OomReport, chart_id: str) -> BarChart | None:
+    found = memcg_parts(report) if report.is_memcg else None
+    found = found or global_parts(report)
+    if found is None or not found[0]:
+        return None
+    parts, whole, title = found
+    total = max(sum(p.kb for p in parts), 1)
+    parts = [p for p in parts if p.kb >= 0.005 * total]  # a sliver is not drawn
+    what = "limit" if report.is_memcg and whole else "RAM" if whole else "counted"
+    rows = (len(parts) + 1) // 2
+    height = TOP + BAR_H + 16 + rows * ROW_H
+    cid = escape(chart_id)
+    said = "; ".join(f"{p.label} {human_kb(p.kb)} ({_pct(p.kb, total)})" for p in parts)
+    out = [_head(cid, height, title, said, "breakdown")]
+    x, span = float(LEFT), WIDTH - LEFT - RIGHT
+    for p in parts:
+        w = span * p.kb / total
+        out.append(
+            f'<rect class="seg {p.css}" x="{x:.1f}" y="{TOP}" width="{max(w, 0.5):.1f}" '
+            f'height="{BAR_H}"><title>{_t(p.label)}: {human_kb(p.kb)}</title></rect>'
+        )
+        x += w
+    for i, p in enumerate(parts):
+        col, row = i % 2, i // 2
+        lx, ly = LEFT + col * (span / 2), TOP + BAR_H + 16 + row * ROW_H + 12
+        out.append(f'<rect class="seg {p.css}" x="{lx:.0f}" y="{ly - 11}" width="14" height="14"/>')
+        label = f"{p.label}: {human_kb(p.kb)} ({_pct(p.kb, total)} of {what})"
+        out.append(f'<text class="legend" x="{lx + 20:.0f}" y="{ly}">{_t(label)}</text>')
+    out.append("</svg>")
+    return BarChart("breakdown", title, Markup("\n".join(out)), summary=said)
+
+
+def _head(cid: Markup, height: int, title: str, said: str, key: str) -> str:
+    return (
+        f'<svg class="chart bars" id="{cid}" viewBox="0 0 {WIDTH} {height}" role="img" '
+        f'aria-labelledby="{cid}-t {cid}-d" data-chart="{key}">'
+        f'<title id="{cid}-t">{_t(title)}</title><desc id="{cid}-d">{_t(said)}</desc>'
+    )
+
+
+def contenders(inc: Incident | None, report: OomReport) -> list[tuple[str, int, str, str]]:
+    """(name, kB, what the kB is, css) of the top tasks: badness when correlated, else rss."""
+    victims = {k.victim.pid for k in report.kills}
+    trig = report.trigger.pid if report.trigger else None
+    rows: list[tuple[int, str, int]] = []
+    if inc is not None and inc.badness:
+        rows = [(b.pid, b.comm, max(b.points_kb, 0)) for b in inc.badness]
+    elif report.tasks:
+        rows = [(t.pid, t.comm, t.rss_kb or 0) for t in report.tasks]
+    rows.sort(key=lambda r: -r[2])
+    top = rows[:TOP_TASKS] + [r for r in rows[TOP_TASKS:] if r[0] in victims]
+    out = []
+    for pid, comm, kb in top:
+        marks = ["victim"] * (pid in victims) + ["trigger"] * (pid == trig)
+        name = f"{comm} ({pid})" + (f" · {' and '.join(marks)}" if marks else "")
+        out.append((name, kb, "victim" if pid in victims else "s0", "trigger" * (pid == trig)))
+    return out
+
+
+def badness(inc: Incident | None, report: OomReport, chart_id: str) -> BarChart | None:
+    rows = contenders(inc, report)
+    if len(rows) < 1 or not any(kb for _, kb, _, _ in rows):
+        return None
+    by_badness = inc is not None and bool(inc.badness)
+    title = (
+        "The kernel's choice: badness of the top tasks (rss + swap + page tables, adjusted)"
+        if by_badness
+        else "The largest tasks at the kill (rss)"
+    )
+    peak = max(kb for _, kb, _, _ in rows) or 1
+    height = TOP + len(rows) * ROW_H + 8
+    cid = escape(chart_id)
+    said = "; ".join(f"{name}: {human_kb(kb)}" for name, kb, _, _ in rows)
+    out = [_head(cid, height, title, said, "badness")]
+    span = WIDTH - NAME_W - RIGHT - 90
+    for i, (name, kb, css, trig) in enumerate(rows):
+        y = TOP + i * ROW_H
+        w = max(span * kb / peak, 1.0)
+        cls = f"bar {css}" + (" trigger" if trig else "")
+        clipped = name if len(name) <= 34 else name[:33] + "…"
+        out += [
+            f'<text class="legend" x="{NAME_W - 8}" y="{y + 15}" text-anchor="end">'
+            f"{_t(clipped)}</text>",
+            f'<rect class="{cls}" x="{NAME_W}" y="{y + 3}" width="{w:.1f}" height="{ROW_H - 8}"/>',
+            f'<text class="tick" x="{NAME_W + w + 6:.1f}" y="{y + 15}">{human_kb(kb)}</text>',
+        ]
+    out.append("</svg>")
+    return BarChart("badness", title, Markup("\n".join(out)), summary=said)
+
+
+def report_charts(report: OomReport, inc: Incident | None, prefix: str) -> Sequence[BarChart]:
+    """The charts the report alone can draw."""
+    found = [breakdown(report, f"{prefix}-breakdown"), badness(inc, report, f"{prefix}-badness")]
+    return [c for c in found if c is not None]
