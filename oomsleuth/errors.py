@@ -5,6 +5,9 @@ OomsleuthError          base: a one-line message and the exit code to leave with
 ├── InputError          a path is missing or unreadable, not a text log, or a folder without logs
 │   └── HistoryError    a history input that cannot be read or is not a known format
 └── OutputError         the report cannot be written
+
+:func:`printable` is the one rule for foreign text (file names, log text) that reaches a person:
+stderr, warnings and every report format show controls and invisible characters as escapes.
 """
 
 from __future__ import annotations
@@ -48,23 +51,34 @@ class OutputError(OomsleuthError):
     """The report cannot be written."""
 
 
-# C0 and C1 controls, DEL, bidi controls and isolates, zero-width and other invisible
-# characters, line/paragraph separators, lone surrogates (undecodable bytes): never raw on a
-# terminal, where a file name with OSC 52 could write the clipboard or CSI 2J clear the screen
-_UNSAFE = re.compile(
-    "[\x00-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u206f"
-    "\ufeff\ufff9-\ufffb\ud800-\udfff]"
+# Foreign text for a person (file names, log text in stderr messages, warnings and every report
+# format) shows these as visible escapes, never raw: C0 and C1 controls and DEL (ESC starts the
+# OSC 52 clipboard write and the CSI 2J screen clear); every format character (Unicode Cf:
+# zero-width space/joiners, word joiner, BOM, soft hyphen, the Arabic letter mark, bidi marks,
+# embeddings, overrides and isolates, tag characters); line and paragraph separators; the other
+# default-ignorable code points that draw nothing (combining grapheme joiner, Hangul fillers,
+# variation selectors); surrogates (a lone one is an undecodable input byte). So `sshd\u200b`
+# never passes for `sshd`. tests/test_escaping.py checks the class against unicodedata.
+UNSAFE = re.compile(
+    "[\x00-\x1f\x7f-\x9f\xad\u034f\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2"
+    "\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u2028-\u202e\u2060-\u206f"
+    "\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff0-\ufffb\ud800-\udfff\U000110bd\U000110cd"
+    "\U00013430-\U0001343f\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0000-\U000e0fff]"
 )
 
 
 def printable(text: str) -> str:
-    """``text`` with every control or invisible character shown as an escape (``\\x1b``,
-    ``\\u200b``); an undecodable byte (a lone surrogate) as ``\\xNN``."""
-    return _UNSAFE.sub(_escape, text)
+    """``text`` with every character of :data:`UNSAFE` shown as an escape: ``\\x1b`` below
+    U+0100, ``\\u200b``, ``\\U000e0041`` above the BMP; an undecodable byte (a lone surrogate
+    from ``surrogateescape``) as ``\\xNN``, the byte itself. Everything else, backslashes
+    included, is kept: the one rule of every format but JSON (which keeps the true value)."""
+    return UNSAFE.sub(_escape, text)
 
 
 def _escape(match: re.Match[str]) -> str:
     code = ord(match.group())
     if 0xDC80 <= code <= 0xDCFF:
         return f"\\x{code - 0xDC00:02x}"
-    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+    if code < 0x100:
+        return f"\\x{code:02x}"
+    return f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"

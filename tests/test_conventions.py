@@ -16,6 +16,8 @@ ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "oomsleuth"
 FIXTURES = ROOT / "fixtures"
 
+_ERRORS = "oomsleuth.errors"  # printable(): the one rule for foreign text a person reads
+
 # stage -> the oomsleuth modules it may import (prefixes); everything else of ours is forbidden
 ALLOWED: dict[str, tuple[str, ...]] = {
     "model": ("oomsleuth.model", "oomsleuth._version"),
@@ -24,7 +26,7 @@ ALLOWED: dict[str, tuple[str, ...]] = {
     "clock": ("oomsleuth.model", "oomsleuth.clock"),
     "history": ("oomsleuth.model", "oomsleuth.history", "oomsleuth.errors"),
     "correlate": ("oomsleuth.model", "oomsleuth.correlate"),
-    "renderers": ("oomsleuth.model", "oomsleuth.renderers", "oomsleuth._version"),
+    "renderers": ("oomsleuth.model", "oomsleuth.renderers", "oomsleuth._version", _ERRORS),
     "load": ("oomsleuth.model", "oomsleuth.load", "oomsleuth.errors", "oomsleuth.history"),
     "scanner": ("oomsleuth.model", "oomsleuth.frame", "oomsleuth.parsers", "oomsleuth.clock"),
     "redact": ("oomsleuth.model",),

@@ -22,7 +22,8 @@ from pipeline import analyze_files
 
 from oomsleuth.model import Report
 from oomsleuth.renderers.base import Renderer, safe_text
-from oomsleuth.renderers.markdown import MarkdownRenderer, code, md
+from oomsleuth.renderers.markdown import MarkdownRenderer
+from oomsleuth.renderers.markdown_text import code, md, table
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = ROOT / "tests" / "golden"
@@ -157,9 +158,16 @@ def rewrite(value: Any, text: Callable[[str], str], name: str = "") -> Any:
 
 
 def structure(text: str) -> Counter[str]:
+    """Token types, less text and the code spans (checked by :func:`code_spans`)."""
     tokens = GFM.parse(text)
     inline = [c.type for t in tokens if t.children for c in t.children]
-    return Counter([t.type for t in tokens] + inline) - Counter({"text": 10**9, "softbreak": 10**9})
+    ignored = Counter({"text": 10**9, "softbreak": 10**9, "code_inline": 10**9})
+    return Counter([t.type for t in tokens] + inline) - ignored
+
+
+def code_spans(text: str) -> list[str]:
+    return [c.content for t in GFM.parse(text) if t.children for c in t.children
+            if c.type == "code_inline"]  # fmt: skip
 
 
 def rich_result() -> Report:
@@ -176,10 +184,14 @@ def test_hostile_text_is_inert(hostile: str, base: str, monkeypatch: pytest.Monk
     evil = render(rewrite(result, lambda s: hostile))
     check_gfm(evil)
     assert structure(evil) == structure(plain)
+    # code spans: the report's own, the hostile text whole, or a link-like word of it (md())
+    shown = safe_text(hostile).strip()
+    ours, words = set(code_spans(plain)), set(shown.split())
+    assert all(c in ours or shown in c or c in words for c in code_spans(evil))
     html = GFM.render(evil)
     assert "<script>" not in html and "<b>" not in html and 'href="http' not in html
-    shown = safe_text(hostile).strip()
-    assert shown.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;") in html
+    text = html.replace("<code>", "").replace("</code>", "")
+    assert shown.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;") in text
 
 
 def test_terminal_and_bidi_controls_are_shown_escaped() -> None:
@@ -209,10 +221,21 @@ def test_md_escapes(raw: str, want: str) -> None:
 
 @pytest.mark.parametrize(
     ("raw", "want"),
-    [("steady-db", "`steady-db`"), ("a`b", "``a`b``"), ("`x", "`` `x ``"), ("a|b", "`a\\|b`")],
+    [("steady-db", "`steady-db`"), ("a`b", "``a`b``"), ("`x", "`` `x ``"), ("a|b", "`a|b`")],
 )
 def test_code_spans(raw: str, want: str) -> None:
     assert code(raw) == want
+
+
+def test_pipes_are_escaped_in_table_cells_code_spans_included() -> None:
+    """GFM strips one backslash before each ``|`` of a cell before parsing it (code spans
+    too): a cell says ``a|b``, and ``a\\|b`` too, as written."""
+    cells = (code("a|b"), md("c|d"), code("e\\|f"))
+    text = table(("x", "y", "z"), [cells])
+    assert text.splitlines()[2] == "| `a\\|b` | c\\\\|d | `e\\\\|f` |"
+    html = GFM.render(text)
+    assert "<td><code>a|b</code></td>" in html and "<td>c|d</td>" in html
+    assert "<td><code>e\\|f</code></td>" in html
 
 
 def test_several_incidents_start_with_an_overview() -> None:

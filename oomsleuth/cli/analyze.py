@@ -23,13 +23,14 @@ def _progress() -> Iterator[Callable[[str, int], None] | None]:
         yield None
         return
     from rich.console import Console
-    from rich.markup import escape
+    from rich.text import Text
 
     console = Console(stderr=True)
     with console.status("reading…") as status:
 
         def tick(source: str, lines: int) -> None:
-            status.update(f"reading {escape(printable(source))}: {lines:,} lines")
+            # a Text, never markup: no [tag] or :emoji: of a file name is interpreted
+            status.update(Text(f"reading {printable(source)}: {lines:,} lines"))
 
         yield tick
 

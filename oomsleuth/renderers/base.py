@@ -6,10 +6,10 @@ caller opened (and closes). Renderers read the typed model; none of them reads a
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from typing import Protocol, TextIO
 
+from oomsleuth.errors import printable
 from oomsleuth.model import (
     Kill,
     MemInfo,
@@ -124,20 +124,10 @@ def kills_sorted(report: OomReport, rank: dict[str, int]) -> Sequence[Kill]:
     return sorted(report.kills, key=lambda k: where_key(rank, k.where))
 
 
-# C0 controls (ESC, CR, LF, TAB ...), DEL, C1 controls, bidi overrides and isolates, line and
-# paragraph separators, and lone surrogates: none of them may reach a terminal raw.
-_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u2028-\u202e\u2066-\u2069\ud800-\udfff]")
-
-
 def safe_text(text: str) -> str:
-    """Log text made harmless for display: each control character becomes a visible escape
-    (``\\x1b``, ``\\x0a``, ``\\u202e``); a lone surrogate from an undecodable byte becomes
-    ``\\xNN`` with the original byte. Backslashes are kept as they are."""
-    return _UNSAFE.sub(_escape_char, text)
-
-
-def _escape_char(match: re.Match[str]) -> str:
-    code = ord(match.group())
-    if 0xDC80 <= code <= 0xDCFF:
-        return f"\\x{code - 0xDC00:02x}"
-    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+    """Log text made harmless for display, the same rule as stderr's
+    (:func:`oomsleuth.errors.printable`): each control, format (zero-width, bidi) or other
+    invisible character becomes a visible escape (``\\x1b``, ``\\u200b``, ``\\u202e``); a lone
+    surrogate from an undecodable byte becomes ``\\xNN`` with the original byte. Backslashes are
+    kept as they are."""
+    return printable(text)

@@ -6,6 +6,7 @@ import json
 import re
 from typing import Any, TextIO
 
+from oomsleuth.errors import UNSAFE
 from oomsleuth.model import Report
 
 
@@ -19,11 +20,18 @@ class JsonRenderer:
         out.write(dumps(result.to_dict(), self.indent) + "\n")
 
 
-# json escapes C0 controls itself; these others are legal raw in JSON but unsafe on a terminal.
-_TERMINAL_UNSAFE = re.compile("[\x7f-\x9f\u200e\u200f\u2028-\u202e\u2066-\u2069]")
+# The characters other formats show as escapes (oomsleuth.errors.UNSAFE) less C0, which json
+# escapes itself: legal raw in JSON, unsafe or invisible on a terminal, so written as \uXXXX.
+# The value a JSON parser reads back is the true one.
+_TERMINAL_UNSAFE = re.compile(f"(?![\\x00-\\x1f]){UNSAFE.pattern}")
 
 
 def dumps(doc: dict[str, Any], indent: int | None = 2) -> str:
-    """JSON text that is safe to print: non-ASCII kept, DEL/C1/bidi controls \\u-escaped."""
+    """JSON text that is safe to print: non-ASCII kept, DEL, C1, format (zero-width, bidi) and
+    other invisible characters \\u-escaped (a surrogate pair above the BMP)."""
     text = json.dumps(doc, ensure_ascii=False, indent=indent)
-    return _TERMINAL_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+    return _TERMINAL_UNSAFE.sub(_json_escape, text)
+
+
+def _json_escape(match: re.Match[str]) -> str:
+    return json.dumps(match.group(), ensure_ascii=True)[1:-1]

@@ -2,15 +2,14 @@
 
 Per OOM report: the verdict first (culprit, confidence, trigger, victims, evidence), a summary
 table, the largest processes, the kernel's choice, the cascade, the warnings; with several
-reports an overview table first. Log text is hostile: it goes through ``safe_text`` (controls
-made visible), then into a code span (identifiers: process names, cgroup paths, hosts) or through
-:func:`md` (prose): it cannot inject Markdown or HTML, and no table cell holds a raw newline or
-an unescaped ``|``."""
+reports an overview table first. Log text is hostile: it goes into a code span (identifiers:
+process names, cgroup paths, hosts, file names) or through :func:`md` (prose), both from
+:mod:`oomsleuth.renderers.markdown_text`: it cannot inject Markdown, HTML or a link, and no
+table cell holds a raw newline or an unescaped ``|``."""
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import TextIO
 
 from oomsleuth.model import (
@@ -40,51 +39,16 @@ from oomsleuth.renderers.base import (
     opt,
     plural,
     report_span,
-    safe_text,
     stamp_text,
     task_rss,
     top_tasks,
     userspace_details,
     userspace_verb,
 )
+from oomsleuth.renderers.markdown_text import bullets, code, md, table
 from oomsleuth.renderers.verdict import MAX_EVIDENCE, culprit_text
 
 TOP_TASKS = 10
-_SPECIAL = re.compile(r"([\\`*_\[\]<>|#~&!])")  # escaped anywhere
-_LEADING = re.compile(r"^([-+=])|^(\d+)([.)])")  # list, setext or ordered-list markers
-
-
-def md(text: str | None, unknown: str = "?") -> str:
-    """Log text as inert Markdown prose: controls escaped, outer blanks stripped, metacharacters
-    backslash-escaped, a leading list/heading marker defused. Safe inside a table cell."""
-    if text is None:
-        return unknown
-    escaped = _SPECIAL.sub(r"\\\1", safe_text(text).strip())
-    return _LEADING.sub(lambda m: f"\\{m[1]}" if m[1] else f"{m[2]}\\{m[3]}", escaped)
-
-
-def code(text: str | None, unknown: str = "?") -> str:
-    """Log text as an inline code span (no Markdown or HTML inside); ``|`` escaped as GFM
-    tables require (GitHub and markdown-it drop the backslash inside code spans in cells)."""
-    if text is None:
-        return unknown
-    shown = safe_text(text).replace("|", "\\|")
-    if not shown.strip():
-        return f"`{shown}`" if shown else '""'
-    fence = "`" * (1 + max((len(t) for t in re.findall("`+", shown)), default=0))
-    pad = " " if shown[0] in "` " or shown[-1] in "` " else ""
-    return f"{fence}{pad}{shown}{pad}{fence}"
-
-
-def table(header: Sequence[str], rows: Iterable[Sequence[str]], right: Sequence[int] = ()) -> str:
-    """A GFM table; cells must already be escaped (md/code). Columns in ``right`` align right."""
-    align = ["---:" if i in right else "---" for i in range(len(header))]
-    lines = [_row(header), _row(align)] + [_row(r) for r in rows]
-    return "\n".join(lines)
-
-
-def _row(cells: Sequence[str]) -> str:
-    return "| " + " | ".join(c.replace("\n", " ") or " " for c in cells) + " |"
 
 
 def who(comm: str | None, pid: int | None) -> str:
@@ -285,10 +249,6 @@ def _usage(c: Counter) -> str:
     pct = f" ({100 * c.usage_kb / c.limit_kb:.0f}%)" if c.limit_kb else ""
     text = ", no limit" if c.limit_kb is None else f" of {human_kb(c.limit_kb)}{pct}"
     return human_kb(c.usage_kb) + text + ("" if c.failcnt is None else f", failcnt {c.failcnt}")
-
-
-def bullets(lines: Iterable[str]) -> str:
-    return "\n".join(f"- {line}" for line in lines)
 
 
 def _warning(w: Warning_) -> str:
