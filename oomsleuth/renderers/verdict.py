@@ -63,8 +63,8 @@ def verdict_rows(inc: Incident) -> list[Row]:
     rows += others_rows(inc) + advice_rows(inc)
     if inc.badness_note:
         rows.append(("Choice", Text(safe_text(inc.badness_note))))
-    if inc.cascade:
-        rows.append(("Cascade", Text(safe_text("; ".join(inc.cascade)))))
+    for i, step in enumerate(inc.cascade):  # one step a line, in time order
+        rows.append(("Cascade" if i == 0 else "", Text("• " + safe_text(step))))
     rows += reason_rows(inc)
     for gap in inc.data_gaps if c.kind == "unknown" or c.confidence < 0.5 else ():
         rows.append(("Missing", Text(safe_text(gap), style="dim")))
