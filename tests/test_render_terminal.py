@@ -68,12 +68,14 @@ def test_safe_text_leaves_no_control_character() -> None:
 @pytest.mark.parametrize(
     ("kb", "human", "short"),
     [
-        (None, "?", "-"),
+        (None, "?", "?"),  # one symbol for unknown, in every column and format
         (0, "0 KiB", "0K"),
         (420, "420 KiB", "420K"),
         (1024, "1.0 MiB", "1.0M"),
         (536_668, "524.1 MiB", "524M"),
         (13_613_372, "13.0 GiB", "13.0G"),
+        (1_048_575, "1.0 GiB", "1.0G"),  # not "1024.0 MiB": the unit follows the rounding
+        (9_007_199_254_740_988, "unlimited", "unlim."),  # cgroup v1 "no limit"
     ],
 )
 def test_sizes(kb: int | None, human: str, short: str) -> None:
@@ -110,7 +112,7 @@ def test_global_oom_panel() -> None:
     assert re.match(r"│ +VT +4242 +1000 +13\.0G .* stress +│", rows[0])
     assert "systemd-journal" in rows[-1] and "cron" not in text and "sshd" not in text
     assert "8 of 12 tasks by rss; V victim, T trigger" in text
-    assert "kern.log:100-161 · report #0" in text
+    assert "incident 1 · kern.log:100-161" in text
 
 
 def test_memcg_v1_usage_against_limit() -> None:

@@ -75,6 +75,12 @@ def _eligible(report: OomReport) -> list[Zone]:
     ]
 
 
+def _empty(z: Zone) -> bool:
+    """A zone with no memory at all (``Normal free:0kB min:0kB low:0kB high:0kB`` on a small
+    32-bit machine): nothing to say about it."""
+    return not any((z.free_kb, z.min_kb, z.low_kb, z.high_kb, z.managed_kb))
+
+
 def _level(z: Zone) -> str:
     free = z.free_kb or 0
     for mark, value in (("min", z.min_kb), ("low", z.low_kb), ("high", z.high_kb)):
@@ -93,13 +99,13 @@ def zones_reason(report: OomReport) -> Reason | None:
         return None
     lines = []
     for z in zones:
-        if z.free_kb is None:
+        if z.free_kb is None or _empty(z):
             continue
-        marks = " / ".join(f"{human_kb(v)}" for v in (z.min_kb, z.low_kb, z.high_kb) if v)
+        marks = " / ".join(human_kb(v) for v in (z.min_kb, z.low_kb, z.high_kb))
         lines.append(
             f"{_zone_name(z)}: free {human_kb(z.free_kb)}, min/low/high {marks}: {_level(z)}"
         )
-    eligible = [z for z in _eligible(report) if z.free_kb is not None]
+    eligible = [z for z in _eligible(report) if z.free_kb is not None and not _empty(z)]
     short = [z for z in eligible if _level(z) == "below min"]
     if short:
         failing = ", ".join(_zone_name(z) for z in short)

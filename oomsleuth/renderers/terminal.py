@@ -33,6 +33,7 @@ from oomsleuth.renderers.base import (
     userspace_verb,
 )
 from oomsleuth.renderers.terminal_panel import Part, report_panel
+from oomsleuth.renderers.terminal_story import overview
 
 
 class TerminalRenderer:
@@ -58,6 +59,9 @@ class TerminalRenderer:
     def render(self, result: Report, out: TextIO) -> None:
         console = self.console(out)
         console.print(summary_line(result))
+        table = overview(result, console.width)
+        if table is not None:
+            console.print(table)
         rank = source_rank(result)
         loose = sorted(result.warnings, key=lambda w: where_key(rank, w.where))
         incidents = {inc.report_id: inc for inc in result.incidents}

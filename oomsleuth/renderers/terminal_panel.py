@@ -18,6 +18,7 @@ from oomsleuth.model import Counter, Incident, Kill, OomReport, Stamp, Trigger, 
 from oomsleuth.model.outcomes import gfp_text, report_reason
 from oomsleuth.model.series import Series
 from oomsleuth.model.units import human_kb, short_kb
+from oomsleuth.renderers import facts
 from oomsleuth.renderers.base import (
     kills_sorted,
     memory_overview,
@@ -28,6 +29,7 @@ from oomsleuth.renderers.base import (
     task_rss,
     top_tasks,
 )
+from oomsleuth.renderers.terminal_story import shorten
 from oomsleuth.renderers.verdict import spark_rows, verdict_rows
 
 TOP_TASKS = 8
@@ -59,9 +61,9 @@ def report_panel(
     first, last = report_span(report)
     return Panel(
         Group(*body),
-        title=_title(report, kills),
+        title=_title(report, kills, width),
         title_align="left",
-        subtitle=Text(safe_text(f"{report.where.source}:{first}-{last} · report #{report_id}")),
+        subtitle=_footer(report, report_id, first, last, width),
         subtitle_align="right",
         box=box.ROUNDED,
         border_style="red" if kills else "magenta",
@@ -89,7 +91,7 @@ def _rows(
     if report.selection is not None and report.selection.pid not in {k.victim.pid for k in kills}:
         s = report.selection
         rows.append(_row("Selected", f"{s.pid} ({safe_text(s.comm)}) score {opt(s.score)}"))
-    rows += [_victim(kill) for kill in kills]
+    rows += [_victim(kill, report) for kill in _once(kills)]
     rows += _scope(report)
     if report.tasks is None:
         rows.append(_row("Tasks", ("no task table in the report", "dim")))
@@ -111,16 +113,42 @@ def _warning_row(w: Warning_, report: OomReport) -> Row:
     return _row("Warning", (safe_text(f"{place}{w.where.line}: {w.code}: {w.message}"), "yellow"))
 
 
-def _title(report: OomReport, kills: Sequence[Kill]) -> Text:
+def _title(report: OomReport, kills: Sequence[Kill], width: int) -> Text:
+    """The panel's title, shortened with an ellipsis to fit the border."""
+    room = max(width - 8, 10)
     if not kills:
         reason = report_reason(report) or report.outcome
-        return Text(safe_text(f"OOM report never reached a kill: {reason}"), style="bold magenta")
+        text = shorten(safe_text(f"OOM report never reached a kill: {reason}"), room)
+        return Text(text, style="bold magenta")
     scope = "memcg OOM" if report.is_memcg else "OOM"
-    if len(kills) == 1:
-        v = kills[0].victim
-        return Text(safe_text(f"{scope} kill: {v.pid} ({v.comm})"), style="bold red")
     group = ", memory.oom.group" if report.oom_group or any(k.oom_group for k in kills) else ""
-    return Text(f"{scope} kill{group}: {len(kills)} victims", style="bold red")
+    victims = facts.victims(kills)
+    if len(victims) == 1:
+        v = victims[0]
+        twice = f", {len(kills)} kill lines" if len(kills) > 1 else ""
+        text = f"{scope} kill{group}: {v.pid} ({v.comm}){twice}"
+    else:
+        text = f"{scope} kill{group}: {len(victims)} victims"
+    return Text(shorten(safe_text(text), room), style="bold red")
+
+
+def _footer(report: OomReport, report_id: int | None, first: int, last: int, width: int) -> Text:
+    """``incident 3 · path:12-80``: the number first, so a narrow border keeps it."""
+    number = f"incident {facts.number(report_id)}" if report_id is not None else "report"
+    place = f"{report.where.source}:{first}-{last}"
+    room = max(width - len(number) - 10, 12)
+    return Text(f"{number} · {shorten(safe_text(place), room, middle=True)}")
+
+
+def _once(kills: Sequence[Kill]) -> list[Kill]:
+    """Each victim once: a memory.oom.group report may print one Killed line twice."""
+    seen: set[int] = set()
+    out = []
+    for kill in kills:
+        if kill.victim.pid not in seen:
+            seen.add(kill.victim.pid)
+            out.append(kill)
+    return out
 
 
 def _when(stamp: Stamp, kernel: str | None) -> Row:
@@ -130,7 +158,7 @@ def _when(stamp: Stamp, kernel: str | None) -> Row:
     return _row("When", *parts)
 
 
-def _victim(kill: Kill) -> Row:
+def _victim(kill: Kill, report: OomReport) -> Row:
     v = kill.victim
     parts: list[Part] = [(f"{v.pid} ({safe_text(v.comm)})", "bold red")]
     parts.append(f" uid {opt(v.uid)}  oom_score_adj {opt(v.oom_score_adj)}")
@@ -142,7 +170,7 @@ def _victim(kill: Kill) -> Row:
         f"\nrss {human_kb(v.rss_kb)} (anon {human_kb(v.anon_rss_kb)}"
         f", file {human_kb(v.file_rss_kb)}, shmem {human_kb(v.shmem_rss_kb)})"
         f"  total-vm {human_kb(v.total_vm_kb)}"
-        f"  pgtables {human_kb(v.pgtables_kb)}"
+        f"  pgtables {human_kb(facts.victim_pgtables(v, report))}"
     )
     if kill.reap is not None:
         parts.append("  reaped" if kill.reap.reaped else "  reaper: unable to reap")
