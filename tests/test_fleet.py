@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -244,3 +245,12 @@ def test_the_overview_page_in_a_browser(run: Any, tree: Path) -> None:
         load(tab, html, DESKTOP, dark=True)
         check_colours(tab, dark=True)
         assert_clean(tab)
+
+
+def test_the_documented_schema_is_the_written_one() -> None:
+    """docs/fleet.md lists every column, in order, with its type (it cannot go stale)."""
+    from oomsleuth.fleet.rows import COLUMNS
+
+    text = (ROOT / "docs" / "fleet.md").read_text()
+    documented = [(name, kind) for name, kind in re.findall(r"^\| `(\w+)` \| (\w+) \|", text, re.M)]
+    assert documented == [(name, kind) for name, (kind, _) in COLUMNS.items()]

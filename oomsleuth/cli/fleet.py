@@ -81,9 +81,9 @@ def fleet(
         str, typer.Option("--window", help="History kept around each OOM event: BEFORE[:AFTER].")
     ] = "30m:5m",
 ) -> None:
-    """Every OOM kill of many hosts in one table (and one overview page), on Dask.
+    r"""Every OOM kill of many hosts in one table (and one overview page), on Dask.
 
-    Needs the fleet extra: pip install 'oomsleuth[fleet]'.
+    Needs the fleet extra: pip install 'oomsleuth\[fleet]'.
     """
     try:
         with _progress() as tick:
