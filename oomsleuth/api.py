@@ -7,7 +7,6 @@ nowhere else; the CLI, the tests and the fleet workers call these three function
 from __future__ import annotations
 
 import contextlib
-import logging
 import os
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
@@ -27,7 +26,7 @@ from oomsleuth.clock import (
     parse_boot_time,
     resolve_times,
 )
-from oomsleuth.errors import UsageError
+from oomsleuth.errors import UsageError, log_warning
 from oomsleuth.model import Event, Report, Warning_
 from oomsleuth.model.outcomes import event_moments
 
@@ -39,7 +38,6 @@ Progress = Callable[[str, int], None]
 PROGRESS_EVERY = 1 << 16
 __all__ = ["FORMATS", "analyze", "collect", "render", "scan", "time_context"]
 FORMATS = ("terminal", "json", "html", "md")
-_log = logging.getLogger("oomsleuth")
 
 
 def analyze(
@@ -76,7 +74,7 @@ def analyze(
     from oomsleuth.correlate import correlate
     from oomsleuth.history.windows import Windows, parse_window
 
-    warn = on_warning or _log.warning
+    warn = on_warning or log_warning
     ctx = time_context(tz=tz, year=year, boot_time=boot_time)
     before, after = parse_window(window)
     evidence = evidence_of(_paths(inputs), warn, on_info, since=since, boots=boots, tz=ctx.tz)

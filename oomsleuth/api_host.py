@@ -6,7 +6,6 @@ history), and ``oomsleuth collect``, which keeps that evidence in a bundle. Call
 from __future__ import annotations
 
 import contextlib
-import logging
 import os
 from collections.abc import Callable
 from dataclasses import replace
@@ -15,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from oomsleuth.clock import TimeContext
-from oomsleuth.errors import UsageError
+from oomsleuth.errors import UsageError, log_warning
 from oomsleuth.model import HostFacts, Report, Stamp
 from oomsleuth.model.outcomes import event_moments
 
@@ -112,7 +111,7 @@ def collect(
     from oomsleuth.load.host import host_evidence, parse_since
     from oomsleuth.output import atomic_binary
 
-    warn = on_warning or logging.getLogger("oomsleuth").warning
+    warn = on_warning or log_warning
     ctx = time_context(tz=tz)
     start = parse_since(since, ctx.tz)
     report = analyze(since=start, tz=ctx.tz, window=window, on_warning=lambda _: None)

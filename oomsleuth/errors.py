@@ -12,6 +12,7 @@ stderr, warnings and every report format show controls and invisible characters 
 
 from __future__ import annotations
 
+import logging
 import re
 
 EXIT_FOUND = 0  # OOM events found
@@ -82,3 +83,9 @@ def _escape(match: re.Match[str]) -> str:
     if code < 0x100:
         return f"\\x{code:02x}"
     return f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
+
+
+def log_warning(message: str) -> None:
+    """The default ``on_warning`` of the API: the ``oomsleuth`` logger, with foreign text shown
+    escaped (a logger nobody configured writes to stderr)."""
+    logging.getLogger("oomsleuth").warning("%s", printable(message))

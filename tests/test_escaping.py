@@ -279,3 +279,17 @@ def test_skipped_files_with_hostile_names_are_escaped_in_warnings(tmp_path: Path
     assert all(printable(NAME) in line for line in skipped)
     assert not RAW.search(done.stderr) and not RAW.search(done.stdout)
     assert printable(NAME) in done.stdout  # the report names its source, escaped
+
+
+def test_the_library_logs_warnings_escaped(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Without ``on_warning`` the ``oomsleuth`` logger hears the warning, escaped: a logger
+    nobody configured writes to stderr."""
+    shutil.copy(FIXTURE, tmp_path / "kern.log")
+    os.mkfifo(tmp_path / f"{NAME}.fifo")
+    with caplog.at_level("WARNING", logger="oomsleuth"):
+        oomsleuth.analyze([str(tmp_path)], tz="UTC")
+    said = [r.getMessage() for r in caplog.records if r.name == "oomsleuth"]
+    assert any(printable(NAME) in line for line in said), said
+    assert not any(RAW.search(line) for line in said)

@@ -18,7 +18,6 @@ silently (``info`` hears why: ``oomsleuth analyze -v``).
 from __future__ import annotations
 
 import io
-import logging
 import os
 import re
 import stat
@@ -26,7 +25,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from oomsleuth.errors import InputError, printable
+from oomsleuth.errors import InputError, log_warning, printable
 from oomsleuth.load.files import Input, checked_head, decompressed, read_errors, reason
 from oomsleuth.load.sniff import skipped_name, sniff_file
 
@@ -36,7 +35,6 @@ _PREFIXED = re.compile(rf"^(?:{'|'.join(map(re.escape, LOG_PREFIXES))})(?:$|[._-
 _ROTATED = re.compile(
     r"^(?P<base>.+?)(?:\.(?P<num>\d+)|-(?P<date>\d{8}(?:\d{2})?))?(?:\.(?:gz|xz|bz2|zst))?$"
 )
-_log = logging.getLogger("oomsleuth")
 Say = Callable[[str], None]
 
 
@@ -196,7 +194,7 @@ def resolve_inputs(
     `oomsleuth` logger), as are FIFOs and devices inside a folder and a file named twice (read
     once). Raises InputError (one line) when nothing at all can be read, or '-' is given twice.
     """
-    warn = on_warning if on_warning is not None else _log.warning
+    warn = on_warning if on_warning is not None else log_warning
     inputs: list[Input] = []
     failures: list[str] = []
     seen_stdin = False
