@@ -107,15 +107,30 @@ def global_parts(report: OomReport) -> tuple[list[Part], int | None, str] | None
     return [p for p in parts if p.kb > 0], mi.ram_kb, title
 
 
+def victim_parts(report: OomReport) -> tuple[list[Part], int | None, str] | None:
+    """The victim's memory as its kill line counted it, when the report has nothing more."""
+    if not report.kills:
+        return None
+    v = report.kills[0].victim
+    parts = [
+        Part("anon", v.anon_rss_kb or 0, "s1"),
+        Part("file", v.file_rss_kb or 0, "s2"),
+        Part("shmem", v.shmem_rss_kb or 0, "s3"),
+        Part("page tables", v.pgtables_kb or 0, "s5"),
+    ]
+    title = f"Memory of the victim {v.comm} ({v.pid}) at the kill, as its kill line counted it"
+    return parts, None, title
+
+
 def breakdown(report: OomReport, chart_id: str) -> BarChart | None:
     found = memcg_parts(report) if report.is_memcg else None
-    found = found or global_parts(report)
+    found = found or global_parts(report) or victim_parts(report)
     if found is None or not found[0]:
         return None
     parts, whole, title = found
     total = max(sum(p.kb for p in parts), 1)
     parts = [p for p in parts if p.kb >= 0.005 * total]  # a sliver is not drawn
-    what = "limit" if report.is_memcg and whole else "RAM" if whole else "counted"
+    what = "limit" if report.is_memcg and whole else "RAM" if whole else "the total"
     rows = (len(parts) + 1) // 2
     height = TOP + BAR_H + 16 + rows * ROW_H
     cid = escape(chart_id)
