@@ -27,7 +27,7 @@ from oomsleuth.clock import (
     resolve_times,
 )
 from oomsleuth.errors import UsageError, log_warning
-from oomsleuth.model import Event, Report, Warning_
+from oomsleuth.model import Event, History, Report, Warning_
 from oomsleuth.model.outcomes import event_moments
 
 if TYPE_CHECKING:
@@ -90,6 +90,7 @@ def analyze(
         from oomsleuth.load.history import load_history
 
         past = load_history(history_paths, windows, ctx.tz, warn)
+        report = _offsets(report, past, history_paths, ctx, warn)
     facts = with_cgroups(evidence, report)
     report = correlate(report, past, before=before, facts=facts)
     if redact:
@@ -201,6 +202,28 @@ def _aligned(parsed: Report, history: list[str | Input], ctx: TimeContext) -> Re
         return parsed
     traces = load_traces(history, ctx.tz, pids=pids, names=names, cgroups=cgroups)
     return align_boots(parsed, traces)
+
+
+def _offsets(
+    report: Report,
+    past: History,
+    history: list[str | Input],
+    ctx: TimeContext,
+    warn: Callable[[str], None],
+) -> Report:
+    """A fixed offset between the log's clock and a history source's, named (clock.offset)."""
+    from oomsleuth.clock.offset import check, suspects, wanted
+    from oomsleuth.load.history import load_traces
+
+    kills = suspects(report, past)
+    if not kills:
+        return report
+    pids, names, cgroups = wanted(kills)
+    traces = load_traces(history, ctx.tz, pids=pids, names=names, cgroups=cgroups)
+    checked = check(report, kills, traces, ctx.tz)
+    for w in checked.warnings[len(report.warnings) :]:
+        warn(w.message)
+    return checked
 
 
 def time_context(

@@ -101,7 +101,7 @@ def _place(
     seg: BootSegment, kills: list[UnplacedKill], traces: HistoryTraces
 ) -> tuple[BootSegment, list[Warning_]] | None:
     found = [(k, windows(k, traces)) for k in kills]
-    choice = _agreement(found)
+    choice = agreement(found)
     if choice is None:
         return _from_restart(seg, traces)
     lo, hi, used = choice
@@ -121,7 +121,7 @@ def _place(
     return placed, said
 
 
-def _agreement(
+def agreement(
     found: list[tuple[UnplacedKill, list[Window]]],
 ) -> tuple[float, float, list[tuple[UnplacedKill, Window]]] | None:
     """The boot range most kills agree on: (lo, hi, the window each covered kill uses)."""
