@@ -224,6 +224,11 @@ def adj_meaning(adj: int, k8s: bool) -> str | None:
         }
         if adj in known:
             return known[adj]
+        if adj == 999:
+            return (
+                "a Burstable pod with a memory request under 0.1% of the node's memory (999 is "
+                "the highest a Burstable pod gets: one below BestEffort)"
+            )
         if 2 <= adj <= 999:
             return (
                 f"a Burstable pod (1000 - 1000 x request / node memory, kept to 2..999): its "

@@ -34,6 +34,7 @@ from oomsleuth.model.outcomes import (
     where_key,
 )
 from oomsleuth.model.units import human_kb
+from oomsleuth.renderers import facts as shared
 from oomsleuth.renderers.base import (
     kills_sorted,
     opt,
@@ -82,11 +83,12 @@ class MarkdownRenderer:
         reports = [(i.report_id, i.report) for i in items if i.report and i.report_id is not None]
         if len(reports) > 1:
             blocks += ["## Overview", overview(reports, incidents)]
-        for n, (report_id, report) in enumerate(reports, 1):
+        for report_id, report in reports:
             first, last = report_span(report)
             src = report.where.source
             own = [w for w in loose if w.where.source == src and first <= w.where.line <= last]
             loose = [w for w in loose if w not in own]
+            n = shared.number(report_id)
             blocks += report_blocks(n, report, incidents.get(report_id), own, rank)
         others = [other_event(i) for i in items if i.report is None]
         if others:
@@ -126,10 +128,11 @@ def summary(result: Report) -> str:
 
 def overview(reports: list[tuple[int, OomReport]], incidents: dict[int, Incident]) -> str:
     rows = []
-    for n, (report_id, r) in enumerate(reports, 1):
+    for report_id, r in reports:
+        n = shared.number(report_id)
         inc = incidents.get(report_id)
         host = r.kills[0].stamp.host if r.kills else r.stamp.host
-        victims = ", ".join(who(k.victim.comm, k.victim.pid) for k in r.kills) or md(r.outcome)
+        victims = ", ".join(who(v.comm, v.pid) for v in shared.victims(r.kills)) or md(r.outcome)
         culprit = suspect_md(inc.culprit) if inc else "?"
         conf = f"{inc.culprit.confidence:.2f}" if inc and inc.culprit.kind != "unknown" else "-"
         cells = (md(_when(r.stamp)), code(host, "-"), "memcg" if r.is_memcg else "global")
@@ -150,6 +153,12 @@ def report_blocks(
     blocks += task_table(r, {k.victim.pid for k in kills}) if r.tasks else []
     if inc is not None and inc.badness_note:
         blocks += ["### The kernel's choice", md(inc.badness_note)]
+    if inc is not None and inc.reasons:
+        said = [
+            f"- **{md(title)}**" + "".join(f"\n  - {md(line)}" for line in lines)
+            for title, lines in shared.reason_lines(inc)
+        ]
+        blocks += ["### The kernel's reasons", "\n".join(said)]
     if inc is not None and inc.cascade:
         blocks += ["### Cascade", "\n".join(f"{i}. {md(w)}" for i, w in enumerate(inc.cascade, 1))]
     if warnings:
@@ -175,7 +184,7 @@ def title(r: OomReport, kills: Sequence[Kill]) -> str:
         return f"**OOM report never reached a kill:** {md(report_reason(r) or r.outcome)}"
     scope = "memcg OOM kill" if r.is_memcg else "OOM kill"
     group = ", memory.oom.group" if r.oom_group or any(k.oom_group for k in kills) else ""
-    return f"**{scope}{group}** of " + ", ".join(who(k.victim.comm, k.victim.pid) for k in kills)
+    return f"**{scope}{group}** of " + ", ".join(who(v.comm, v.pid) for v in shared.victims(kills))
 
 
 def verdict(inc: Incident) -> list[str]:
@@ -183,13 +192,19 @@ def verdict(inc: Incident) -> list[str]:
     head = f"**Culprit:** {suspect_md(c)}, confidence {c.confidence:.2f}"
     head = "**Culprit:** not enough data to name one" if c.kind == "unknown" else head
     victims = ", ".join(who(v.comm, v.pid) for v in inc.victims) or "none"
-    head += f"  \n**Trigger:** {who(inc.trigger_comm, inc.trigger_pid)}  \n**Victim:** {victims}"
+    trigger = who(inc.trigger_comm, inc.trigger_pid)
+    if inc.trigger_comm is None and inc.trigger_pid is None:
+        trigger = shared.NOT_IN_REPORT
+    head += f"  \n**Trigger:** {trigger}  \n**Victim:** {victims}"
     blocks = ["### Verdict", head]
     evidence = [md(e) for e in c.evidence[:MAX_EVIDENCE]]
     blocks += [bullets(evidence)] if evidence else []
-    others = [s for s in inc.suspects if culprit_text(s) != culprit_text(c)][:3]
-    text = ", ".join(f"{suspect_md(s)} {s.confidence:.2f}" for s in others)
-    blocks += [f"Other suspects: {text}"] if others else []
+    others = [
+        f"{suspect_md(s)} {s.confidence:.2f}: {md(why)}" for s, why in shared.other_suspects(inc)
+    ]
+    blocks += [f"Other suspects ({shared.OTHERS_NOTE}):\n" + bullets(others)] if others else []
+    advice = shared.advice(inc)
+    blocks += [f"**Advice:** {md(advice)}"] if advice else []
     if (c.kind == "unknown" or c.confidence < 0.5) and inc.data_gaps:
         blocks.append("What would make it surer:\n" + bullets(md(g) for g in inc.data_gaps))
     if inc.findings:
@@ -223,7 +238,7 @@ def facts(r: OomReport, kills: Sequence[Kill], inc: Incident | None) -> list[tup
         what = who(t.comm, t.pid) + (f" gfp {code(gfp)}" if gfp else "")
         what += f" order {opt(t.order)}" + (" (SysRq-f)" if t.order == -1 else "")
         rows.append(("Trigger", what + f", oom_score_adj {opt(t.oom_score_adj)}"))
-    rows += [("Victim", _victim(k.victim)) for k in kills]
+    rows += [("Victim", _victim(v)) for v in shared.victims(kills)]
     reason = report_reason(r) if kills else None
     rows += [("Outcome", md(f"{r.outcome}: {reason}"))] if reason else []
     return rows
