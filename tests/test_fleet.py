@@ -254,3 +254,24 @@ def test_the_documented_schema_is_the_written_one() -> None:
     text = (ROOT / "docs" / "fleet.md").read_text()
     documented = [(name, kind) for name, kind in re.findall(r"^\| `(\w+)` \| (\w+) \|", text, re.M)]
     assert documented == [(name, kind) for name, (kind, _) in COLUMNS.items()]
+
+
+@pytest.mark.slow
+def test_the_command_on_its_own_local_cluster(tree: Path, tmp_path: Path) -> None:
+    """No --scheduler: the command starts its own cluster of worker processes, says what it did
+    in one line on stderr, exits 0 with kills and 1 without."""
+    out = tmp_path / "kills.jsonl"
+    cmd = [sys.executable, "-m", "oomsleuth", "fleet", "-o"]
+    web = str(tree / "hosts" / "web-1")
+    done = subprocess.run([*cmd, str(out), web, "--workers", "2"], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.splitlines() == [
+        f"oomsleuth: 1 OOM event on 1 hosts in {done.stderr.split(' in ')[1].split(' s ')[0]} s "
+        f"-> {out}"
+    ]
+    assert [r["victim_comm"] for r in read_rows(out)] == ["steady-db"]
+    empty = tmp_path / "none"
+    empty.mkdir()
+    (empty / "kern.log").write_text("Dec  6 10:00:00 h1 kernel: nothing to see\n")
+    done = subprocess.run([*cmd, str(tmp_path / "k.jsonl"), "--workers", "1", str(empty)])
+    assert done.returncode == 1
