@@ -173,7 +173,7 @@ def test_sidecar_verdict_comes_first_and_names_the_culprit(sidecar: str) -> None
     assert page.find("section", "incident")[0].attrs["id"] == "incident-0"
     text = page.text
     assert text.index("leaky-sidecar (14998)") < text.index("Before and at the kill")
-    assert "confidence 93%" in text and "steady-db (14997), rss 129.4 MiB" in text
+    assert "confidence 0.93" in text and "steady-db (14997), rss 129.4 MiB" in text
     assert "the victim is not the culprit: leaky-sidecar (14998) lives on" in text
     # the kernel's choice, the task table (sortable, marked), the report's lines
     assert page.find("table", "badness") and page.find("table", "sortable")

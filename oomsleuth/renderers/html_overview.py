@@ -57,7 +57,7 @@ def report_event(report: OomReport, incident: Incident | None, anchor: str, labe
         label=label,
         kind="kill" if report.kills else "nokill",
         when=kill_moment(report),
-        victims=tuple(k.victim.comm for k in report.kills),
+        victims=tuple(dict.fromkeys(k.victim.comm for k in report.kills)),
         cgroup=_cgroup(report, incident),
     )
 

@@ -15,6 +15,7 @@ from oomsleuth.model.outcomes import (
     report_reason,
 )
 from oomsleuth.model.units import human_kb
+from oomsleuth.renderers import facts as shared
 from oomsleuth.renderers.base import (
     memory_overview,
     opt,
@@ -36,10 +37,12 @@ class Verdict:
     trigger: str
     victims: list[str]
     evidence: list[str]
-    suspects: list[tuple[str, float]]
+    suspects: list[tuple[str, float, str]]  # who, confidence, why it was weighed so
     choice: str | None
     gaps: list[str]
     findings: list[tuple[str, str]]  # text, where it was read
+    advice: str | None = None
+    reasons: list[tuple[str, tuple[str, ...]]] = field(default_factory=list)
 
 
 @dataclass
@@ -81,8 +84,7 @@ def confidence_level(inc: Incident) -> str:
 
 def verdict(inc: Incident) -> Verdict:
     c = inc.culprit
-    trigger = f"{inc.trigger_comm or '?'} ({inc.trigger_pid if inc.trigger_pid else '?'})"
-    others = [s for s in inc.suspects if s is not c and culprit_text(s) != culprit_text(c)]
+    trigger = shared.trigger_text(inc.trigger_comm, inc.trigger_pid)
     return Verdict(
         culprit=culprit_text(c),
         kind=c.kind,
@@ -91,10 +93,12 @@ def verdict(inc: Incident) -> Verdict:
         trigger=trigger,
         victims=[f"{v.comm} ({v.pid}), rss {human_kb(v.rss_kb)}" for v in inc.victims],
         evidence=list(c.evidence),
-        suspects=[(culprit_text(s), s.confidence) for s in others[:5]],
+        suspects=[(culprit_text(s), s.confidence, why) for s, why in shared.other_suspects(inc)],
         choice=inc.badness_note,
         gaps=list(inc.data_gaps),
         findings=[(f.text, f.read_from) for f in inc.findings],
+        advice=shared.advice(inc),
+        reasons=list(shared.reason_lines(inc)),
     )
 
 
@@ -109,11 +113,13 @@ def title(report: OomReport) -> str:
     if not kills:
         return f"OOM report that never reached a kill: {report_reason(report) or report.outcome}"
     scope = "memcg OOM" if report.is_memcg else "OOM"
-    if len(kills) == 1:
-        v = kills[0].victim
-        return f"{scope} kill of {v.comm} ({v.pid})"
     group = ", memory.oom.group" if report.oom_group or any(k.oom_group for k in kills) else ""
-    return f"{scope} kill{group}: {len(kills)} victims"
+    victims = shared.victims(kills)
+    if len(victims) == 1:
+        v = victims[0]
+        twice = f" ({len(kills)} kill lines)" if len(kills) > 1 else ""
+        return f"{scope} kill{group} of {v.comm} ({v.pid}){twice}"
+    return f"{scope} kill{group}: {len(victims)} victims"
 
 
 def tasks(report: OomReport) -> list[TaskLine]:

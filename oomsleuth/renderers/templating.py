@@ -21,7 +21,7 @@ from pathlib import Path
 from jinja2 import Environment, FunctionLoader, StrictUndefined
 from markupsafe import Markup
 
-from oomsleuth.model.units import human_kb, short_kb
+from oomsleuth.model.units import human_count, human_kb, is_count, short_kb
 from oomsleuth.renderers.base import (
     plural,
     safe_text,
@@ -100,6 +100,11 @@ def _short(value: int | float | None) -> str:
     return short_kb(None if value is None else int(value))
 
 
+def _stat(name: str, value: int) -> str:
+    """A memory.stat value: an event counter as a count, a size (bytes) in binary units."""
+    return human_count(value) if is_count(name) else human_kb(value // 1024)
+
+
 def _pct(value: float | None, digits: int = 0) -> str:
     return "?" if value is None else f"{100 * value:.{digits}f}%"
 
@@ -117,4 +122,5 @@ def environment() -> Environment:
         keep_trailing_newline=True,
     )
     env.filters.update(kb=_kb, short=_short, pct=_pct, plural=plural, text=safe_text)
+    env.filters.update(stat=_stat, conf=lambda c: "?" if c is None else f"{c:.2f}")
     return env
