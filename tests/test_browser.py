@@ -73,6 +73,16 @@ CASES = (
     ),
     # four kills with history: overview, strip, charts in every section
     _incident("repeated-kills-restart", "pidstat-r.txt", "psi-cgroup.txt"),
+    # the other recorded incidents, with the sampler's cgroup history: the cgroup's own charts
+    _incident("tmpfs-fills-memory", "psi-cgroup.txt", "pidstat-r.txt"),
+    _incident("leaker-kills-itself", "atop-P.txt", "psi-cgroup.txt"),
+    _incident("bystander-triggers", "sar-A.txt", "psi-cgroup.txt"),
+    # no history: the report alone draws the memory at the kill and the top tasks
+    Case("real-memcg-names", ROOT / "fixtures" / "real" / "memcg-names.dmesg-iso.txt"),
+    Case(
+        "global-no-history",
+        ROOT / "fixtures" / "handwritten" / "k6.18-global-alloc-profiling.dmesg.txt",
+    ),
     # twenty reports, no history, one cut off before its kill (the shared corpus, when present)
     Case("corpus-multi", CORPUS / "oomexporter-rhel7-3.10-syslog-multi.log"),
     # nothing found: the empty report
@@ -186,7 +196,7 @@ def call(tab: Page, fn: str, *args: Any) -> Any:
 # -- what the page looks like, measured in it ---------------------------------------------------
 
 _MEASURE_JS = r"""
-(SEL, openAll, width) => {
+(SEL, openAll, width, MIN) => {
   if (openAll) document.querySelectorAll('details').forEach((d) => { d.open = true; });
   const box = (el) => {
     const r = el.getBoundingClientRect();
@@ -201,7 +211,12 @@ _MEASURE_JS = r"""
   const sections = [...document.querySelectorAll(SEL.section)].map((sec) => {
     const v = first(sec, SEL.verdict);
     const c = first(sec, SEL.chart);
+    const drawn = [...sec.querySelectorAll(SEL.chart)].filter((g) => {
+      const r = g.getBoundingClientRect();
+      return r.width > MIN.chart[0] && r.height > MIN.chart[1] && shown(g);
+    }).length;
     return {
+      drawn,
       id: sec.id,
       killed: sec.classList.contains('killed'),
       verdict: v && {...box(v), shown: shown(v), text: v.innerText.trim().slice(0, 200)},
@@ -322,6 +337,9 @@ def check_layout(found: dict[str, Any], case: Case, width: int) -> None:
             )
     if case.charts:
         assert any(s["firstChart"] for s in found["sections"]), "history given, yet no chart"
+    for sec in found["sections"]:  # every report with a kill has a picture, history or not
+        if sec["killed"]:
+            assert sec["drawn"] >= 1, f"{sec['id']}: no chart drawn at a real size"
 
 
 def check_graphics(found: dict[str, Any], width: int) -> None:
@@ -402,7 +420,7 @@ def test_desktop(case: Case, report: Path, tab: Page, out_dir: Path) -> None:
     on the first screen; every chart drawn at a real size, <details> opened or not."""
     load(tab, report, DESKTOP)
     assert_clean(tab)
-    found = call(tab, _MEASURE_JS, SEL, False, DESKTOP[0])
+    found = call(tab, _MEASURE_JS, SEL, False, DESKTOP[0], MIN_SIZE)
     check_layout(found, case, DESKTOP[0])
     check_graphics(found, DESKTOP[0])
     if case.kills:
@@ -421,7 +439,7 @@ def test_desktop(case: Case, report: Path, tab: Page, out_dir: Path) -> None:
     save(out_dir, f"{case.name}-desktop.png", shot)
     check_colours(tab, dark=False)
 
-    check_graphics(call(tab, _MEASURE_JS, SEL, True, DESKTOP[0]), DESKTOP[0])
+    check_graphics(call(tab, _MEASURE_JS, SEL, True, DESKTOP[0], MIN_SIZE), DESKTOP[0])
     assert_clean(tab)  # opening every <details> broke nothing either
 
 
@@ -430,14 +448,14 @@ def test_phone(case: Case, report: Path, tab: Page, out_dir: Path) -> None:
     """At 390 px: no sideways scrolling, verdicts above charts, charts drawn inside the screen."""
     load(tab, report, PHONE)
     assert_clean(tab)
-    found = call(tab, _MEASURE_JS, SEL, False, PHONE[0])
+    found = call(tab, _MEASURE_JS, SEL, False, PHONE[0], MIN_SIZE)
     check_layout(found, case, PHONE[0])
     check_graphics(found, PHONE[0])
     shot = tab.screenshot(max_height=MAX_SHOT)
     width, height = png_size(shot)
     assert width == PHONE[0] and height >= PHONE[1] // 2, (width, height)
     save(out_dir, f"{case.name}-phone.png", shot)
-    check_layout(call(tab, _MEASURE_JS, SEL, True, PHONE[0]), case, PHONE[0])
+    check_layout(call(tab, _MEASURE_JS, SEL, True, PHONE[0], MIN_SIZE), case, PHONE[0])
     assert_clean(tab)
 
 
@@ -447,7 +465,7 @@ def test_dark(case: Case, report: Path, tab: Page, out_dir: Path) -> None:
     load(tab, report, DESKTOP, dark=True)
     assert_clean(tab)
     check_colours(tab, dark=True)
-    check_graphics(call(tab, _MEASURE_JS, SEL, False, DESKTOP[0]), DESKTOP[0])
+    check_graphics(call(tab, _MEASURE_JS, SEL, False, DESKTOP[0], MIN_SIZE), DESKTOP[0])
     save(out_dir, f"{case.name}-dark.png", tab.screenshot(max_height=MAX_SHOT))
     assert_clean(tab)
 
@@ -474,7 +492,7 @@ def test_print_to_pdf(case: Case, report: Path, tab: Page, out_dir: Path) -> Non
     """Printing works: charts still drawn under print media, and a real PDF comes out."""
     load(tab, report, DESKTOP)
     tab.media(print_=True)
-    found = call(tab, _MEASURE_JS, SEL, False, DESKTOP[0])
+    found = call(tab, _MEASURE_JS, SEL, False, DESKTOP[0], MIN_SIZE)
     assert any(g["kind"] == "chart" for g in found["graphics"])
     check_graphics(found, DESKTOP[0])
     pdf = tab.pdf()

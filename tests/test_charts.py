@@ -63,7 +63,9 @@ def test_the_report_alone_draws_memory_at_the_kill_and_the_kernels_choice() -> N
     # v1 stats block: rss 67440640 B, shmem 141557760 B (cache 141606912 B holds the shmem)
     assert parts == ["anon: 64.3 MiB (32% of limit)", "shmem/tmpfs: 135.0 MiB (68% of limit)"]
     bars = svg(page, "badness")
-    assert legend(bars) == ["app-server (14640) · victim", "healthcheck (14641) · trigger"]
+    assert legend(bars) == ["app-server (14640)", "healthcheck (14641)"]
+    values = re.findall(r'<text class="tick"[^>]*>([^<]*)</text>', bars)
+    assert values == ["49.6 MiB · victim", "27.0 MiB · trigger"]
     assert re.search(r'class="bar victim"', bars) and re.search(r'class="bar s0 trigger"', bars)
 
 

@@ -20,7 +20,10 @@ from oomsleuth.renderers.base import safe_text
 WIDTH, LEFT, RIGHT = 760, 14, 14
 BAR_H, ROW_H, TOP = 30, 24, 12
 TOP_TASKS = 8
-NAME_W = 230  # the task names' column in the badness chart
+NAME_W = 200  # the task names' column in the badness chart
+NAME_MOST = 26  # characters of a task's name shown (all of it in the chart's description)
+AXIS = 30  # the share ticks under the bar
+MIN_H = 130  # at a phone's width (about half) still over 60 px tall
 
 
 @dataclass(frozen=True)
@@ -131,8 +134,7 @@ def breakdown(report: OomReport, chart_id: str) -> BarChart | None:
     total = max(sum(p.kb for p in parts), 1)
     parts = [p for p in parts if p.kb >= 0.005 * total]  # a sliver is not drawn
     what = "limit" if report.is_memcg and whole else "RAM" if whole else "the total"
-    rows = (len(parts) + 1) // 2
-    height = TOP + BAR_H + 16 + rows * ROW_H
+    height = max(TOP + BAR_H + AXIS + len(parts) * ROW_H + 8, MIN_H)
     cid = escape(chart_id)
     said = "; ".join(f"{p.label} {human_kb(p.kb)} ({_pct(p.kb, total)})" for p in parts)
     out = [_head(cid, height, title, said, "breakdown")]
@@ -144,9 +146,18 @@ def breakdown(report: OomReport, chart_id: str) -> BarChart | None:
             f'height="{BAR_H}"><title>{_t(p.label)}: {human_kb(p.kb)}</title></rect>'
         )
         x += w
+    out.append(f'<rect class="frame" x="{LEFT}" y="{TOP}" width="{span}" height="{BAR_H}"/>')
+    for k in range(5):  # 0, 25, 50, 75, 100% of the whole (the limit, RAM)
+        tx = LEFT + span * k / 4
+        anchor = "start" if k == 0 else "end" if k == 4 else "middle"
+        out += [
+            f'<line class="grid" x1="{tx:.0f}" x2="{tx:.0f}" y1="{TOP + BAR_H}" '
+            f'y2="{TOP + BAR_H + 5}"/>',
+            f'<text class="tick" x="{tx:.0f}" y="{TOP + BAR_H + 18}" text-anchor="{anchor}">'
+            f"{human_kb(total * k // 4)}</text>",
+        ]
     for i, p in enumerate(parts):
-        col, row = i % 2, i // 2
-        lx, ly = LEFT + col * (span / 2), TOP + BAR_H + 16 + row * ROW_H + 12
+        lx, ly = LEFT, TOP + BAR_H + AXIS + i * ROW_H + 14
         out.append(f'<rect class="seg {p.css}" x="{lx:.0f}" y="{ly - 11}" width="14" height="14"/>')
         label = f"{p.label}: {human_kb(p.kb)} ({_pct(p.kb, total)} of {what})"
         out.append(f'<text class="legend" x="{lx + 20:.0f}" y="{ly}">{_t(label)}</text>')
@@ -163,12 +174,15 @@ def _head(cid: Markup, height: int, title: str, said: str, key: str) -> str:
 
 
 def contenders(inc: Incident | None, report: OomReport) -> list[tuple[str, int, str, str]]:
-    """(name, kB, what the kB is, css) of the top tasks: badness when correlated, else rss."""
+    """(name, kB, css, marks) of the top tasks: badness when correlated, else rss; marks say
+    which is the victim and which the trigger."""
     victims = {k.victim.pid for k in report.kills}
     trig = report.trigger.pid if report.trigger else None
     rows: list[tuple[int, str, int]] = []
+    unkillable: set[int] = set()
     if inc is not None and inc.badness:
         rows = [(b.pid, b.comm, max(b.points_kb, 0)) for b in inc.badness]
+        unkillable = {b.pid for b in inc.badness if b.points_kb < 0}
     elif report.tasks:
         rows = [(t.pid, t.comm, t.rss_kb or 0) for t in report.tasks]
     rows.sort(key=lambda r: -r[2])
@@ -176,8 +190,9 @@ def contenders(inc: Incident | None, report: OomReport) -> list[tuple[str, int, 
     out = []
     for pid, comm, kb in top:
         marks = ["victim"] * (pid in victims) + ["trigger"] * (pid == trig)
-        name = f"{comm} ({pid})" + (f" · {' and '.join(marks)}" if marks else "")
-        out.append((name, kb, "victim" if pid in victims else "s0", "trigger" * (pid == trig)))
+        marks += ["unkillable (oom_score_adj -1000)"] * (pid in unkillable)
+        css = ("victim" if pid in victims else "s0") + (" trigger" if pid == trig else "")
+        out.append((f"{comm} ({pid})", kb, css, ", ".join(marks)))
     return out
 
 
@@ -192,21 +207,26 @@ def badness(inc: Incident | None, report: OomReport, chart_id: str) -> BarChart 
         else "The largest tasks at the kill (rss)"
     )
     peak = max(kb for _, kb, _, _ in rows) or 1
-    height = TOP + len(rows) * ROW_H + 8
+    height = max(TOP + len(rows) * ROW_H + 8, MIN_H)
     cid = escape(chart_id)
-    said = "; ".join(f"{name}: {human_kb(kb)}" for name, kb, _, _ in rows)
+    said = "; ".join(
+        f"{name}: {human_kb(kb)}" + (f" ({marks})" if marks else "") for name, kb, _, marks in rows
+    )
     out = [_head(cid, height, title, said, "badness")]
-    span = WIDTH - NAME_W - RIGHT - 90
-    for i, (name, kb, css, trig) in enumerate(rows):
+    span = WIDTH - NAME_W - RIGHT - 180
+    bottom = TOP + len(rows) * ROW_H
+    out.append(f'<line class="frame" x1="{NAME_W}" x2="{NAME_W}" y1="{TOP}" y2="{bottom}"/>')
+    for i, (name, kb, css, marks) in enumerate(rows):
         y = TOP + i * ROW_H
         w = max(span * kb / peak, 1.0)
-        cls = f"bar {css}" + (" trigger" if trig else "")
-        clipped = name if len(name) <= 34 else name[:33] + "…"
+        clipped = name if len(name) <= NAME_MOST else name[: NAME_MOST - 1] + "…"
+        value = human_kb(kb) + (f" · {marks}" if marks else "")
         out += [
             f'<text class="legend" x="{NAME_W - 8}" y="{y + 15}" text-anchor="end">'
             f"{_t(clipped)}</text>",
-            f'<rect class="{cls}" x="{NAME_W}" y="{y + 3}" width="{w:.1f}" height="{ROW_H - 8}"/>',
-            f'<text class="tick" x="{NAME_W + w + 6:.1f}" y="{y + 15}">{human_kb(kb)}</text>',
+            f'<rect class="bar {css}" x="{NAME_W}" y="{y + 3}" width="{w:.1f}" '
+            f'height="{ROW_H - 8}"/>',
+            f'<text class="tick" x="{NAME_W + w + 6:.1f}" y="{y + 15}">{_t(value)}</text>',
         ]
     out.append("</svg>")
     return BarChart("badness", title, Markup("\n".join(out)), summary=said)

@@ -124,16 +124,21 @@ def psi(
             kept = moving(lines, "%", notes, "the cgroup's PSI")
             title = "Memory pressure stall information of the cgroup (PSI): share of time stalled"
             return Chart("psi", title, "%", tuple(kept)) if kept else None
-    for suffix, how in (("avg10", "avg10"), ("interval_pct", "per sample interval")):
-        lines = [
+    measures = [
+        [
             _line(hist, (None, f"psi_mem_{kind}_{suffix}"), f"{kind} ({how})", css, s, e)
             for kind, css in (("some", "s0"), ("full", "s1"))
         ]
-        if any(ln.values for ln in lines):
-            kept = moving(lines, "%", notes, "host-wide PSI")
-            title = "Memory pressure stall information (PSI, host-wide): share of time stalled"
-            return Chart("psi", title, "%", tuple(kept)) if kept else None
-    return None
+        for suffix, how in (("avg10", "avg10"), ("interval_pct", "per sample interval"))
+    ]
+    measures = [m for m in measures if any(ln.values for ln in m)]
+    if not measures:
+        return None
+    # the measure that shows the most (avg10 smooths a stall of a few seconds away)
+    lines = max(measures, key=lambda m: max(v for ln in m for v in ln.values))
+    kept = moving(lines, "%", notes, "host-wide PSI")
+    title = "Memory pressure stall information (PSI, host-wide): share of time stalled"
+    return Chart("psi", title, "%", tuple(kept)) if kept else None
 
 
 def host_memory(
