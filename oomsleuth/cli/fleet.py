@@ -22,13 +22,14 @@ def _progress() -> Iterator[Callable[[int, int, str], None] | None]:
         yield None
         return
     from rich.console import Console
-    from rich.markup import escape
+    from rich.text import Text
 
     console = Console(stderr=True)
     with console.status("starting the cluster…") as status:
 
         def tick(done: int, total: int, host: str) -> None:
-            status.update(f"{done:,}/{total:,} hosts analysed (last: {escape(printable(host))})")
+            # a Text, never markup: no [tag] or :emoji: of a host name is interpreted
+            status.update(Text(f"{done:,}/{total:,} hosts analysed (last: {printable(host)})"))
 
         yield tick
 
