@@ -31,11 +31,11 @@ from oomsleuth.model import Event, History, Report, Warning_
 from oomsleuth.model.outcomes import event_moments
 
 if TYPE_CHECKING:
-    from oomsleuth.load.files import Input
+    from oomsleuth.load.blocks import BlockLines
+    from oomsleuth.load.files import Input, Problem
 
 PathLike = str | os.PathLike[str]
 Progress = Callable[[str, int], None]
-PROGRESS_EVERY = 1 << 16
 __all__ = ["FORMATS", "analyze", "collect", "render", "scan", "time_context"]
 FORMATS = ("terminal", "json", "html", "md")
 
@@ -67,7 +67,8 @@ def analyze(
     window) go to ``on_warning`` (default: the ``oomsleuth`` logger); warnings about the log's
     content are in the report. ``since``/``boots`` narrow the live host's evidence (as
     journalctl's ``--since``/``--boot``); ``on_info`` hears what was read and skipped;
-    ``on_progress(source, lines)`` is called every 65536 lines read (a progress display).
+    ``on_progress(source, lines)`` is called after each block of input read (a progress
+    display).
     Raises :class:`~oomsleuth.errors.OomsleuthError`.
     ``analyze(...).to_dict()`` is the JSON document of ``oomsleuth analyze --format json``.
     """
@@ -116,7 +117,7 @@ def _parsed(
         damage.append(w)
         warn(w.message)
 
-    parsed = parse_sources((s.name, _counted(s.name, s.lines(problem), tick)) for s in sources)
+    parsed = parse_sources((s.name, _blocks(s, problem, tick)) for s in sources)
     if damage:
         parsed = replace(parsed, warnings=parsed.warnings + tuple(damage))
     if history_paths and ctx.boot_time is None:
@@ -128,15 +129,15 @@ def _parsed(
     return merge_copies(report)
 
 
-def _counted(name: str, lines: Iterator[str], tick: Progress | None) -> Iterator[str]:
-    """The lines, calling ``tick(name, count)`` every PROGRESS_EVERY of them."""
-    if tick is None:
-        yield from lines
-        return
-    for count, line in enumerate(lines, 1):
-        if count % PROGRESS_EVERY == 0:
-            tick(name, count)
-        yield line
+def _blocks(source: Input, problem: Problem, tick: Progress | None) -> BlockLines:
+    """The fast path: the input read in blocks, only lines that may matter framed."""
+    from oomsleuth.load.blocks import BlockLines
+    from oomsleuth.load.literals import finder
+    from oomsleuth.scanner import candidate_patterns
+
+    find, _ = finder(candidate_patterns())
+    name = source.name
+    return BlockLines(source, find, problem, tick and (lambda lines, _: tick(name, lines)))
 
 
 def scan(

@@ -17,7 +17,7 @@ from collections import Counter as Tally
 from collections.abc import Iterable, Iterator
 
 from oomsleuth.clock.anchors import AnchorTracker
-from oomsleuth.frame import Framer
+from oomsleuth.frame.sparse import ALWAYS_FIRST, ALWAYS_INSIDE, Sparse, SparseFramer
 from oomsleuth.model import (
     Boot,
     Event,
@@ -50,6 +50,29 @@ class Prefilter:
 
 PREFILTER = Prefilter()
 _LINUX_VERSION = re.compile(r"^Linux version \d")
+_UNICODE_SENSITIVE = re.compile(r"\\[wWsSbBD]|\(\?[a-z]*i")
+
+
+def _as_bytes(pattern: str) -> bytes:
+    """A byte pattern that matches the UTF-8 of every line ``pattern`` matches: ``\\d`` also
+    takes any non-ASCII byte (a Unicode digit)."""
+    if _UNICODE_SENSITIVE.search(pattern):
+        raise ValueError(f"no byte form for {pattern!r}: teach scanner._as_bytes its classes")
+    return pattern.replace(r"\d", r"[0-9\x80-\xff]").encode()
+
+
+def candidate_patterns() -> tuple[bytes, ...]:
+    """Byte patterns for a block search (:mod:`oomsleuth.load.literals`): every line the
+    framer would not skip while idle holds a match (the prefilter's literals and patterns, the
+    framer's own always-read lines); a match never spans a newline, except that the line
+    starts are matched with the newline before them (a block's first line is always read)."""
+    words = (*kernel_lines.KEYWORD_LITERALS, "Linux version", ALWAYS_INSIDE)
+    starts = ("\n" + c for c in ALWAYS_FIRST)
+    return (
+        *(re.escape(w).encode() for w in (*words, *starts)),
+        _as_bytes(userspace.KEYWORDS),
+        _as_bytes(kernel_lines.ROW_HINT.pattern),
+    )
 
 
 class Scanner:
@@ -78,8 +101,9 @@ class Scanner:
             kp = self.kernels[host] = kernel.KernelParser()
         return kp
 
-    def feed_source(self, source: str, lines: Iterable[str]) -> None:
-        """Read one whole source."""
+    def feed_source(self, source: str, lines: Iterable[str] | Sparse) -> None:
+        """Read one whole source: lines, or a :class:`Sparse` source that jumps over lines no
+        prefilter could keep (the fast path; the same result)."""
         for _ in self._feed(source, lines):
             pass
 
@@ -98,14 +122,15 @@ class Scanner:
         kills, self.userspace_kills = self.userspace_kills, []
         yield from kills
 
-    def _feed(self, source: str, lines: Iterable[str]) -> Iterator[LogLine]:
+    def _feed(self, source: str, lines: Iterable[str] | Sparse) -> Iterator[LogLine]:
         """Frame and parse ``lines``, yielding each framed line after it was fed."""
         self.sources.append(source)
-        framer = Framer(source, prefilter=PREFILTER if self.prefilter else None)
+        framer = SparseFramer(source, prefilter=PREFILTER if self.prefilter else None)
         framer.full = not self.prefilter
         up = self.userspace
         busy: set[str | None] = set()
-        for line in framer.frame(lines):
+        framed = framer.frame_sparse(lines) if isinstance(lines, Sparse) else framer.frame(lines)
+        for line in framed:
             self.tracker.observe(line)
             kp = self._kernel(line.host)
             if line.boot_marker or (
@@ -157,7 +182,7 @@ class Scanner:
 
 
 def parse_sources(
-    sources: Iterable[tuple[str, Iterable[str]]], *, prefilter: bool = True
+    sources: Iterable[tuple[str, Iterable[str] | Sparse]], *, prefilter: bool = True
 ) -> Report:
     """Parse several sources in order (no time resolution, no correlation: :func:`oomsleuth.
     analyze` adds them). ``prefilter=False`` frames every line (slower; the result must be the

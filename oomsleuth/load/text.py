@@ -67,14 +67,19 @@ def looks_binary(head: bytes) -> bool:
 
 
 def split_lines(
-    stream: io.BufferedReader, max_line: int, warn: Warn, encoding: str | None = None
+    stream: io.BufferedReader,
+    max_line: int,
+    warn: Warn,
+    encoding: str | None = None,
+    first: int = 1,
 ) -> Iterator[str]:
-    """Decoded lines without their line ending (see module doc)."""
+    """Decoded lines without their line ending (see module doc); ``first``: the number of the
+    stream's first line (a reader that takes over part way)."""
     text = io.TextIOWrapper(
         stream, encoding=encoding or "utf-8", errors="surrogateescape", newline="\n"
     )
     readline = text.readline
-    lineno = 0
+    lineno = first - 1
     while line := readline(max_line):
         lineno += 1
         if line[-1] == "\n":

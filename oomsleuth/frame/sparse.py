@@ -1,0 +1,74 @@
+"""The framer over a source that can jump: the fast path for big files.
+
+:meth:`Framer.frame` looks at every physical line and skips, before any prefix parsing, those the
+prefilter rejects while nothing is open (no wrap pending, no journal record half read, no report
+open: ``full`` False). A :class:`Sparse` source (:mod:`oomsleuth.load.blocks`) can do that skip
+itself, in C over big blocks: asked for the next line with ``skip=True`` it may jump over any
+run of lines none of which could pass the prefilter, and hands out the next *candidate* line with
+its true line number. :meth:`SparseFramer.frame_sparse` is :meth:`Framer.frame` with that one
+change: it asks to skip exactly when ``frame`` would test the prefilter, and still tests every
+line it gets, so a source that hands out more lines than needed changes nothing. The result is
+the same LogLines, line numbers and counts as ``frame`` over every line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Protocol, runtime_checkable
+
+from oomsleuth.frame.framer import Framer, _State
+from oomsleuth.frame.journal import JournalReader
+from oomsleuth.model.lines import LogLine
+
+# Where a physical line starting with one of these may begin a journal record or banner: the
+# framer always parses such lines (a sparse source must hand them out).
+ALWAYS_FIRST = "{-_"
+ALWAYS_INSIDE = "[s="  # the head of a journalctl -o verbose record
+
+
+@runtime_checkable
+class Sparse(Protocol):
+    """A source of physical lines that may jump over lines no prefilter could keep."""
+
+    lines: int  # physical lines read so far (handed out or jumped over)
+
+    def next(self, skip: bool, /) -> tuple[int, str] | None:
+        """The next physical line (number, text without line ending), or None at the end; with
+        ``skip`` the next line that may pass the prefilter (any line is allowed)."""
+        ...
+
+
+class SparseFramer(Framer):
+    """A :class:`Framer` that reads a :class:`Sparse` source (see the module doc)."""
+
+    def frame_sparse(self, source: Sparse) -> Iterator[LogLine]:
+        search = self.prefilter.search if self.prefilter is not None else None
+        st = _State(JournalReader(self.source))
+        try:
+            while True:
+                idle = (
+                    search is not None
+                    and st.pending is None
+                    and not st.journal.busy
+                    and not self.full
+                )
+                got = source.next(idle)
+                if got is None:
+                    break
+                lineno, raw = got
+                if (
+                    idle
+                    and raw[:1] not in ALWAYS_FIRST
+                    and search(raw) is None  # type: ignore[misc]
+                    and ALWAYS_INSIDE not in raw
+                ):
+                    continue  # a line the source could not rule out, ruled out here
+                line = raw.rstrip("\r\n")
+                if lineno == 1:
+                    line = line.removeprefix("\ufeff")
+                yield from self._step(st, raw, line, lineno)
+            yield from self._gated(st.journal.finish())
+            if st.pending is not None:
+                yield self._emit(st.pending)
+        finally:
+            self.lines_read += source.lines

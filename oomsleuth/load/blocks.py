@@ -1,0 +1,240 @@
+"""An input read in big blocks, handing out only the lines that can matter: the fast path.
+
+:class:`BlockLines` reads an :class:`~oomsleuth.load.files.Input` (compressed or not) in blocks of
+``BLOCK`` bytes (a plain file straight into the block), asks a finder
+(:mod:`oomsleuth.load.literals`) for the offsets of candidate matches in each block's complete
+lines, and serves physical lines as the framer's
+:class:`~oomsleuth.frame.sparse.Sparse` source: line by line, or, asked to skip, straight to the
+next line holding a match (newlines in between are counted, never split or decoded). A line with
+a NUL byte is always a candidate (NULs are dropped before any test, as by
+:meth:`Input.lines`), as is a block's first line.
+
+The lines it hands out are those of :meth:`Input.lines`, byte for byte: split on ``\\n``, a
+``\\r\\n`` ending removed, UTF-8 with surrogate escapes, NULs dropped. Where that reader would do
+more (a UTF-16 input, a line of ``max_line`` characters or more), this one hands over to it for
+the rest of the input, with the same line numbers. A decompressed stream is read ``READ`` bytes
+at a time, as that reader reads it, so a stream that breaks ends at the same line with the same
+warning.
+"""
+
+from __future__ import annotations
+
+import io
+import zlib
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
+
+from oomsleuth.errors import InputError
+from oomsleuth.load.files import (
+    Input,
+    Problem,
+    _buffered,
+    checked_head,
+    decompressed,
+    read_errors,
+    reason,
+)
+from oomsleuth.load.literals import Finder
+from oomsleuth.load.text import split_lines
+from oomsleuth.model import Warning_, Where
+
+BLOCK = 4 << 20
+READ = 8192  # the line reader's own read size (TextIOWrapper's chunk)
+Tick = Callable[[int, int], None]  # (lines read, bytes read)
+
+
+class BlockLines:
+    """The physical lines of one input for :meth:`SparseFramer.frame_sparse` (module doc)."""
+
+    def __init__(
+        self, source: Input, find: Finder, problem: Problem | None, tick: Tick | None = None
+    ) -> None:
+        self.input = source
+        self.lines = 0  # physical lines handed out or jumped over
+        self.jumped = 0
+        self.bytes_read = 0
+        self._find = find
+        self._problem = problem or (lambda w: None)
+        self._tick = tick
+        self._stack = ExitStack()
+        self._src: object = None
+        self._file: io.RawIOBase | None = None  # a plain file, read straight into the block
+        self._buf = bytearray(BLOCK)
+        self._n = self._end = self._pos = self._at = 0
+        self._hits: list[int] = []
+        self._eof = False
+        self._broken: BaseException | None = None
+        self._slow: Iterator[str] | None = None
+        self._done = False
+
+    def _open(self) -> None:
+        stack = self._stack
+        try:
+            stream = decompressed(self.input.open(stack), self.input.name)
+            head, encoding = checked_head(stream, self.input.name)
+        except read_errors() as exc:
+            stack.close()
+            raise InputError(f"cannot read {self.input.name}: {reason(exc)}") from None
+        self._src = _buffered(head, stream)
+        if encoding is not None or self.input.max_line * 2 > BLOCK:
+            self._slow = self._slow_lines(b"", encoding)
+        elif self.input.path is not None and self.input.opener is None and _plain(stream):
+            self._file = stack.enter_context(self.input.path.open("rb", buffering=0))
+
+    def next(self, skip: bool, /) -> tuple[int, str] | None:
+        if self._src is None:
+            self._open()
+        while not self._done:
+            if self._slow is not None:
+                return self._next_slow()
+            if self._pos >= self._end:
+                if not self._refill():
+                    return self._last()
+                continue
+            if skip and not self._jump():
+                continue
+            buf, pos = self._buf, self._pos
+            end = buf.find(b"\n", pos, self._end)
+            self._pos = end + 1
+            self.lines += 1
+            cut = end - 1 if end > pos and buf[end - 1] == 13 else end  # a \r\n ending
+            return self.lines, _decode(buf[pos:cut])
+        return None
+
+    def _jump(self) -> bool:
+        """Move to the next line with a hit; False when there is none in this block."""
+        hits, at, pos, buf = self._hits, self._at, self._pos, self._buf
+        while at < len(hits) and hits[at] < pos:
+            at += 1
+        self._at = at
+        start = self._end if at == len(hits) else buf.rfind(b"\n", pos, hits[at]) + 1 or pos
+        if start > pos:
+            count = buf.count(b"\n", pos, start)
+            self.lines += count
+            self.jumped += count
+            self._pos = start
+        return at < len(hits)
+
+    def _refill(self) -> bool:
+        """The next block after the complete lines served; False at the end of the input."""
+        if self._eof:
+            return False
+        buf, n = self._buf, self._n
+        tail = n - self._end
+        buf[:tail] = buf[self._end : n]
+        self._n, self._pos, self._at = tail, 0, 0
+        try:
+            self._fill()
+        except _broken() as exc:
+            self._broken, self._eof = exc, True
+        self._end = buf.rfind(b"\n", 0, self._n) + 1
+        if self._long_line():
+            self._slow = self._slow_lines(bytes(buf[: self._n]))
+            return True
+        self._hits = self._candidates(memoryview(buf)[: self._end]) if self._end else []
+        if self._tick is not None:
+            self._tick(self.lines, self.bytes_read)
+        return self._n > tail or self._end > 0
+
+    def _fill(self) -> None:
+        """Read until the block is full or the input ends: a plain file straight into the
+        block, a decompressed stream ``READ`` bytes at a time."""
+        buf, view = self._buf, memoryview(self._buf)
+        while self._n < BLOCK:
+            if self._file is not None:
+                got = self._file.readinto(view[self._n :])
+            else:
+                chunk = self._src.read1(READ)  # type: ignore[attr-defined]
+                got = len(chunk)
+                buf[self._n : self._n + got] = chunk
+            if not got:
+                self._eof = True
+                return
+            self._n += got
+            self.bytes_read += got
+
+    def _candidates(self, block: memoryview) -> list[int]:
+        hits = self._find(block)
+        buf, end = self._buf, self._end
+        nul = buf.find(0, 0, end)
+        if nul >= 0:
+            while nul >= 0:
+                hits.append(nul)
+                nul = buf.find(0, buf.find(b"\n", nul, end), end)
+            hits.sort()
+        return [0, *hits] if end else hits
+
+    def _long_line(self) -> bool:
+        """A line of ``max_line`` bytes or more in the block (conservative: bytes >= chars)."""
+        buf, n, limit = self._buf, self._n, self.input.max_line
+        width = limit // 2
+        for k in range(0, n - width + 1, width):
+            if buf.find(b"\n", k, k + width) < 0:
+                start = buf.rfind(b"\n", 0, k) + 1
+                stop = buf.find(b"\n", k, n)
+                if (stop if stop >= 0 else n) - start >= limit:
+                    return True
+        return False
+
+    def _last(self) -> tuple[int, str] | None:
+        """The end: the last line when it has no newline, the warning of a broken stream."""
+        self._done = True
+        tail = bytes(self._buf[self._end : self._n])
+        self._stack.close()
+        if self._broken is not None:
+            self._damaged(self._broken)
+            return None
+        if not tail:
+            return None
+        self.lines += 1
+        return self.lines, _decode(tail)
+
+    def _next_slow(self) -> tuple[int, str] | None:
+        assert self._slow is not None
+        try:
+            line = next(self._slow, None)
+        except _broken() as exc:
+            line = None
+            self._damaged(exc)
+        if line is None:
+            self._done = True
+            self._stack.close()
+            return None
+        self.lines += 1
+        return self.lines, line
+
+    def _slow_lines(self, prefix: bytes, encoding: str | None = None) -> Iterator[str]:
+        """:meth:`Input.lines`'s own reader from here on (see the module doc)."""
+        name, first = self.input.name, self.lines + 1
+
+        def long_line(line: int, message: str) -> None:
+            self._problem(Warning_(Where(name, line), "line-too-long", message))
+
+        stream = _buffered(prefix, self._file or self._src)  # type: ignore[arg-type]
+        return split_lines(stream, self.input.max_line, long_line, encoding, first=first)
+
+    def _damaged(self, exc: BaseException) -> None:
+        name, count = self.input.name, self.lines
+        self._problem(
+            Warning_(
+                Where(name, count),
+                "input-damaged",
+                f"{name} breaks after line {count} ({reason(exc)}): the "
+                f"{count} line(s) before it were read, the rest could not be",
+            )
+        )
+
+
+def _plain(stream: object) -> bool:
+    """True when :func:`decompressed` found no compression (it gave back a plain buffer)."""
+    return type(stream) is io.BufferedReader
+
+
+def _broken() -> tuple[type[BaseException], ...]:
+    """What a stream that breaks part way raises (as :meth:`Input.lines` catches it)."""
+    return (*read_errors(), UnicodeError, zlib.error)
+
+
+def _decode(raw: bytes | bytearray) -> str:
+    line = raw.decode("utf-8", "surrogateescape")
+    return line.replace("\x00", "") if "\x00" in line else line

@@ -1,0 +1,93 @@
+"""Find the candidate lines of a block of bytes: a multi-pattern search in C.
+
+A *finder* takes a block (complete lines) and returns the sorted offsets of matches of any of a
+set of byte patterns (a match never spans a newline, so each offset names a line). With the
+optional ``hyperscan`` package (``pip install 'oomsleuth[fast]'``) the whole set is one compiled
+database scanned at memory speed with the GIL released; without it (another platform, or
+``OOMSLEUTH_NO_HYPERSCAN=1``) the pure-Python finder runs ``bytes.find`` for each literal and
+``re`` for the few patterns, jumping to the end of a line once it matched: slower, same lines.
+
+The patterns come from the framers and parsers that need the lines (:mod:`oomsleuth.scanner`
+builds them); this module only searches.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import re
+from collections.abc import Callable, Sequence
+from typing import Any
+
+Block = bytes | bytearray | memoryview
+Finder = Callable[[Block], list[int]]
+NO_HYPERSCAN = "OOMSLEUTH_NO_HYPERSCAN"  # set (to anything but 0/empty) to force the fallback
+_ESCAPED = re.compile(rb"\\([^A-Za-z0-9])")  # an escaped punctuation character
+_SYNTAX = re.compile(rb"[\\.*+?()\[\]{}|^$]")
+
+
+@functools.cache
+def finder(patterns: tuple[bytes, ...]) -> tuple[Finder, str]:
+    """A finder for ``patterns`` (Python ``re`` / hyperscan syntax, no newline in any match)
+    and the name of its engine: ``hyperscan`` or ``python``."""
+    if os.environ.get(NO_HYPERSCAN, "0") in ("", "0"):
+        try:
+            return _hyperscan(patterns), "hyperscan"
+        except ImportError:
+            pass
+    return _python(patterns), "python"
+
+
+def _hyperscan(patterns: Sequence[bytes]) -> Finder:
+    import hyperscan
+
+    hs: Any = hyperscan
+    db = hs.Database(mode=hs.HS_MODE_BLOCK)
+    db.compile(
+        expressions=list(patterns),
+        ids=list(range(len(patterns))),
+        elements=len(patterns),
+        flags=[0] * len(patterns),
+    )
+
+    def find(block: Block) -> list[int]:
+        hits: list[int] = []
+        add = hits.append
+
+        def on_match(_id: int, _from: int, to: int, _flags: int, _ctx: object) -> None:
+            add(to - 1)
+
+        db.scan(block, match_event_handler=on_match)
+        hits.sort()
+        return hits
+
+    return find
+
+
+def is_literal(pattern: bytes) -> bool:
+    """True when ``pattern`` has no regex syntax but escaped punctuation."""
+    return _SYNTAX.search(_ESCAPED.sub(b"", pattern)) is None
+
+
+def _python(patterns: Sequence[bytes]) -> Finder:
+    literals = [_ESCAPED.sub(rb"\1", p) for p in patterns if is_literal(p)]
+    regexes = [re.compile(p) for p in patterns if not is_literal(p)]
+
+    def find(block: Block) -> list[int]:
+        data = block if isinstance(block, (bytes, bytearray)) else bytes(block)
+        hits: list[int] = []
+        for lit in literals:
+            last = len(lit) - 1  # the offset of a match's last byte (after any newline in it)
+            at = data.find(lit)
+            while at >= 0:
+                hits.append(at + last)
+                end = data.find(b"\n", at + last)
+                if end < 0:
+                    break
+                at = data.find(lit, end)
+        for rx in regexes:
+            hits += [m.end() - 1 for m in rx.finditer(data)]
+        hits.sort()
+        return hits
+
+    return find

@@ -1,0 +1,130 @@
+"""The fast path (an input read in blocks, only candidate lines framed: load.blocks, load.literals,
+frame.sparse) finds exactly what reading every line finds, on every fixture and corpus log and on
+the inputs that make the block reader hand over or break: same reports, kills, failures, boots,
+warnings, line counts and boot anchoring, with hyperscan and with the pure-Python finder."""
+
+from __future__ import annotations
+
+import gzip
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from test_scan import _all_logs
+
+from oomsleuth.load import blocks, literals
+from oomsleuth.load.files import Input
+from oomsleuth.model import Report, Warning_
+from oomsleuth.scanner import candidate_patterns, parse_sources
+
+ROOT = Path(__file__).resolve().parent.parent
+REAL = ROOT / "fixtures" / "real"
+ENGINES = ["hyperscan", "python"]
+
+
+@pytest.fixture(params=ENGINES)
+def engine(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    name: str = request.param
+    literals.finder.cache_clear()
+    if name == "hyperscan":
+        pytest.importorskip("hyperscan")
+        monkeypatch.delenv(literals.NO_HYPERSCAN, raising=False)
+    else:
+        monkeypatch.setenv(literals.NO_HYPERSCAN, "1")
+    yield name
+    literals.finder.cache_clear()
+
+
+def _fast(source: Input, engine: str) -> tuple[Report, list[Warning_]]:
+    find, used = literals.finder(candidate_patterns())
+    assert used == engine
+    heard: list[Warning_] = []
+    return parse_sources([(source.name, blocks.BlockLines(source, find, heard.append))]), heard
+
+
+def _lines(source: Input, *, prefilter: bool = True) -> tuple[Report, list[Warning_]]:
+    heard: list[Warning_] = []
+    return parse_sources([(source.name, source.lines(heard.append))], prefilter=prefilter), heard
+
+
+def _same(source: Input, engine: str) -> Report:
+    fast, fast_heard = _fast(source, engine)
+    slow, slow_heard = _lines(source)
+    assert fast == slow  # everything: events, warnings, lines read, framings, boot anchoring
+    assert fast_heard == slow_heard
+    return fast
+
+
+@pytest.mark.parametrize("log", _all_logs(), ids=lambda p: p.name)
+def test_fast_path_finds_what_every_line_finds(log: Path, engine: str) -> None:
+    fast = _same(Input(log.name, log), engine)
+    full, _ = _lines(Input(log.name, log), prefilter=False)
+    assert fast.reports == full.reports
+    assert fast.userspace == full.userspace
+    assert fast.alloc_failures == full.alloc_failures
+    assert fast.boots == full.boots
+    assert fast.lines_read == full.lines_read
+
+
+def _noisy(report: Path, copies: int, noise: int) -> Iterator[str]:
+    """A kern.log: ``noise`` ordinary lines between ``copies`` copies of a real report."""
+    lines = report.read_text().splitlines()
+    for c in range(copies):
+        for n in range(noise):
+            yield f"Nov 25 10:00:{n % 60:02d} web-1 kernel: [{c * 1000 + n:12.6f}] eth0: up {n}"
+        for line in lines:
+            yield f"Nov 25 10:01:00 web-1 kernel: {line}"
+
+
+@pytest.mark.parametrize("block", [4096, 5000, 65536])
+def test_block_boundaries_anywhere(
+    block: int, engine: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Small blocks put report lines, CRLF endings and NULs across every boundary."""
+    monkeypatch.setattr(blocks, "BLOCK", block)
+    log = tmp_path / "kern.log"
+    text = "\n".join(_noisy(REAL / "memcg-bystander.dmesg.txt", 3, 40)) + "\n"
+    text = text.replace("eth0: up 7\n", "eth0: up 7\r\n").replace("up 9", "up\x00 9")
+    text = text.replace("Killed process", "Killed pro\x00cess", 1)
+    log.write_bytes(text.encode() + b"last line, no newline: Out of memory")
+    report = _same(Input(log.name, log, max_line=block // 2), engine)
+    assert len(report.reports) == 3 and report.lines_read == text.count("\n") + 1
+
+
+def test_a_long_line_hands_over_to_the_line_reader(engine: str, tmp_path: Path) -> None:
+    log = tmp_path / "kern.log"
+    lines = list(_noisy(REAL / "memcg-single.dmesg.txt", 2, 30))
+    lines.insert(40, "x" * 5000 + " oom-kill: junk glued before it")
+    log.write_text("\n".join(lines) + "\n")
+    _same(Input(log.name, log, max_line=1000), engine)
+    fast, warned = _fast(Input(log.name, log, max_line=1000), engine)
+    assert [w.code for w in warned] == ["line-too-long"] and warned[0].where.line == 41
+    assert len(fast.reports) == 2
+
+
+def test_utf16_and_gzip_and_a_broken_gzip(engine: str, tmp_path: Path) -> None:
+    text = "\n".join(_noisy(REAL / "memcg-single.dmesg.txt", 2, 3000)) + "\n"
+    utf16 = tmp_path / "utf16.log"
+    utf16.write_bytes(text.encode("utf-16"))
+    assert len(_same(Input(utf16.name, utf16), engine).reports) == 2
+    gz = tmp_path / "kern.log.gz"
+    gz.write_bytes(gzip.compress(text.encode()))
+    assert len(_same(Input(gz.name, gz), engine).reports) == 2
+    cut = tmp_path / "cut.log.gz"
+    cut.write_bytes(gz.read_bytes()[: len(gz.read_bytes()) * 2 // 3])
+    fast = _same(Input(cut.name, cut), engine)
+    _, heard = _fast(Input(cut.name, cut), engine)
+    assert [w.code for w in heard] == ["input-damaged"]
+    assert fast.lines_read == heard[0].where.line < text.count("\n")
+
+
+def test_patterns_cover_the_prefilter() -> None:
+    """Every literal of the prefilter is searched for, as bytes, by both finders."""
+    from oomsleuth.parsers import kernel_lines
+
+    pats = candidate_patterns()
+    for word in kernel_lines.KEYWORD_LITERALS:
+        line = f"Nov 25 10:00:00 h kernel: [1.0] x {word} y\n".encode()
+        for fallback in (False, True):
+            find = literals._python(pats) if fallback else literals.finder(pats)[0]
+            assert find(b"noise\n" + line + b"noise\n"), word
