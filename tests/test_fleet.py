@@ -88,7 +88,7 @@ def tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def scheduler() -> Iterator[str]:
     with distributed.LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
     ) as cluster:
         yield cluster.scheduler_address
 
@@ -275,3 +275,21 @@ def test_the_command_on_its_own_local_cluster(tree: Path, tmp_path: Path) -> Non
     (empty / "kern.log").write_text("Dec  6 10:00:00 h1 kernel: nothing to see\n")
     done = subprocess.run([*cmd, str(tmp_path / "k.jsonl"), "--workers", "1", str(empty)])
     assert done.returncode == 1
+
+
+def test_the_overview_counts_every_host(run: Any) -> None:
+    """The real rows copied onto 50 hosts: the table shows the 40 busiest, every count and the
+    per-day bars still cover all 50; the copies are one moment on many hosts."""
+    from oomsleuth.fleet.overview import KILL_KINDS, MAX_HOSTS, build_overview
+
+    rows = [{**r, "host": f"copy-{i:02d}"} for i in range(50) for r in run.kills]
+    ov = build_overview(rows, 50)
+    kills = [r for r in rows if r["kind"] in KILL_KINDS]
+    untimed = sum(1 for r in kills if r["epoch_s"] is None)
+    assert len(ov.by_host_day) == MAX_HOSTS and ov.more_hosts == 10
+    assert ov.kills == len(kills) and ov.no_kill == len(rows) - len(kills)
+    assert ov.earlier > 0  # the fixtures span years: the page shows the last days
+    assert sum(ov.per_day) + ov.earlier == len(kills)
+    assert sum(ov.hours) == len(kills) - untimed
+    assert ov.moments and max(len(m.hosts) for m in ov.moments) == 50
+    assert ov.victims[0].hosts == 50

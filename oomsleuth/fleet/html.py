@@ -83,8 +83,8 @@ def hours_chart(ov: Overview) -> Markup:
 
 
 def days_chart(ov: Overview) -> Markup:
-    days = [d for d in ov.days if d[:1].isdigit()]
-    totals = [sum(cells[ov.days.index(d)] for _, _, cells in ov.by_host_day) for d in days]
+    dated = [(d, n) for d, n in zip(ov.days, ov.per_day, strict=True) if d[:1].isdigit()]
+    days, totals = [d for d, _ in dated], [n for _, n in dated]
     every = max(1, len(days) // 8)
     return _bars("days", [d[5:] for d in days], totals, "kills per day (UTC)", every=every)
 

@@ -58,6 +58,8 @@ class Overview:
     days: list[str] = field(default_factory=list)
     by_host_day: list[tuple[str, int, list[int]]] = field(default_factory=list)
     more_hosts: int = 0  # hosts with kills not in by_host_day
+    per_day: list[int] = field(default_factory=list)  # kills of every host, per day of days
+    earlier: int = 0  # kills on days before the first of days (more than MAX_DAYS ago)
     victims: list[Count] = field(default_factory=list)
     culprits: list[Count] = field(default_factory=list)
     recurring: list[Count] = field(default_factory=list)
@@ -106,6 +108,10 @@ def _host_days(ov: Overview, kills: list[Row]) -> None:
     cells = Counter((r["host"], _day(r)) for r in kills)
     top = sorted(per_host.items(), key=lambda kv: (-kv[1], kv[0]))
     ov.by_host_day = [(h, n, [cells[(h, d)] for d in days]) for h, n in top[:MAX_HOSTS]]
+    per_day = Counter(_day(r) for r in kills)
+    ov.per_day = [per_day[d] for d in days]
+    first = days[0] if days and days[0] != UNKNOWN_DAY else None
+    ov.earlier = sum(n for d, n in per_day.items() if first and d != UNKNOWN_DAY and d < first)
     ov.more_hosts = max(0, len(top) - MAX_HOSTS)
 
 

@@ -43,6 +43,7 @@ class FleetResult:
 
     @property
     def kills(self) -> list[Row]:
+        """Every row but the errors: the OOM events (kills, reports that ended without one)."""
         return [r for r in self.rows if r["kind"] != "error"]
 
     @property
@@ -159,7 +160,7 @@ def local_cluster(workers: int | None = None) -> Iterator[Any]:
             n_workers=n,
             threads_per_worker=1,
             processes=True,
-            dashboard_address=None,
+            dashboard_address=":0",  # no fixed port: the scheduler's HTTP server too
             scheduler_port=0,
             silence_logs=logging.ERROR,
         ) as cluster,

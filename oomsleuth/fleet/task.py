@@ -23,6 +23,7 @@ from oomsleuth.errors import OomsleuthError
 from oomsleuth.fleet.hosts import Host, Part, filesystem, host_lines, is_url, local_name, open_lines
 from oomsleuth.fleet.rows import Row, error_row, report_rows
 
+UNREADABLE = "cannot read "  # how analyze's warnings about a file it could not read begin
 MAX_PROBES = 200  # files analysed one by one to find the broken one; more: one error row
 
 
@@ -59,14 +60,28 @@ def analyze_host(host: Host, options: Options) -> list[Row]:
 
 
 def _analyzed(name: str, paths: list[str], options: Options) -> list[Row]:
+    """The host's rows, and an error row for each of its files analyze could not read (in a
+    folder, such a file costs analyze a warning, not the run)."""
+    heard: list[str] = []
     report = oomsleuth.analyze(
-        paths, tz=options.tz, year=options.year, window=options.window, on_warning=_ignore
+        paths, tz=options.tz, year=options.year, window=options.window, on_warning=heard.append
     )
-    return report_rows(report, name)
+    rows = report_rows(report, name)
+    unread = [m.split(UNREADABLE, 1)[1] for m in heard if UNREADABLE in m]
+    if unread:
+        files = sorted((str(p) for path in paths for p in _files(Path(path))), key=len)
+        rows += [_unread_row(name, files, text) for text in unread]
+    return rows
+
+
+def _unread_row(name: str, files: list[str], text: str) -> Row:
+    """``text`` is ``PATH: reason``: the host's file it names (the longest that fits)."""
+    path = next((f for f in reversed(files) if text.startswith(f + ": ")), None)
+    return error_row(name, path, text[len(path) + 2 :] if path else text)
 
 
 def _ignore(message: str) -> None:
-    """Warnings about inputs (files skipped in a folder) are not rows."""
+    """Other warnings about inputs (files skipped in a folder) are not rows."""
 
 
 def _probed(name: str, paths: list[str], options: Options, first: Exception) -> list[Row]:
