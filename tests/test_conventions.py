@@ -45,6 +45,7 @@ ALLOWED: dict[str, tuple[str, ...]] = {
         "oomsleuth.frame",
         "oomsleuth.correlate.cgroups",
         "oomsleuth.renderers.base",
+        "oomsleuth.renderers.json",
         "oomsleuth.renderers.templating",
     ),
 }

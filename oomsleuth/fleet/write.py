@@ -2,7 +2,9 @@
 atomically (:mod:`oomsleuth.output`: a temporary file renamed over the target when complete, so
 an interrupted run leaves yesterday's table as it was).
 
-JSON Lines: one object per row, every column of :data:`~oomsleuth.fleet.rows.COLUMNS` in order.
+JSON Lines: one object per row, every column of :data:`~oomsleuth.fleet.rows.COLUMNS` in order,
+written as the JSON report is (UTF-8; invisible and bidi characters ``\\u``-escaped, so a line
+is safe to print, and a parser reads back the true value).
 Parquet: the same columns with their types (string, int64, float64), one file, zstd-compressed
 (snappy when pyarrow lacks zstd); :func:`read_rows` reads either back as the same dicts.
 """
@@ -18,6 +20,7 @@ from typing import Any
 from oomsleuth.errors import UsageError
 from oomsleuth.fleet.rows import COLUMNS, NAMES, Row
 from oomsleuth.output import atomic, atomic_binary
+from oomsleuth.renderers.json import dumps
 
 JSONL = (".jsonl", ".ndjson")
 PARQUET = (".parquet", ".pq")
@@ -38,7 +41,7 @@ def write_rows(rows: Iterable[Row], output: Path) -> None:
     if table_format(output) == "jsonl":
         with atomic(output) as stream:
             for row in rows:
-                stream.write(json.dumps({k: row.get(k) for k in NAMES}, ensure_ascii=False))
+                stream.write(dumps({k: row.get(k) for k in NAMES}, indent=None))
                 stream.write("\n")
             stream.flush()
         return
