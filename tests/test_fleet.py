@@ -37,6 +37,7 @@ ROW_KINDS = ("alloc_failure", "userspace_notice")  # document events that are no
 
 # host -> the fixture files it holds (several framings of one capture: one host's copies)
 HW, LEAK = "handwritten", "incidents/sidecar-leak-kills-db"
+EVIL = "<img src=x onerror=alert(1)>\u202e\x1b[2J"  # a host folder's name: hostile text
 HOSTS = {
     "web-1": ["real/memcg-bystander.dmesg-iso.txt", "real/memcg-bystander.kmsg.txt"],
     "web-2": ["real/memcg-names.dmesg-iso.txt", "real/memcg-names.dmesg-T.txt"],
@@ -47,6 +48,7 @@ HOSTS = {
         f"{HW}/k5.15-arm64-no-killable-panic.console.txt",
     ],
     "leak-1": [f"{LEAK}/{n}" for n in ("kern-dmesg-iso.txt", "pidstat-r.txt", "psi-cgroup.txt")],
+    EVIL: ["real/memcg-single.dmesg-iso.txt"],
 }
 ARCHIVED = "restarts-1"  # a tarball of fixtures/evidence/coarse-10s-restarts
 BROKEN = "broken-1"  # a corrupt .gz beside a good log
@@ -293,3 +295,18 @@ def test_the_overview_counts_every_host(run: Any) -> None:
     assert sum(ov.hours) == len(kills) - untimed
     assert ov.moments and max(len(m.hosts) for m in ov.moments) == 50
     assert ov.victims[0].hosts == 50
+
+
+def test_hostile_host_names_are_shown_not_obeyed(run: Any, tree: Path, tmp_path: Path) -> None:
+    """A host folder named with markup, a bidi override and a terminal escape: escaped in the
+    page, \\u-escaped in the JSON Lines (read back as the true name), printable on stderr."""
+    html = (tree / "fleet.html").read_text()
+    assert "<img" not in html and "&lt;img src=x onerror=alert(1)&gt;" in html
+    assert "\u202e" not in html and "\x1b" not in html
+    assert "\\u202e\\x1b[2J" in html  # shown as escapes
+    from oomsleuth.fleet.write import write_rows
+
+    write_rows(run.rows, tmp_path / "kills.jsonl")
+    text = (tmp_path / "kills.jsonl").read_text()
+    assert "\u202e" not in text and "\x1b" not in text and "\\u202e\\u001b[2J" in text
+    assert any(r["host"] == EVIL for r in read_rows(tmp_path / "kills.jsonl"))
