@@ -268,7 +268,7 @@ def test_the_command_on_its_own_local_cluster(tree: Path, tmp_path: Path) -> Non
     done = subprocess.run([*cmd, str(out), web, "--workers", "2"], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert done.stderr.splitlines() == [
-        f"oomsleuth: 1 OOM event on 1 hosts in {done.stderr.split(' in ')[1].split(' s ')[0]} s "
+        f"oomsleuth: 1 OOM event on 1 host in {done.stderr.split(' in ')[1].split(' s ')[0]} s "
         f"-> {out}"
     ]
     assert [r["victim_comm"] for r in read_rows(out)] == ["steady-db"]

@@ -102,10 +102,14 @@ def fleet(
     except OomsleuthError as exc:
         _say(f"error: {exc.message}")
         raise typer.Exit(exc.exit_code) from None
-    kills, errors = len(result.kills), len(result.errors)
-    failed = f", {errors} error row{'s' if errors != 1 else ''}" if errors else ""
+    kills, errors, hosts = len(result.kills), len(result.errors), len(result.hosts)
+    failed = f", {_n(errors, 'error row')}" if errors else ""
     _say(
-        f"{kills} OOM event{'s' if kills != 1 else ''} on {len(result.hosts)} hosts{failed} "
-        f"in {result.seconds:.1f} s -> {output}" + (f", {html}" if html else "")
+        f"{_n(kills, 'OOM event')} on {_n(hosts, 'host')}{failed} in {result.seconds:.1f} s "
+        f"-> {output}" + (f", {html}" if html else "")
     )
     raise typer.Exit(EXIT_FOUND if kills else EXIT_NONE)
+
+
+def _n(count: int, noun: str) -> str:
+    return f"{count} {noun}{'s' if count != 1 else ''}"
