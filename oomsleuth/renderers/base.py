@@ -21,7 +21,7 @@ from oomsleuth.model import (
     Where,
 )
 from oomsleuth.model.outcomes import where_key
-from oomsleuth.model.units import human_kb
+from oomsleuth.model.units import human_kb, human_uptime
 
 
 class Renderer(Protocol):
@@ -45,9 +45,12 @@ def report_span(report: OomReport) -> tuple[int, int]:
 def stamp_text(stamp: Stamp) -> str:
     """When, for people: the wall clock to the second, else ``uptime 115.888 s``."""
     if stamp.wall is not None:
-        uptime = "" if stamp.uptime_s is None else f" (uptime {stamp.uptime_s:.3f} s)"
+        uptime = "" if stamp.uptime_s is None else f" (uptime {human_uptime(stamp.uptime_s)})"
         return stamp.wall.isoformat(sep=" ", timespec="seconds") + uptime
-    return "time unknown" if stamp.uptime_s is None else f"uptime {stamp.uptime_s:.3f} s"
+    if stamp.uptime_s is None:
+        return "time unknown"
+    exact = f" ({stamp.uptime_s:.3f} s)" if stamp.uptime_s >= 600 else ""
+    return f"uptime {human_uptime(stamp.uptime_s)}{exact}"
 
 
 def task_rss(row: TaskRow) -> int | None:

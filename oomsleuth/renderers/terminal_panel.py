@@ -90,7 +90,7 @@ def _rows(
         rows.append(_trigger(report.trigger))
     if report.selection is not None and report.selection.pid not in {k.victim.pid for k in kills}:
         s = report.selection
-        rows.append(_row("Selected", f"{s.pid} ({safe_text(s.comm)}) score {opt(s.score)}"))
+        rows.append(_row("Selected", f"{safe_text(s.comm)} ({s.pid}) score {opt(s.score)}"))
     rows += [_victim(kill, report) for kill in _once(kills)]
     rows += _scope(report)
     if report.tasks is None:
@@ -126,7 +126,7 @@ def _title(report: OomReport, kills: Sequence[Kill], width: int) -> Text:
     if len(victims) == 1:
         v = victims[0]
         twice = f", {len(kills)} kill lines" if len(kills) > 1 else ""
-        text = f"{scope} kill{group}: {v.pid} ({v.comm}){twice}"
+        text = f"{scope} kill{group}: {v.comm} ({v.pid}){twice}"
     else:
         text = f"{scope} kill{group}: {len(victims)} victims"
     return Text(shorten(safe_text(text), room), style="bold red")
@@ -160,7 +160,7 @@ def _when(stamp: Stamp, kernel: str | None) -> Row:
 
 def _victim(kill: Kill, report: OomReport) -> Row:
     v = kill.victim
-    parts: list[Part] = [(f"{v.pid} ({safe_text(v.comm)})", "bold red")]
+    parts: list[Part] = [(f"{safe_text(v.comm)} ({v.pid})", "bold red")]
     parts.append(f" uid {opt(v.uid)}  oom_score_adj {opt(v.oom_score_adj)}")
     if kill.oom_group:
         parts.append(("  [oom.group member]", "magenta"))

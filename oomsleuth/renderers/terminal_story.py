@@ -11,6 +11,7 @@ from rich.text import Text
 
 from oomsleuth.model import Incident, OomReport, Report
 from oomsleuth.model.outcomes import items_in_order
+from oomsleuth.model.units import human_uptime
 from oomsleuth.renderers import facts
 from oomsleuth.renderers.base import safe_text
 
@@ -58,7 +59,7 @@ def _cells(rid: int, r: OomReport, inc: Incident | None, width: int) -> tuple[st
     if stamp.wall is not None:
         when = stamp.wall.strftime("%Y-%m-%d %H:%M:%S")
     elif stamp.uptime_s is not None:
-        when = f"up {stamp.uptime_s:.0f} s"
+        when = f"up {human_uptime(stamp.uptime_s)}"
     else:
         when = facts.UNKNOWN
     victims = facts.victims(r.kills)
