@@ -113,6 +113,8 @@ def main() -> None:
     """Console-script entry point: errors become one line and an exit code, here only."""
     try:
         code = app(prog_name="oomsleuth", standalone_mode=False)
+        if code == EXIT_INTERRUPTED:  # typer turned Ctrl-C into a silent exit 130
+            _say("interrupted")
     except click.NoArgsIsHelpError:  # bare `oomsleuth`: typer has shown the help
         code = EXIT_FOUND
     except click.UsageError as exc:

@@ -78,7 +78,12 @@ class BlockLines:
         self._src = _buffered(head, stream)
         if encoding is not None or self.input.max_line * 2 > BLOCK:
             self._slow = self._slow_lines(b"", encoding)
-        elif self.input.path is not None and self.input.opener is None and _plain(stream):
+        elif (
+            self.input.path is not None
+            and self.input.opener is None
+            and _plain(stream)
+            and self.input.path.is_file()  # not a FIFO: reopened, it would wait for a writer
+        ):
             self._file = stack.enter_context(self.input.path.open("rb", buffering=0))
 
     def next(self, skip: bool, /) -> tuple[int, str] | None:

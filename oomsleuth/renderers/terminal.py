@@ -5,6 +5,8 @@ inside ``Text`` objects (never as markup), and always through ``safe_text``."""
 
 from __future__ import annotations
 
+import errno
+import os
 from typing import TextIO
 
 from rich.console import Console
@@ -36,6 +38,14 @@ from oomsleuth.renderers.terminal_panel import Part, report_panel
 from oomsleuth.renderers.terminal_story import overview
 
 
+class _Console(Console):
+    def on_broken_pipe(self) -> None:
+        """rich exits the process on a broken pipe (``| head``): a library lets its caller
+        decide (the CLI exits as if all was written)."""
+        self.quiet = True
+        raise BrokenPipeError(errno.EPIPE, os.strerror(errno.EPIPE))
+
+
 class TerminalRenderer:
     """``width`` None = the terminal's (80 when not a terminal); ``color`` None = automatic
     (colour on a TTY unless ``NO_COLOR`` is set), False = never, True = always."""
@@ -45,7 +55,7 @@ class TerminalRenderer:
         self.color = color
 
     def console(self, out: TextIO) -> Console:
-        return Console(
+        return _Console(
             file=out,
             width=self.width,
             force_terminal=True if self.color else None,
