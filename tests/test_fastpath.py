@@ -86,9 +86,13 @@ def test_block_boundaries_anywhere(
     text = "\n".join(_noisy(REAL / "memcg-bystander.dmesg.txt", 3, 40)) + "\n"
     text = text.replace("eth0: up 7\n", "eth0: up 7\r\n").replace("up 9", "up\x00 9")
     text = text.replace("Killed process", "Killed pro\x00cess", 1)
-    log.write_bytes(text.encode() + b"last line, no newline: Out of memory")
-    report = _same(Input(log.name, log, max_line=block // 2), engine)
-    assert len(report.reports) == 3 and report.lines_read == text.count("\n") + 1
+    data = text.encode() + b"last line, no newline: Out of memory"
+    log.write_bytes(data)
+    gz = tmp_path / "kern.log.gz"
+    gz.write_bytes(gzip.compress(data))
+    for path in (log, gz):
+        report = _same(Input(path.name, path, max_line=block // 2), engine)
+        assert len(report.reports) == 3 and report.lines_read == text.count("\n") + 1
 
 
 def test_a_long_line_hands_over_to_the_line_reader(engine: str, tmp_path: Path) -> None:

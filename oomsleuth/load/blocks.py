@@ -144,12 +144,13 @@ class BlockLines:
     def _fill(self) -> None:
         """Read until the block is full or the input ends: a plain file straight into the
         block, a decompressed stream ``READ`` bytes at a time."""
-        buf, view = self._buf, memoryview(self._buf)
+        buf, file = self._buf, self._file
         while self._n < BLOCK:
-            if self._file is not None:
-                got = self._file.readinto(view[self._n :])
+            if file is not None:
+                with memoryview(buf) as view:
+                    got = file.readinto(view[self._n :])
             else:
-                chunk = self._src.read1(READ)  # type: ignore[attr-defined]
+                chunk = self._src.read1(min(READ, BLOCK - self._n))  # type: ignore[attr-defined]
                 got = len(chunk)
                 buf[self._n : self._n + got] = chunk
             if not got:
