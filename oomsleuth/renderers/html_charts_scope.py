@@ -87,7 +87,7 @@ def memcg(
     key = cgroup_key(report)
     if key is None:
         return None
-    usage = _line(hist, (key, "cg_mem_current_kb"), "cgroup usage", "s0", s, e)
+    usage = _line(hist, (key, "cg_mem_current_kb"), "cgroup usage", "s0 total", s, e)
     if not usage.values:
         notes.append(f"no history of the cgroup {key[7:]}: its usage cannot be drawn")
         return None
