@@ -184,3 +184,34 @@ def test_every_kind_has_a_sentence() -> None:
         step = CascadeStep(kind, "cgroup", KILL, KILL, 1024.0, 2048.0, "kB", "x", 1.0, "b", 4096)
         text = step_text(step)
         assert "->" not in text and "?" not in text, text  # not the fallback, nothing unknown
+
+
+# -- a cgroup with memory.high and its own PSI (cgroup v2 history), on a real memcg report ------
+
+NAMES = "fixtures/real/memcg-names.dmesg-iso.txt"
+CG = "cgroup:/process_api/1610641e2dc52109df692efe94027111/oomsleuth-memcg-names-621bee85"
+NAMES_KILL = datetime.fromisoformat("2026-11-25T22:52:17+00:00")
+
+
+def test_memory_high_and_the_cgroups_own_psi(tmp_path: Path) -> None:
+    rows = ["time,metric,entity,value"]
+    usage = [60_000, 80_000, 100_000, 115_000, 125_000, 130_000]
+    psi = [0.0, 0.0, 0.0, 4.0, 12.0, 30.0]
+    for i, (u, p) in enumerate(zip(usage, psi, strict=True)):
+        t = (NAMES_KILL - timedelta(seconds=5 * (len(usage) - i))).isoformat()
+        rows += [f"{t},cg_mem_current_kb,{CG},{u}", f"{t},cg_mem_high_kb,{CG},110000"]
+        rows += [f"{t},cg_psi_some_avg10,{CG},{p}", f"{t},psi_mem_some_avg10,,{p / 10}"]
+    path = tmp_path / "v2.csv"
+    path.write_text("\n".join(rows) + "\n")
+    result = analyze_files([NAMES], history=[path])
+    (inc,) = result.incidents
+    in_time_order(inc)
+    high = next(s for s in inc.steps if s.kind == "high_throttled")
+    assert (high.before, high.after, high.reference) == (100_000, 115_000, 110_000)
+    (psi_step,) = [s for s in inc.steps if s.kind == "psi_some"]
+    assert psi_step.scope == "cgroup" and psi_step.after == 30.0 and psi_step.confidence >= 0.9
+    assert "the cgroup's PSI memory some rose from 0.0% to 30.0%" in " ".join(inc.cascade)
+    out = io.StringIO()
+    oomsleuth.render(result, "html", out)
+    page = out.getvalue()
+    assert "memory.high" in page and "of the cgroup (PSI)" in page  # drawn: the cgroup's own
