@@ -215,3 +215,18 @@ def test_memory_high_and_the_cgroups_own_psi(tmp_path: Path) -> None:
     oomsleuth.render(result, "html", out)
     page = out.getvalue()
     assert "memory.high" in page and "of the cgroup (PSI)" in page  # drawn: the cgroup's own
+
+
+@pytest.mark.parametrize("scenario", sorted(p.parent.name for p in INCIDENTS.glob("*/facts.json")))
+def test_the_steps_in_the_json_follow_the_schema(scenario: str) -> None:
+    from importlib.resources import files
+
+    import jsonschema
+
+    schema = json.loads(files("oomsleuth.schema").joinpath("oomsleuth.schema.json").read_text())
+    doc = json.loads(json.dumps(analyze(scenario).to_dict()))
+    jsonschema.Draft202012Validator(schema).validate(doc)
+    for inc in doc["incidents"]:
+        assert inc["cascade_steps"], inc["id"]
+        starts = [s["start"] for s in inc["cascade_steps"]]
+        assert starts == sorted(starts)
