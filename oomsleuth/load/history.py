@@ -10,6 +10,7 @@ at all is an error (a typo, caught before any work).
 
 from __future__ import annotations
 
+import atexit
 import itertools
 import os
 import shutil
@@ -44,10 +45,13 @@ JSON_LINE_BYTES = 256 << 20
 FORMATS_DOC = "see docs/history-formats.md"
 
 
-def history_files(args: Iterable[str | Input]) -> list[Input]:
+def history_files(
+    args: Iterable[str | Input], warn: Callable[[str], None] | None = None
+) -> list[Input]:
     """The files named by ``args`` (files, or folders walked without dot-names, or inputs found
     in a bundle), in order. Raises HistoryError for a path that does not exist or a folder with
-    no file."""
+    no file. FIFOs, sockets and devices in a folder are skipped (``warn`` says so); one given
+    by name (``--history <(sadf -d ...)``) is read once into a temporary file."""
     out: list[Input] = []
     for arg in args:
         if isinstance(arg, Input):
@@ -61,12 +65,37 @@ def history_files(args: Iterable[str | Input]) -> list[Input]:
                 found += [Path(root) / n for n in sorted(names) if not n.startswith(".")]
             if not found:
                 raise HistoryError(f"no history files in {arg}")
-            out += [Input(str(p), p, JSON_LINE_BYTES) for p in found]
+            for p in found:
+                if p.is_file():
+                    out.append(Input(str(p), p, JSON_LINE_BYTES))
+                elif warn is not None and p.exists():
+                    warn(f"skipped history {p}: not a regular file (a FIFO, socket or device)")
         elif not path.exists():
             raise HistoryError(f"cannot read history {arg}: no such file or directory")
         else:
-            out.append(Input(str(path), path, JSON_LINE_BYTES))
+            out.append(
+                Input(str(path), path if path.is_file() else _spooled(path), JSON_LINE_BYTES)
+            )
     return out
+
+
+_SPOOLED: dict[str, Path] = {}
+
+
+def _spooled(path: Path) -> Path:
+    """A stream given as history, read once into a temporary file (history is read more than
+    once: traces, then windows), removed when the process ends."""
+    if str(path) not in _SPOOLED:
+        with (
+            tempfile.NamedTemporaryFile(
+                prefix="oomsleuth-", suffix=".history", delete=False
+            ) as tmp,
+            path.open("rb") as src,
+        ):
+            shutil.copyfileobj(src, tmp)
+        _SPOOLED[str(path)] = Path(tmp.name)
+        atexit.register(Path(tmp.name).unlink, missing_ok=True)
+    return _SPOOLED[str(path)]
 
 
 def _lines(item: Input) -> Iterator[str]:
@@ -178,7 +207,7 @@ def load_history(
     (around the OOM events) are dropped as they are read."""
     reading = HistoryReading(tz, warn)
     samples: list[Sample] = []
-    for item in history_files(args):
+    for item in history_files(args, warn):
         before, said = len(samples), len(reading.warnings)
         samples.extend(reading.samples(item, windows.keep))
         failed = any(w.code == "query-error" for w in reading.warnings[said:])
