@@ -35,7 +35,8 @@ def steps(
     near: CascadeStep | None = None
     if kill is not None and start is not None and sources:
         w = Window(sources, start, kill)
-        entity = cgroup_key(report) if report.is_memcg else None
+        # a memcg OOM whose cgroup the report does not name: host-wide signals only
+        entity = (cgroup_key(report) or "cgroup:?") if report.is_memcg else None
         found += cascade_levels.levels(w, report, entity)
         found += cascade_pressure.pressure(w, report, entity)
         near = cascade_levels.near_limit(w, report, entity)
