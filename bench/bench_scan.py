@@ -1,22 +1,33 @@
 #!/usr/bin/env python3
-"""Benchmark: scanning a big kernel log for OOM reports, side by side with grep.
+"""Benchmark: oomsleuth on big and dense kernel logs, side by side with grep and Python itself.
 
-Generates a kern.log of SIZE MB of ordinary kernel and syslog noise with one real OOM report
-(fixtures/real/memcg-bystander) in the middle, then times, each as a fresh process:
+Generates, in one temporary folder:
 
-  grep      grep -c 'Killed process' LOG            (the floor: a C scan that only counts)
-  analyze   oomsleuth analyze LOG --format json     (finds and parses the report)
+  noisy    SIZE MB of ordinary kernel and syslog noise (kern.log framing) with REPORTS real OOM
+           reports (fixtures/real/*.dmesg.txt, in turn) spread evenly through it, their kernel
+           stamps moved onto the noise's clock
+  noisy.gz the same, gzip -1
+  dense    DENSE reports back to back (per-report cost)
+  one      one report (start-up)
 
-and prints wall times, the ratio and oomsleuth's peak RSS.
+and times each as a fresh process, in one run:
 
-    python bench/bench_scan.py [--mb 200] [--keep FILE]
+  grep -c 'Killed process' noisy         against  oomsleuth analyze noisy --format json
+  (the same, pure-Python finder: OOMSLEUTH_NO_HYPERSCAN=1)
+  zcat noisy.gz | grep -c ...            against  oomsleuth analyze noisy.gz --format json
+  oomsleuth analyze one                  against  dense: (dense - one) / DENSE = per report
+  python -c "import typer"               against  oomsleuth analyze one --format json
+
+    python bench/bench_scan.py [--mb 1024] [--reports 702] [--dense 2000] [--keep DIR]
 """
 
 from __future__ import annotations
 
 import argparse
+import gzip
 import json
 import random
+import re
 import sys
 import tempfile
 from pathlib import Path
@@ -24,7 +35,8 @@ from pathlib import Path
 from measure import run
 
 ROOT = Path(__file__).resolve().parent.parent
-REPORT = ROOT / "fixtures" / "real" / "memcg-bystander.dmesg.txt"
+REPORTS = sorted((ROOT / "fixtures" / "real").glob("*.dmesg.txt"))
+STAMP = re.compile(r"^\[\s*(\d+\.\d+)\]")
 NOISE = (
     "eth0: Link is Up - 1Gbps/Full - flow control rx/tx",
     "EXT4-fs (sda1): re-mounted. Opts: errors=remount-ro",
@@ -36,47 +48,125 @@ NOISE = (
 )
 
 
-def generate(path: Path, megabytes: int) -> None:
+def _stamp(n: int) -> str:
+    s = n // 50
+    return f"Nov 25 {(s // 3600) % 24:02d}:{(s // 60) % 60:02d}:{s % 60:02d} web-1 kernel: "
+
+
+def _report(path: Path, uptime: float, stamp: str) -> tuple[list[str], float]:
+    """A real report's lines in kern.log framing, its kernel stamps moved to start at uptime."""
+    lines = path.read_text().splitlines()
+    first = next((float(m[1]) for x in lines if (m := STAMP.match(x))), 0.0)
+    out, last = [], uptime
+    for line in lines:
+        m = STAMP.match(line)
+        if m:
+            last = float(m[1]) - first + uptime
+            line = f"[{last:12.6f}]" + line[m.end() :]
+        out.append(stamp + line + "\n")
+    return out, last
+
+
+def noisy(path: Path, megabytes: int, reports: int) -> int:
+    """Noise with ``reports`` reports spread evenly; returns the number of kills written."""
     rnd = random.Random(3)
-    report = REPORT.read_text().splitlines()
     target = megabytes * 1024 * 1024
-    written, n, inserted = 0, 0, False
+    every = target // (reports + 1) if reports else target + 1
+    written, n, done, kills, batch = 0, 0, 0, 0, []
     with path.open("w") as f:
         while written < target:
             n += 1
             t = n / 50
             text = rnd.choice(NOISE).format(t=int(t), n=n, n8=n % 250)
-            stamp = f"Nov 25 10:{(n // 3000) % 60:02d}:{(n // 50) % 60:02d}"
-            line = f"{stamp} web-1 kernel: [{t:12.6f}] {text}\n"
-            written += f.write(line)
-            if not inserted and written >= target // 2:
-                inserted = True
-                for r in report:
-                    written += f.write(f"Nov 25 10:30:00 web-1 kernel: {r}\n")
+            line = f"{_stamp(n)}[{t:12.6f}] {text}\n"
+            batch.append(line)
+            written += len(line)
+            if done < reports and written >= every * (done + 1):
+                lines, _ = _report(REPORTS[done % len(REPORTS)], t + 0.001, _stamp(n))
+                kills += sum("Killed process" in x for x in lines)
+                batch += lines
+                written += sum(map(len, lines))
+                done += 1
+            if len(batch) > 10000:
+                f.writelines(batch)
+                batch = []
+        f.writelines(batch)
+    return kills
+
+
+def dense(path: Path, reports: int) -> None:
+    uptime = 10.0
+    with path.open("w") as f:
+        for i in range(reports):
+            lines, uptime = _report(
+                REPORTS[i % len(REPORTS)], uptime + 1.0, _stamp(int(uptime * 50))
+            )
+            f.writelines(lines)
+
+
+def _kills(out: str) -> int:
+    return sum(e["kind"] == "oom_kill" for e in json.loads(out)["events"])
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    ap.add_argument("--mb", type=int, default=200)
-    ap.add_argument("--keep", type=Path)
+    ap.add_argument("--mb", type=int, default=1024)
+    ap.add_argument("--reports", type=int, default=702)
+    ap.add_argument("--dense", type=int, default=2000)
+    ap.add_argument("--keep", type=Path, help="a folder to write the generated logs to")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        log = args.keep or Path(tmp) / "kern.log"
-        generate(log, args.mb)
+        folder = args.keep or Path(tmp)
+        folder.mkdir(parents=True, exist_ok=True)
+        log, gz, packed, one = (
+            folder / n for n in ("noisy.log", "noisy.log.gz", "dense.log", "one.log")
+        )
+        if not (log.exists() and gz.exists()):  # a --keep folder from an earlier run is reused
+            noisy(log, args.mb, args.reports)
+            with log.open("rb") as src, gzip.open(gz, "wb", compresslevel=1) as dst:
+                while block := src.read(1 << 22):
+                    dst.write(block)
+        dense(packed, args.dense)
+        dense(one, 1)
         lines = sum(1 for _ in log.open("rb"))
-        t_grep, _, _ = run(["grep", "-c", "Killed process", str(log)])
-        t_an, rss, out = run(
-            [sys.executable, "-m", "oomsleuth", "analyze", str(log), "--format", "json"]
+        kills = sum(b"Killed process" in x for x in log.open("rb"))
+        size = log.stat().st_size / 2**20
+        print(f"noisy log: {size:.0f} MB, {lines:,} lines, {kills} 'Killed process' lines")
+        print(f"dense log: {args.dense} reports back to back; start-up: one report", flush=True)
+        analyze = [sys.executable, "-m", "oomsleuth", "analyze"]
+        rows = []
+
+        def pair(
+            name: str, base: list[str], ours: list[str], env: dict[str, str] | None = None
+        ) -> None:
+            t_base, rss_base, _ = run(base)
+            t_ours, rss, out = run(ours, env)
+            rows.append((name, t_base, t_ours, rss_base, rss, _kills(out)))
+            print(f"{name:<22} {t_base:>10.3f} {t_ours:>11.3f} {t_ours / t_base:>6.2f} ", end="")
+            print(f"{rss_base / 1024:>11.0f} {rss / 1024:>6.0f} {_kills(out)}", flush=True)
+
+        print(f"{'case':<22} {'baseline s':>10} {'oomsleuth s':>11} {'ratio':>6} ", end="")
+        print(f"{'base RSS MB':>11} {'RSS MB':>6} kills", flush=True)
+
+        pair(
+            "noisy",
+            ["grep", "-c", "Killed process", str(log)],
+            [*analyze, str(log), "--format", "json"],
         )
-        kills = [e for e in json.loads(out)["events"] if e["kind"] == "oom_kill"]
-        print(
-            f"{'MB':>6} {'lines':>10} {'grep s':>7} {'analyze s':>9} {'ratio':>6} "
-            f"{'us/line':>7} {'RSS MB':>6} kills"
+        pair("noisy, pure Python", ["grep", "-c", "Killed process", str(log)],
+             [*analyze, str(log), "--format", "json"], {"OOMSLEUTH_NO_HYPERSCAN": "1"})  # fmt: skip
+        zgrep = ["sh", "-c", f"zcat '{gz}' | grep -c 'Killed process'"]
+        pair("noisy.gz", zgrep, [*analyze, str(gz), "--format", "json"])
+        pair(f"dense ({args.dense})", [*analyze, str(one), "--format", "json"],
+             [*analyze, str(packed), "--format", "json"])  # fmt: skip
+        pair(
+            "start-up",
+            [sys.executable, "-c", "import typer"],
+            [*analyze, str(one), "--format", "json"],
         )
-        print(
-            f"{args.mb:>6} {lines:>10} {t_grep:>7.2f} {t_an:>9.2f} {t_an / t_grep:>6.0f} "
-            f"{t_an / lines * 1e6:>7.2f} {rss / 1024:>6.0f} {len(kills)}"
-        )
+        t_one, t_dense = rows[3][1], rows[3][2]
+        per = (t_dense - t_one) / args.dense * 1000
+        print(f"per report, (dense - one) / {args.dense}: {per:.2f} ms")
     return 0
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import time
@@ -14,11 +15,17 @@ sys.stderr.write(f"{proc.returncode} {resource.getrusage(resource.RUSAGE_CHILDRE
 """
 
 
-def run(argv: list[str]) -> tuple[float, int, str]:
+def run(argv: list[str], env: dict[str, str] | None = None) -> tuple[float, int, str]:
     """Wall time, peak RSS in kB (of this command alone) and stdout of a fresh process; exit
-    codes 0 and 1 (oomsleuth's "found" and "none found") count as success."""
+    codes 0 and 1 (oomsleuth's "found" and "none found") count as success. ``env``: variables
+    added to this process's environment."""
     t0 = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-c", MEASURE, *argv], capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-c", MEASURE, *argv],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **env} if env else None,
+    )
     wall = time.perf_counter() - t0
     code, peak = proc.stderr.strip().splitlines()[-1].split()
     if code not in ("0", "1"):

@@ -132,11 +132,11 @@ def _parsed(
 def _blocks(source: Input, problem: Problem, tick: Progress | None) -> BlockLines:
     """The fast path: the input read in blocks, only lines that may matter framed."""
     from oomsleuth.load.blocks import BlockLines
-    from oomsleuth.load.literals import finder
+    from oomsleuth.load.literals import adaptive
     from oomsleuth.scanner import candidate_patterns
 
-    find, _ = finder(candidate_patterns())
     name = source.name
+    find = adaptive(candidate_patterns())
     return BlockLines(source, find, problem, tick and (lambda lines, _: tick(name, lines)))
 
 

@@ -38,6 +38,23 @@ def finder(patterns: tuple[bytes, ...]) -> tuple[Finder, str]:
     return _python(patterns), "python"
 
 
+EAGER_BYTES = 1 << 20  # inputs up to this size are scanned in Python: no hyperscan compile
+
+
+def adaptive(patterns: tuple[bytes, ...]) -> Finder:
+    """The finder a run uses: pure Python for the first ``EAGER_BYTES`` of input (compiling the
+    hyperscan database costs more than scanning a small log so), then :func:`finder`'s."""
+    seen = 0
+    slow = _python(patterns)
+
+    def find(block: Block) -> list[int]:
+        nonlocal seen
+        seen += len(block)
+        return slow(block) if seen <= EAGER_BYTES else finder(patterns)[0](block)
+
+    return find
+
+
 def _hyperscan(patterns: Sequence[bytes]) -> Finder:
     import hyperscan
 
