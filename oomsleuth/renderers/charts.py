@@ -20,7 +20,7 @@ from oomsleuth.renderers.base import (
 )
 
 WIDTH, PLOT_H = 760, 150
-LEFT, RIGHT, TOP, AXIS_H, LEGEND_ROW = 64, 14, 20, 38, 18
+LEFT, RIGHT, TOP, AXIS_H, LEGEND_ROW = 64, 14, 20, 38, 22  # rows room for 18 px phone labels
 MAX_POINTS = 480  # per line, after min/max decimation
 DOTS_BELOW = 40  # draw each sample as a dot when a line has fewer points
 TIME_STEPS = (1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200)
