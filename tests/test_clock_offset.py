@@ -104,3 +104,23 @@ def test_the_offset_reaches_stderr(tmp_path: Path) -> None:
         [log], history=[log.with_name("atop-P.txt")], tz="Europe/Paris", on_warning=heard.append
     )
     assert any("clock is 1 h ahead of the log's" in h for h in heard)
+
+
+@pytest.mark.parametrize(
+    ("tz", "said"), [("Europe/Paris", "(1 h or"), ("Asia/Kolkata", "(5 h 30 min or")]
+)
+def test_host_wide_history_outside_every_window_says_which_shift_lines_it_up(
+    tz: str, said: str
+) -> None:
+    """sadf -d prints UTC; sar's host-wide series hold no trace of the kill's own process, so
+    the warning that no sample falls in any window says where they are and which zone shift
+    would line them up."""
+    case = "sidecar-leak-kills-db"
+    report = analyze(case, "kern-dmesg-T.txt", ("sadf-d.csv",), tz)
+    assert report.history is not None
+    (outside,) = [w for w in report.history.warnings if w.code == "history-outside-window"]
+    assert "its samples run from 2026-11-25 23:32:23 UTC" in outside.message
+    assert "they line up if the history's clock is" in outside.message
+    assert said in outside.message and "ahead of the log's" in outside.message
+    right = analyze(case, "kern-dmesg-T.txt", ("sadf-d.csv",), "UTC")
+    assert right.history is not None and right.history.warnings == ()

@@ -24,6 +24,7 @@ from pathlib import Path
 
 from oomsleuth.errors import HistoryError, InputError
 from oomsleuth.history.registry import sniff
+from oomsleuth.history.span import Span, outside
 from oomsleuth.history.traces import TraceCollector
 from oomsleuth.history.windows import Windows
 from oomsleuth.load import atop_raw, sa_binary
@@ -208,17 +209,14 @@ def load_history(
     reading = HistoryReading(tz, warn)
     samples: list[Sample] = []
     for item in history_files(args, warn):
-        before, said = len(samples), len(reading.warnings)
-        samples.extend(reading.samples(item, windows.keep))
+        before, said, span = len(samples), len(reading.warnings), Span(windows.keep)
+        samples.extend(reading.samples(item, span.keep))
         failed = any(w.code == "query-error" for w in reading.warnings[said:])
         read = any(s == item.name for s, _ in reading.sources)
         if len(samples) == before and windows and read and not failed:
+            where = Where(item.name, 0)
             reading.warnings.append(
-                Warning_(
-                    Where(item.name, 0),
-                    "history-outside-window",
-                    "no sample of this history file falls in the window around any OOM event",
-                )
+                Warning_(where, "history-outside-window", outside(span, windows))
             )
     restarts = tuple((s.time, s.source) for s in samples if s.metric == "restart")
     return History(
