@@ -99,3 +99,13 @@ def test_corpus_concatenated_formats_agree() -> None:
     if not CORPUS_LOGS:
         pytest.skip(f"{CORPUS} is absent")
     _check(CORPUS_LOGS)
+
+
+def test_corpus_concatenated_html_is_under_a_megabyte() -> None:
+    """58 reports in one HTML file stay under 1 MB: the task rows a table shows are not
+    repeated in the report's lines, the table cells carry no markup they do not need."""
+    if not CORPUS_LOGS:
+        pytest.skip(f"{CORPUS} is absent")
+    page = _render(analyze_files(CORPUS_LOGS), "html")
+    assert page.count('<section class="incident') == 58
+    assert len(page.encode("utf-8")) < 1_000_000

@@ -173,10 +173,10 @@ def _section(
         when=stamp_text(report.kills[0].stamp if report.kills else report.stamp),
         span=report_span(report),
         facts=sections.facts(report),
-        tasks=sections.tasks(report),
+        tasks=(shown := sections.tasks(report)),
         warnings=warnings,
         quality=sections.quality(report),
-        excerpt=sections.excerpt(report),
+        excerpt=sections.excerpt(report, {t.row.pid for t in shown}),
         badness=sections.contenders(inc),
     )
 

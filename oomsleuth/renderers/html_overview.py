@@ -127,19 +127,32 @@ def storm_text(storm: Sequence[Event]) -> str:
     return f"{len(storm)} kills in {span}, from {first:%Y-%m-%d %H:%M:%S}"
 
 
+def _few(
+    ticks: list[tuple[datetime, str]], years: bool, most: int = 7
+) -> list[tuple[datetime, str]]:
+    """At most ``most`` ticks: a span of months or years has one a day otherwise, thousands
+    of labels on top of each other (dated in full when the span crosses a year)."""
+    if len(ticks) <= most:
+        return ticks
+    step = -(-len(ticks) // most)
+    fmt = "%Y-%m-%d" if years else "%m-%d"
+    return [(t, t.strftime(fmt)) for t, _ in ticks[::step]]
+
+
 def strip(events: Sequence[Event]) -> Markup:
     """Every timed event on one horizontal axis; each mark links to its section."""
-    first, last = _when(events[0]), _when(events[-1])
+    first, last = min(map(_when, events)), max(map(_when, events))
     pad = max((last - first) * 0.03, timedelta(seconds=30))
     axis = TimeAxis(first - pad, last + pad, first.tzinfo)
     base = STRIP_H - 36
-    title = f"Timeline of {len(events)} OOM events, {first:%Y-%m-%d %H:%M} to {last:%H:%M}"
+    end = f"{last:%H:%M}" if last.date() == first.date() else f"{last:%Y-%m-%d %H:%M}"
+    title = f"Timeline of {len(events)} OOM events, {first:%Y-%m-%d %H:%M} to {end}"
     out = [
         f'<svg class="strip" viewBox="0 0 {WIDTH} {STRIP_H}" role="img" aria-labelledby="strip-t">',
         f'<title id="strip-t">{escape(title)}</title>',
         f'<line class="frame" x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{base}" y2="{base}"/>',
     ]
-    for t, label in axis.ticks(most=6):
+    for t, label in _few(axis.ticks(most=6), first.year != last.year):
         x = f"{axis.x(t):.1f}"
         out.append(f'<line class="grid" x1="{x}" x2="{x}" y1="8" y2="{base + 4}"/>')
         out.append(

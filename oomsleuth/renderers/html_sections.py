@@ -7,6 +7,7 @@ printed value through the environment's ``finalize``)."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from oomsleuth.model import BadnessRow, Counter, Incident, Kill, OomReport, TaskRow, Warning_
@@ -25,7 +26,9 @@ from oomsleuth.renderers.html_charts import ChartSet
 from oomsleuth.renderers.verdict import culprit_text
 
 Fact = tuple[str, str]
-TOP_BADNESS = 10
+TOP_BADNESS = 6  # the badness chart draws them too
+TOP_TASKS = 20  # the largest tasks shown as a table; the other rows stay in the report's lines
+_TASK_ROW = re.compile(r"^\s*\[\s*(\d+)\]")
 
 
 @dataclass
@@ -122,7 +125,13 @@ def title(report: OomReport) -> str:
     return f"{scope} kill{group}: {len(victims)} victims"
 
 
-def tasks(report: OomReport) -> list[TaskLine]:
+def tasks(report: OomReport, top: int = TOP_TASKS) -> list[TaskLine]:
+    """The ``top`` largest tasks by rss, then the victims and the trigger if not among them."""
+    lines = _task_lines(report)
+    return lines[:top] + [t for t in lines[top:] if t.marks]
+
+
+def _task_lines(report: OomReport) -> list[TaskLine]:
     victims = {k.victim.pid for k in report.kills}
     trigger = report.trigger.pid if report.trigger else None
     out = []
@@ -131,6 +140,22 @@ def tasks(report: OomReport) -> list[TaskLine]:
             m for m, hit in (("victim", row.pid in victims), ("trigger", row.pid == trigger)) if hit
         ]
         out.append(TaskLine(row, task_rss(row), marks))
+    return out
+
+
+def _without_shown_rows(
+    lines: tuple[tuple[int, str], ...], shown: set[int]
+) -> list[tuple[int | None, str]]:
+    out: list[tuple[int | None, str]] = []
+    skipped = 0
+    for n, text in lines:
+        m = _TASK_ROW.match(text)
+        if m is not None and int(m[1]) in shown:
+            if not skipped:
+                out.append((None, "(task rows shown in the Tasks table above)"))
+            skipped += 1
+            continue
+        out.append((n, text))
     return out
 
 
@@ -223,12 +248,13 @@ def quality(report: OomReport) -> list[str]:
     return out + list(report.notes)
 
 
-def excerpt(report: OomReport) -> list[tuple[int | None, str]]:
-    """The report's lines as read (framing removed) with their line numbers; for a report
-    kept without them, its key lines rewritten from the parsed facts in the kernel's format
-    (None: the line's place is not recorded)."""
+def excerpt(report: OomReport, shown: set[int] | None = None) -> list[tuple[int | None, str]]:
+    """The report's lines as read (framing removed) with their line numbers, less the task
+    rows the Tasks table shows (``shown`` pids: one line says so); for a report kept without
+    them, its key lines rewritten from the parsed facts in the kernel's format (None: the
+    line's place is not recorded)."""
     if report.lines:
-        return [(n, text) for n, text in report.lines]
+        return _without_shown_rows(report.lines, shown or set())
     t = report.trigger
     lines: list[tuple[int | None, str]] = [(report.where.line, "(start of the OOM report)")]
     if t is not None:

@@ -6,7 +6,9 @@
   function value(cell) {
     var v = cell ? cell.getAttribute("data-v") : null;
     if (v !== null && v !== "" && !isNaN(parseFloat(v))) { return parseFloat(v); }
-    return cell ? cell.textContent.trim().toLowerCase() : "";
+    var text = cell ? cell.textContent.trim() : "";
+    if (/^-?[0-9]+(\.[0-9]+)?$/.test(text)) { return parseFloat(text); }
+    return text.toLowerCase();
   }
   function compare(a, b) {
     if (typeof a === typeof b) { return a < b ? -1 : a > b ? 1 : 0; }
