@@ -230,3 +230,22 @@ def test_the_steps_in_the_json_follow_the_schema(scenario: str) -> None:
         assert inc["cascade_steps"], inc["id"]
         starts = [s["start"] for s in inc["cascade_steps"]]
         assert starts == sorted(starts)
+
+
+def test_cadvisor_names_of_a_cgroups_anon_and_cache_are_read(tmp_path: Path) -> None:
+    """cAdvisor exports a container's rss and cache under its cgroup path: they are the
+    cgroup's anon and page cache (with shmem: cAdvisor does not split it out)."""
+    rows = ["time,metric,entity,value"]
+    for i, (anon, cache) in enumerate([(20_000, 60_000), (50_000, 60_000), (90_000, 30_000)]):
+        t = (NAMES_KILL - timedelta(seconds=15 * (3 - i))).isoformat()
+        rows += [f"{t},cg_mem_current_kb,{CG},{anon + cache}"]
+        rows += [f"{t},container_rss_kb,{CG},{anon}", f"{t},container_cache_kb,{CG},{cache}"]
+    path = tmp_path / "cadvisor.csv"
+    path.write_text("\n".join(rows) + "\n")
+    result = analyze_files([NAMES], history=[path])
+    (inc,) = result.incidents
+    assert kinds(inc)[:2] == ["anon_grew", "cache_drained"]
+    assert (inc.steps[1].before, inc.steps[1].after) == (60_000, 30_000)
+    out = io.StringIO()
+    oomsleuth.render(result, "html", out)
+    assert "page cache (with shmem)" in out.getvalue()

@@ -13,6 +13,12 @@ from oomsleuth.model import OomReport, Sample
 from oomsleuth.model.series import Series, index
 
 Key = tuple[str | None, str]
+# what cAdvisor (Prometheus) calls a cgroup's anon, cache (shmem included) and limit
+ALIASES = {
+    "cg_anon_kb": "container_rss_kb",
+    "cg_file_kb": "container_cache_kb",
+    "cg_mem_max_kb": "container_limit_kb",
+}
 Sources = dict[str, dict[Key, Series]]
 
 
@@ -40,6 +46,11 @@ class Window:
     end: datetime
 
     def cut(self, key: Key) -> Cut | None:
+        found = self._cut(key)
+        alias = ALIASES.get(key[1])
+        return found if found is not None or alias is None else self._cut((key[0], alias))
+
+    def _cut(self, key: Key) -> Cut | None:
         best: Cut | None = None
         for src in sorted(self.sources):
             series = self.sources[src].get(key)

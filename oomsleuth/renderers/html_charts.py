@@ -26,6 +26,11 @@ from oomsleuth.renderers.charts_bars import BarChart, report_charts
 BEFORE, AFTER = timedelta(minutes=30), timedelta(minutes=5)  # the CLI's default --window
 MAX_RSS_LINES = 5
 Key = tuple[str | None, str]
+ALIASES = {  # what cAdvisor (Prometheus) calls a cgroup's anon, cache (shmem in it) and limit
+    "cg_anon_kb": "container_rss_kb",
+    "cg_file_kb": "container_cache_kb",
+    "cg_mem_max_kb": "container_limit_kb",
+}
 Cut = tuple[list[datetime], list[float], str]  # times, values, source
 
 
@@ -51,6 +56,13 @@ class HistoryIndex:
         return bool(self.by_source)
 
     def cut(self, key: Key, start: datetime, end: datetime) -> Cut | None:
+        """The window of ``key`` from the source with the most samples in it (cAdvisor's name
+        for the same thing when no source has the canonical one)."""
+        found = self._cut(key, start, end)
+        alias = ALIASES.get(key[1])
+        return found if found or alias is None else self._cut((key[0], alias), start, end)
+
+    def _cut(self, key: Key, start: datetime, end: datetime) -> Cut | None:
         best: Cut | None = None
         for src in sorted(self.by_source):
             series = self.by_source[src].get(key)
