@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from oomsleuth.load.files import Input, Problem
 
 PathLike = str | os.PathLike[str]
-Progress = Callable[[str, int], None]
+Progress = Callable[[str, int, int, "int | None"], None]
 __all__ = ["FORMATS", "analyze", "collect", "render", "scan", "time_context"]
 FORMATS = ("terminal", "json", "html", "md")
 
@@ -67,8 +67,8 @@ def analyze(
     window) go to ``on_warning`` (default: the ``oomsleuth`` logger); warnings about the log's
     content are in the report. ``since``/``boots`` narrow the live host's evidence (as
     journalctl's ``--since``/``--boot``); ``on_info`` hears what was read and skipped;
-    ``on_progress(source, lines)`` is called after each block of input read (a progress
-    display).
+    ``on_progress(source, lines, bytes_read, size)`` is called after each block of input read
+    (``size``: a plain file's, else None), for a progress display.
     Raises :class:`~oomsleuth.errors.OomsleuthError`.
     ``analyze(...).to_dict()`` is the JSON document of ``oomsleuth analyze --format json``.
     """
@@ -137,7 +137,7 @@ def _blocks(source: Input, problem: Problem, tick: Progress | None) -> BlockLine
 
     name = source.name
     find = adaptive(candidate_patterns())
-    return BlockLines(source, find, problem, tick and (lambda lines, _: tick(name, lines)))
+    return BlockLines(source, find, problem, tick and (lambda *read: tick(name, *read)))
 
 
 def scan(

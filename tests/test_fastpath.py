@@ -132,3 +132,20 @@ def test_patterns_cover_the_prefilter() -> None:
         for fallback in (False, True):
             find = literals._python(pats) if fallback else literals.finder(pats)[0]
             assert find(b"noise\n" + line + b"noise\n"), word
+
+
+def test_progress_hears_bytes_and_size_and_shows_only_big_inputs(tmp_path: Path) -> None:
+    import oomsleuth
+    from oomsleuth.cli.progress import SHOW_FROM, Reading
+
+    log = tmp_path / "kern.log"
+    log.write_text("\n".join(_noisy(REAL / "memcg-single.dmesg.txt", 1, 50)) + "\n")
+    heard: list[tuple[str, int, int, int | None]] = []
+    oomsleuth.analyze([log], tz="UTC", on_progress=lambda *a: heard.append(a))
+    size = log.stat().st_size
+    assert heard and heard[-1][0] == str(log) and heard[-1][2:] == (size, size)
+    reading = Reading()
+    reading("kern.log", 10, 1 << 20, 2 << 20)  # small: no status line at all
+    assert reading._status is None
+    text = str(reading._text("k[b]", 1000, SHOW_FROM, 2 * SHOW_FROM))
+    assert text.startswith("reading k[b]: 100 of 200 MB, 1,000 lines") and "left" in text

@@ -3,9 +3,7 @@ it."""
 
 from __future__ import annotations
 
-import contextlib
 import sys
-from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Annotated
 
@@ -13,26 +11,8 @@ import typer
 
 import oomsleuth
 from oomsleuth.cli import SUFFIX_FORMATS, Format, _opened, _quiet_stdout, _say, _warn, app
-from oomsleuth.errors import EXIT_FOUND, EXIT_NONE, OomsleuthError, printable
-
-
-@contextlib.contextmanager
-def _progress() -> Iterator[Callable[[str, int], None] | None]:
-    """A transient line on stderr saying how far reading has got, when stderr is a terminal."""
-    if not sys.stderr.isatty():
-        yield None
-        return
-    from rich.console import Console
-    from rich.text import Text
-
-    console = Console(stderr=True)
-    with console.status("reading…") as status:
-
-        def tick(source: str, lines: int) -> None:
-            # a Text, never markup: no [tag] or :emoji: of a file name is interpreted
-            status.update(Text(f"reading {printable(source)}: {lines:,} lines"))
-
-        yield tick
+from oomsleuth.cli.progress import progress
+from oomsleuth.errors import EXIT_FOUND, EXIT_NONE, OomsleuthError
 
 
 @app.command()
@@ -146,7 +126,7 @@ def analyze(
         _say("reading a log from the terminal: paste it, then press Ctrl-D "
              "(or pipe one in: dmesg | oomsleuth analyze -)")  # fmt: skip
     try:
-        with _progress() as tick:
+        with progress() as tick:
             report = oomsleuth.analyze(
                 paths,
                 history=history or (),

@@ -20,6 +20,7 @@ warning.
 from __future__ import annotations
 
 import io
+import os
 import zlib
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
@@ -40,7 +41,7 @@ from oomsleuth.model import Warning_, Where
 
 BLOCK = 4 << 20
 READ = 8192  # the line reader's own read size (TextIOWrapper's chunk)
-Tick = Callable[[int, int], None]  # (lines read, bytes read)
+Tick = Callable[[int, int, int | None], None]  # (lines read, bytes read, size when known)
 
 
 class BlockLines:
@@ -53,6 +54,7 @@ class BlockLines:
         self.lines = 0  # physical lines handed out or jumped over
         self.jumped = 0
         self.bytes_read = 0
+        self.size: int | None = None  # a plain file's size (a compressed one reads more)
         self._find = find
         self._problem = problem or (lambda w: None)
         self._tick = tick
@@ -85,6 +87,7 @@ class BlockLines:
             and self.input.path.is_file()  # not a FIFO: reopened, it would wait for a writer
         ):
             self._file = stack.enter_context(self.input.path.open("rb", buffering=0))
+            self.size = os.fstat(self._file.fileno()).st_size
 
     def next(self, skip: bool, /) -> tuple[int, str] | None:
         if self._src is None:
@@ -138,7 +141,7 @@ class BlockLines:
             return True
         self._hits = self._candidates(memoryview(buf)[: self._end]) if self._end else []
         if self._tick is not None:
-            self._tick(self.lines, self.bytes_read)
+            self._tick(self.lines, self.bytes_read, self.size)
         return self._n > tail or self._end > 0
 
     def _fill(self) -> None:
