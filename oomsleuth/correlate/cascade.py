@@ -41,7 +41,13 @@ def steps(
         found += cascade_pressure.pressure(w, report, entity)
         near = cascade_levels.near_limit(w, report, entity)
     found += from_report(report, kill, near)
+    if kill is not None and kill.tzinfo is not None:  # told on the kill's clock (its zone)
+        found = [replace(s, start=_on(s.start, kill), end=_on(s.end, kill)) for s in found]
     return sorted(found, key=lambda s: (s.start or kill or _LAST, _ORDER.get(s.kind, 0)))
+
+
+def _on(t: datetime | None, kill: datetime) -> datetime | None:
+    return t.astimezone(kill.tzinfo) if t is not None and t.tzinfo is not None else t
 
 
 _LAST = datetime.max.replace(tzinfo=timezone.utc)
