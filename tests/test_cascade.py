@@ -249,3 +249,13 @@ def test_cadvisor_names_of_a_cgroups_anon_and_cache_are_read(tmp_path: Path) -> 
     out = io.StringIO()
     oomsleuth.render(result, "html", out)
     assert "page cache (with shmem)" in out.getvalue()
+
+
+def test_the_schema_and_the_docs_list_every_kind() -> None:
+    from importlib.resources import files
+
+    schema = json.loads(files("oomsleuth.schema").joinpath("oomsleuth.schema.json").read_text())
+    step = schema["$defs"]["incident"]["properties"]["cascade_steps"]["items"]
+    assert step["properties"]["kind"]["enum"] == list(KINDS)
+    docs = (ROOT / "docs" / "json-schema.md").read_text()
+    assert all(f"`{kind}`" in docs for kind in KINDS)
