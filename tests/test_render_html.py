@@ -183,7 +183,7 @@ def test_sidecar_verdict_comes_first_and_names_the_culprit(sidecar: str) -> None
         "trigger",
     ]
     assert "Memory cgroup out of memory: Killed process 14997 (steady-db)" in text
-    assert "host-wide PSI memory some rose from 0.7% to 18.3%" in text
+    assert "host-wide PSI memory some rose from 0.8% to 18.3%" in text
 
 
 def test_sidecar_charts_share_one_axis_with_the_kill_marked(sidecar: str) -> None:

@@ -23,6 +23,7 @@ from oomsleuth.model import OomReport
 from oomsleuth.model.cascade import CascadeStep
 
 HOST_WIDE = 0.4  # a host-wide signal told for a cgroup's OOM
+NEAR_KILL_S = 180.0  # ... when it peaked this close to the kill
 PSI_FROM = 1.0  # % of time stalled: below this PSI did not move
 FAULTS_FROM = 5.0  # major faults per second
 THRASHING_SURE = 100.0  # major faults per second that leave no doubt
@@ -40,14 +41,17 @@ _RECLAIM = (
 
 
 def pressure(w: Window, report: OomReport, entity: str | None) -> list[CascadeStep]:
+    """PSI, reclaim and thrashing steps. For a cgroup's OOM (``entity``) host-wide signals
+    are told only when they moved near the kill, and less sure."""
+    near = w.end if entity else None
     out: list[CascadeStep] = []
     for kind, own, host in _PSI:
-        found = _first_of(w, entity, own, kind, "cgroup") if entity else None
-        found = found or _first_of(w, None, host, kind, "host")
+        found = _first_of(w, entity, own, kind, "cgroup", None) if entity else None
+        found = found or _first_of(w, None, host, kind, "host", near)
         out += [found] if found else []
     for kind, metric, least in _RECLAIM:
         cut = w.cut((None, metric))
-        step = _rate(cut, kind, least, "/s", "host") if cut else None
+        step = _rate(cut, kind, least, "/s", "host", near) if cut else None
         out += [step] if step else []
     thrash = _thrashing(w, report, entity)
     out += [thrash] if thrash else []
@@ -57,23 +61,39 @@ def pressure(w: Window, report: OomReport, entity: str | None) -> list[CascadeSt
 
 
 def _first_of(
-    w: Window, entity: str | None, metrics: tuple[str, ...], kind: str, scope: str
+    w: Window,
+    entity: str | None,
+    metrics: tuple[str, ...],
+    kind: str,
+    scope: str,
+    near: datetime | None,
 ) -> CascadeStep | None:
     for metric in metrics:
         cut = w.cut((entity, metric))
-        step = _rate(cut, kind, PSI_FROM, "%", scope) if cut is not None else None
+        step = _rate(cut, kind, PSI_FROM, "%", scope, near) if cut is not None else None
         if step is not None:
             return step
     return None
 
 
-def _rate(cut: Cut, kind: str, least: float, unit: str, scope: str) -> CascadeStep | None:
-    """From the first sample at ``least`` or more to the peak after it."""
+def _rate(
+    cut: Cut, kind: str, least: float, unit: str, scope: str, near: datetime | None = None
+) -> CascadeStep | None:
+    """From the first sample at ``least`` or more to the peak after it. With ``near`` (the
+    kill, for a host-wide signal of a cgroup's OOM): only when it peaked in the last minutes
+    before it at twice its median in the window or more (it moved, it was not the usual)."""
     v = cut.values
     k = next((i for i, x in enumerate(v) if x >= least), None)
     if k is None:
         return None
     peak = max(range(k, len(v)), key=lambda i: (v[i], -i))
+    if near is not None:
+        usual = sorted(v)[len(v) // 2]
+        if (near - cut.times[peak]).total_seconds() > NEAR_KILL_S or v[peak] < 2 * usual:
+            return None
+        k = peak  # from where this last rise began
+        while k > 0 and v[k - 1] >= least:
+            k -= 1
     before = v[k - 1] if k else 0.0
     basis = f"{len(v)} samples in {cut.source}, peak {v[peak]:g} at {cut.times[peak]:%H:%M:%S}"
     if scope == "host":
