@@ -259,3 +259,20 @@ def test_the_schema_and_the_docs_list_every_kind() -> None:
     assert step["properties"]["kind"]["enum"] == list(KINDS)
     docs = (ROOT / "docs" / "json-schema.md").read_text()
     assert all(f"`{kind}`" in docs for kind in KINDS)
+
+
+def test_host_wide_noise_is_not_a_step_of_a_cgroups_oom(tmp_path: Path) -> None:
+    """kswapd busy all along on the host, and a stall long before the kill: neither moved near
+    this cgroup's kill, so neither is told; a host stall that peaks at the kill is (less sure)."""
+    rows = ["time,series,value"]
+    for i in range(40):
+        t = (NAMES_KILL - timedelta(seconds=30 * (40 - i))).isoformat()
+        stall = 25.0 if i == 5 else 40.0 if i == 39 else 0.0
+        rows += [f"{t},pgscank_s,{300 + 5 * (i % 3)}", f"{t},psi_mem_some_avg10,{stall}"]
+    path = tmp_path / "host.csv"
+    path.write_text("\n".join(rows) + "\n")
+    (inc,) = analyze_files([NAMES], history=[path]).incidents
+    assert "reclaim_kswapd" not in kinds(inc)
+    (psi_step,) = [s for s in inc.steps if s.kind == "psi_some"]
+    assert psi_step.after == 40.0 and psi_step.start == psi_step.end  # only the last rise
+    assert psi_step.scope == "host" and psi_step.confidence < 0.5
