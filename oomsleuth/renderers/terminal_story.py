@@ -41,12 +41,13 @@ def overview(result: Report, width: int) -> Table | None:
     incidents = {inc.report_id: inc for inc in result.incidents}
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False, title_justify="left", expand=False)
     table.title = Text(f"{len(reports)} OOM reports", style="bold")
-    table.add_column("#", justify="right", no_wrap=True)
-    table.add_column("when", no_wrap=True, max_width=19)
-    table.add_column("scope", no_wrap=True)
+    wide = width >= 100
+    table.add_column("#", justify="right", no_wrap=True, min_width=len(str(len(reports))))
+    table.add_column("when", no_wrap=True, min_width=19 if wide else 14)
+    table.add_column("scope", no_wrap=True, min_width=6)
     table.add_column("victim", overflow="ellipsis", no_wrap=True, ratio=1)
     table.add_column("culprit", overflow="ellipsis", no_wrap=True, ratio=1)
-    table.add_column("conf", justify="right", no_wrap=True)
+    table.add_column("conf", justify="right", no_wrap=True, min_width=4)
     for rid, report in reports:
         if rid is None:
             continue
@@ -57,7 +58,7 @@ def overview(result: Report, width: int) -> Table | None:
 def _cells(rid: int, r: OomReport, inc: Incident | None, width: int) -> tuple[str | Text, ...]:
     stamp = r.kills[0].stamp if r.kills else r.stamp
     if stamp.wall is not None:
-        when = stamp.wall.strftime("%Y-%m-%d %H:%M:%S")
+        when = stamp.wall.strftime("%Y-%m-%d %H:%M:%S" if width >= 100 else "%m-%d %H:%M:%S")
     elif stamp.uptime_s is not None:
         when = f"up {human_uptime(stamp.uptime_s)}"
     else:
