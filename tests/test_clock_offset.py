@@ -124,3 +124,31 @@ def test_host_wide_history_outside_every_window_says_which_shift_lines_it_up(
     assert said in outside.message and "ahead of the log's" in outside.message
     right = analyze(case, "kern-dmesg-T.txt", ("sadf-d.csv",), "UTC")
     assert right.history is not None and right.history.warnings == ()
+
+
+def test_a_day_of_sar_outside_the_windows_costs_no_second_reading(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """sysstat keeps a file a day: the days without the kill say nothing about clocks, and
+    reading the whole history again for them would double the cost of every such run."""
+    import oomsleuth.load.history as loading
+
+    calls: list[int] = []
+    real = loading.load_traces
+
+    def counted(*args: object, **kw: object) -> object:
+        calls.append(1)
+        return real(*args, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(loading, "load_traces", counted)
+    other_day = INCIDENTS.parent / "history" / "sysstat" / "multiday.sar-r.C.txt"
+    case = INCIDENTS / "sidecar-leak-kills-db"
+    report = oomsleuth.analyze(
+        [case / "kern-dmesg-iso.txt"],
+        history=[case / "atop-P.txt", other_day],
+        tz="UTC",
+        on_warning=lambda _: None,
+    )
+    assert report.history is not None
+    assert [w.code for w in report.history.warnings] == ["history-outside-window"]
+    assert calls == [] and clock(report) == []

@@ -12,8 +12,9 @@ written in local time and read as another zone, an RTC kept in local time. That 
 where the log's clock puts them (rerun with the ``--tz`` the warning names).
 
 Reading the whole history again costs time, so it is done only for kills whose windowed history
-looks wrong (:func:`suspects`): a history file with no sample in any window, a victim seen
-alive minutes after its kill, or a source that lists processes but not the victim.
+looks wrong (:func:`suspects`): a file that could trace a kill with no sample in any window, a
+victim seen alive minutes after its kill or gone minutes before it, or a source that lists
+processes but not the victim.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ ALIVE_SLACK_S = 120.0  # a victim seen alive this long after its kill: the clock
 QUARTER_S = 900.0  # zone offsets are whole quarter hours
 MAX_OFFSET_S = 26 * 3600.0  # zones span UTC-12 to UTC+14
 TOLERANCE_S = 60.0  # clocks kept by NTP agree within this
+HOST_WIDE = frozenset({"sar", "sadf", "sadf-xml"})  # formats with no trace of a kill's process
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,11 +75,16 @@ def wanted(kills: list[Dated]) -> tuple[dict[int, str], set[str], set[str]]:
 
 def suspects(report: Report, history: History) -> list[Dated]:
     """The dated kills whose windowed history looks off (see the module doc); all of them when
-    a history file had no sample in any window."""
+    a file that may hold a kill's traces has no sample in any window (a day of sar outside
+    them says nothing: sysstat keeps a file a day, and it holds no process)."""
     kills = dated_kills(report)
     if not kills or not history.sources:
         return []
-    if any(w.code == "history-outside-window" for w in history.warnings):
+    formats = dict(history.sources)
+    if any(
+        w.code == "history-outside-window" and formats.get(w.where.source) not in HOST_WIDE
+        for w in history.warnings
+    ):
         return kills
     seen: dict[str, dict[tuple[str, str], datetime]] = {}  # source -> process -> last seen
     ticks: dict[str, list[datetime]] = {}  # source -> the times it listed processes
