@@ -35,8 +35,10 @@ td.h1 { background: color-mix(in srgb, var(--kill) 18%, transparent); }
 td.h2 { background: color-mix(in srgb, var(--kill) 38%, transparent); }
 td.h3 { background: color-mix(in srgb, var(--kill) 60%, transparent); color: #fff; }
 svg .bar { fill: var(--kill); }
-svg.chart.bars { max-width: 48rem; }
-"""
+svg.chart.bars { width: 100%; height: auto; display: block; max-width: 48rem; }
+.fleet .scroll { overflow-x: auto; max-width: 100%; }
+.fleet td.name, .fleet td.where { overflow-wrap: anywhere; min-width: 6rem; }
+"""  # the page's own layout needs, whatever the incident report's CSS becomes
 
 
 def write_html(result: FleetResult, output: Path) -> None:
