@@ -179,7 +179,7 @@ def facts(report: OomReport) -> list[Fact]:
         if t.cpuset or t.mems_allowed or t.nodemask:
             where = f"mems_allowed={opt(t.mems_allowed)} nodemask={opt(t.nodemask)}"
             out.append(("Cpuset", f"{opt(t.cpuset)} {where}"))
-    out += [("Victim", _victim(k)) for k in report.kills]
+    out += [("Victim", _victim(k, report)) for k in report.kills]
     reason = report_reason(report)
     out += [("Outcome", f"{report.outcome}: {reason}")] if reason is not None else []
     c = report.constraint
@@ -212,13 +212,13 @@ def _counter(c: Counter) -> str:
     return f"{human_kb(c.usage_kb)} {limit}{pct}{fail}"
 
 
-def _victim(k: Kill) -> str:
-    v = k.victim
+def _victim(k: Kill, report: OomReport) -> str:
+    v, pgtables = k.victim, shared.victim_pgtables(k.victim, report)
     parts = [
         f"{v.comm} ({v.pid}) uid {opt(v.uid)} oom_score_adj {opt(v.oom_score_adj)}:",
         f"rss {human_kb(v.rss_kb)} (anon {human_kb(v.anon_rss_kb)},",
         f"file {human_kb(v.file_rss_kb)}, shmem {human_kb(v.shmem_rss_kb)}),",
-        f"total-vm {human_kb(v.total_vm_kb)}, pgtables {human_kb(v.pgtables_kb)}",
+        f"total-vm {human_kb(v.total_vm_kb)}, pgtables {human_kb(pgtables)}",
     ]
     parts += ["[oom.group member]"] if k.oom_group else []
     parts += ["[from the oom-kill: summary, no Killed line]"] if k.from_summary else []
