@@ -106,3 +106,14 @@ def test_reasons_are_in_the_json_document() -> None:
     kinds = [r["kind"] for r in doc["incidents"][0]["reasons"]]
     assert kinds == ["gfp", "zones", "badness", "adj"]
     assert all(r["title"] and isinstance(r["lines"], list) for r in doc["incidents"][0]["reasons"])
+
+
+def test_shares_over_100_percent_are_explained() -> None:
+    """A real memcg OOM of this host: the tasks' shares of the limit add up to more than 100%
+    (each python maps the same libraries), and the report says why."""
+    result = analyze_files([ROOT / "fixtures" / "real" / "memcg-names.dmesg.txt"])
+    rows = result.incidents[0].badness
+    assert sum(r.share for r in rows) > 1.0 and all(r.share <= 1.0 for r in rows)
+    title, lines = _reasons(result)["badness"]
+    assert title.startswith("Why the badness shares add up to 1") and title.endswith("%")
+    assert "shares need not add to 100%" in lines[-1]

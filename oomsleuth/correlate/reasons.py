@@ -196,19 +196,21 @@ def sacrifice_reason(report: OomReport) -> Reason | None:
 
 
 def share_reason(rows: tuple[BadnessRow, ...], report: OomReport) -> Reason | None:
+    """Why a share passes 100%, or why the shares add up to more than 100%."""
     over = [r for r in rows if r.share > 1.0]
-    if not over:
+    total = sum(r.share for r in rows)
+    if not over and total <= 1.005:
         return None
     lines = [
         f"{r.comm} ({r.pid}): {r.share:.0%} with oom_score_adj {r.oom_score_adj:+d}"
         for r in over[:3]
     ]
-    lines.append(
-        "badness = rss + swap + page tables + oom_score_adj × total memory / 1000: a positive "
-        "adj adds up to the whole of memory, so a score passes 100% and the scores do not add "
-        "up to 100%"
-    )
-    return Reason("badness", "Why a badness share passes 100%: oom_score_adj", tuple(lines))
+    if any(r.oom_score_adj > 0 for r in rows):
+        lines.append("badness adds oom_score_adj/1000 of all memory: a score can pass 100%")
+    lines.append("shared pages count in every task that maps them: shares need not add to 100%")
+    if over:
+        return Reason("badness", "Why a badness share passes 100%: oom_score_adj", tuple(lines))
+    return Reason("badness", f"Why the badness shares add up to {total:.0%}", tuple(lines))
 
 
 def adj_meaning(adj: int, k8s: bool) -> str | None:

@@ -27,7 +27,7 @@ from oomsleuth.renderers.verdict import culprit_text
 
 Fact = tuple[str, str]
 TOP_BADNESS = 6  # the badness chart draws them too
-TOP_TASKS = 20  # the largest tasks shown as a table; the other rows stay in the report's lines
+TOP_TASKS = 18  # the largest tasks shown as a table; the other rows stay in the report's lines
 _TASK_ROW = re.compile(r"^\s*\[\s*(\d+)\]")
 
 
