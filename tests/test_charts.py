@@ -50,7 +50,7 @@ def test_a_memcg_oom_is_drawn_as_the_cgroup_against_its_limit() -> None:
     assert charts(page) == ["memcg", "breakdown", "badness"]  # no host memory, no flat PSI
     memcg = svg(page, "memcg")
     assert legend(memcg) == ["cgroup usage", "anon", "shmem/tmpfs", "limit"]
-    assert re.search(r'<line class="limit"[^>]*y1="20"', memcg)  # the limit is the top
+    assert re.search(r'<line class="limit"[^>]*y1="30"', memcg)  # the limit is the top
     assert "in the cgroup stayed flat, not drawn: page cache at 0 KiB" in page
     assert "host-wide PSI stayed flat, not drawn" in page
     assert "23.5 GiB" not in memcg and "GiB" not in memcg  # nothing of the 24 GiB host
@@ -63,8 +63,9 @@ def test_the_report_alone_draws_memory_at_the_kill_and_the_kernels_choice() -> N
     # v1 stats block: rss 67440640 B, shmem 141557760 B (cache 141606912 B holds the shmem)
     assert parts == ["anon: 64.3 MiB (32% of limit)", "shmem/tmpfs: 135.0 MiB (68% of limit)"]
     bars = svg(page, "badness")
-    assert legend(bars) == ["app-server (14640)", "healthcheck (14641)"]
-    values = re.findall(r'<text class="tick"[^>]*>([^<]*)</text>', bars)
+    names = re.findall(r'<text class="legend"[^>]*>([^<]*)<tspan', bars)
+    assert names == ["app-server (14640)", "healthcheck (14641)"]
+    values = re.findall(r'<tspan class="tick"[^>]*>([^<]*)</tspan>', bars)
     assert values == ["49.6 MiB · victim", "27.0 MiB · trigger"]
     assert re.search(r'class="bar victim"', bars) and re.search(r'class="bar s0 trigger"', bars)
 

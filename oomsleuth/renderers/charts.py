@@ -20,7 +20,8 @@ from oomsleuth.renderers.base import (
 )
 
 WIDTH, PLOT_H = 760, 150
-LEFT, RIGHT, TOP, AXIS_H, LEGEND_ROW = 64, 14, 20, 38, 22  # rows room for 18 px phone labels
+# room for text of 24 units: what a phone's 11 px and more are at about half scale
+LEFT, RIGHT, TOP, AXIS_H, LEGEND_ROW = 64, 14, 30, 60, 28
 MAX_POINTS = 480  # per line, after min/max decimation
 DOTS_BELOW = 40  # draw each sample as a dot when a line has fewer points
 TIME_STEPS = (1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200)
@@ -226,11 +227,11 @@ def _axes(axis: TimeAxis, unit: str, top: float, steps: int) -> list[str]:
         out.append(
             f'<text class="tick" x="{LEFT - 6}" y="{gy}" dy="4" text-anchor="end">{value}</text>'
         )
-    for t, label in axis.ticks():
+    for t, label in axis.ticks(5):  # 5 at most: phone-sized labels do not touch
         x = _f(axis.x(t))
         out.append(f'<line class="grid" x1="{x}" x2="{x}" y1="{TOP}" y2="{bottom}"/>')
         out.append(
-            f'<text class="tick" x="{x}" y="{bottom + 14}" '
+            f'<text class="tick" x="{x}" y="{bottom + 22}" '
             f'text-anchor="{tick_anchor(axis.x(t))}">{label}</text>'
         )
     middle = TOP + PLOT_H / 2
@@ -238,7 +239,7 @@ def _axes(axis: TimeAxis, unit: str, top: float, steps: int) -> list[str]:
         f'<rect class="frame" x="{LEFT}" y="{TOP}" width="{right - LEFT}" height="{PLOT_H}"/>',
         f'<text class="axis" x="14" y="{middle}" text-anchor="middle" '
         f'transform="rotate(-90 14 {middle})">{_t(unit)}</text>',
-        f'<text class="axis" x="{(LEFT + right) / 2}" y="{bottom + 30}" '
+        f'<text class="axis" x="{(LEFT + right) / 2}" y="{bottom + 50}" '
         f'text-anchor="middle">{_t(axis.label())}</text>',
     ]
     return out
@@ -252,11 +253,11 @@ def tick_anchor(x: float) -> str:
 def _legend(entries: Sequence[tuple[str, str, bool]]) -> list[str]:
     out = []
     for i, (label, css, dashed) in enumerate(entries):
-        y = TOP + PLOT_H + AXIS_H + i * LEGEND_ROW + 8
+        y = TOP + PLOT_H + AXIS_H + i * LEGEND_ROW + 12
         dash = " dashed" if dashed else ""
         out.append(
             f'<line class="key {css}{dash}" x1="{LEFT}" x2="{LEFT + 18}" '
-            f'y1="{y - 4}" y2="{y - 4}"/>'
+            f'y1="{y - 6}" y2="{y - 6}"/>'
         )
         out.append(f'<text class="legend" x="{LEFT + 24}" y="{y}">{_t(_clip(label, 72))}</text>')
     return out
@@ -270,14 +271,14 @@ def _marks(marks: Sequence[Mark], axis: TimeAxis, bottom: float) -> list[str]:
         x = _f(axis.x(m.time))
         css = "kill" if m.main else "kill other"
         out.append(
-            f'<line class="{css}" x1="{x}" x2="{x}" y1="{TOP - 18}" y2="{bottom}">'
+            f'<line class="{css}" x1="{x}" x2="{x}" y1="{TOP - 26}" y2="{bottom}">'
             f"<title>{_t(m.label)}</title></line>"
         )
         if m.main:
             anchor = "end" if axis.x(m.time) > WIDTH - 120 else "start"
             dx = -4 if anchor == "end" else 4
             out.append(
-                f'<text class="killlabel" x="{_f(axis.x(m.time) + dx)}" y="{TOP - 7}" '
+                f'<text class="killlabel" x="{_f(axis.x(m.time) + dx)}" y="{TOP - 8}" '
                 f'text-anchor="{anchor}">{_t(_clip(m.label, 40))}</text>'
             )
     return out

@@ -18,11 +18,12 @@ from oomsleuth.model.units import human_kb
 from oomsleuth.renderers.base import safe_text
 
 WIDTH, LEFT, RIGHT = 760, 14, 14
-BAR_H, ROW_H, TOP = 30, 24, 12
+# room for text of 24 units: what a phone's 11 px and more are at about half scale
+BAR_H, ROW_H, TOP = 34, 30, 12
 TOP_TASKS = 8
-NAME_W = 200  # the task names' column in the badness chart
-NAME_MOST = 26  # characters of a task's name shown (all of it in the chart's description)
-AXIS = 30  # the share ticks under the bar
+TASK_H = 56  # a task: its name and value on one line, its bar under it
+NAME_MOST = 40  # characters of a task's name shown (all of it in the chart's description)
+AXIS = 40  # the share ticks under the bar
 MIN_H = 130  # at a phone's width (about half) still over 60 px tall
 
 
@@ -147,20 +148,20 @@ def breakdown(report: OomReport, chart_id: str) -> BarChart | None:
         )
         x += w
     out.append(f'<rect class="frame" x="{LEFT}" y="{TOP}" width="{span}" height="{BAR_H}"/>')
-    for k in range(5):  # 0, 25, 50, 75, 100% of the whole (the limit, RAM)
-        tx = LEFT + span * k / 4
-        anchor = "start" if k == 0 else "end" if k == 4 else "middle"
+    for k in range(3):  # 0, half and the whole (the limit, RAM)
+        tx = LEFT + span * k / 2
+        anchor = "start" if k == 0 else "end" if k == 2 else "middle"
         out += [
             f'<line class="grid" x1="{tx:.0f}" x2="{tx:.0f}" y1="{TOP + BAR_H}" '
             f'y2="{TOP + BAR_H + 5}"/>',
-            f'<text class="tick" x="{tx:.0f}" y="{TOP + BAR_H + 18}" text-anchor="{anchor}">'
-            f"{human_kb(total * k // 4)}</text>",
+            f'<text class="tick" x="{tx:.0f}" y="{TOP + BAR_H + 28}" text-anchor="{anchor}">'
+            f"{human_kb(total * k // 2)}</text>",
         ]
     for i, p in enumerate(parts):
-        lx, ly = LEFT, TOP + BAR_H + AXIS + i * ROW_H + 14
-        out.append(f'<rect class="seg {p.css}" x="{lx:.0f}" y="{ly - 11}" width="14" height="14"/>')
+        lx, ly = LEFT, TOP + BAR_H + AXIS + i * ROW_H + 18
+        out.append(f'<rect class="seg {p.css}" x="{lx:.0f}" y="{ly - 14}" width="16" height="16"/>')
         label = f"{p.label}: {human_kb(p.kb)} ({_pct(p.kb, total)} of {what})"
-        out.append(f'<text class="legend" x="{lx + 20:.0f}" y="{ly}">{_t(label)}</text>')
+        out.append(f'<text class="legend" x="{lx + 24:.0f}" y="{ly}">{_t(label)}</text>')
     out.append("</svg>")
     return BarChart("breakdown", title, Markup("\n".join(out)), summary=said)
 
@@ -207,26 +208,24 @@ def badness(inc: Incident | None, report: OomReport, chart_id: str) -> BarChart 
         else "The largest tasks at the kill (rss)"
     )
     peak = max(kb for _, kb, _, _ in rows) or 1
-    height = max(TOP + len(rows) * ROW_H + 8, MIN_H)
+    height = max(TOP + len(rows) * TASK_H, MIN_H)
     cid = escape(chart_id)
     said = "; ".join(
         f"{name}: {human_kb(kb)}" + (f" ({marks})" if marks else "") for name, kb, _, marks in rows
     )
     out = [_head(cid, height, title, said, "badness")]
-    span = WIDTH - NAME_W - RIGHT - 180
-    bottom = TOP + len(rows) * ROW_H
-    out.append(f'<line class="frame" x1="{NAME_W}" x2="{NAME_W}" y1="{TOP}" y2="{bottom}"/>')
+    span = WIDTH - LEFT - RIGHT
+    bottom = TOP + len(rows) * TASK_H
+    out.append(f'<line class="frame" x1="{LEFT}" x2="{LEFT}" y1="{TOP}" y2="{bottom}"/>')
     for i, (name, kb, css, marks) in enumerate(rows):
-        y = TOP + i * ROW_H
+        y = TOP + i * TASK_H
         w = max(span * kb / peak, 1.0)
         clipped = name if len(name) <= NAME_MOST else name[: NAME_MOST - 1] + "…"
         value = human_kb(kb) + (f" · {marks}" if marks else "")
         out += [
-            f'<text class="legend" x="{NAME_W - 8}" y="{y + 15}" text-anchor="end">'
-            f"{_t(clipped)}</text>",
-            f'<rect class="bar {css}" x="{NAME_W}" y="{y + 3}" width="{w:.1f}" '
-            f'height="{ROW_H - 8}"/>',
-            f'<text class="tick" x="{NAME_W + w + 6:.1f}" y="{y + 15}">{_t(value)}</text>',
+            f'<text class="legend" x="{LEFT + 6}" y="{y + 22}">{_t(clipped)}'
+            f'<tspan class="tick" dx="12">{_t(value)}</tspan></text>',
+            f'<rect class="bar {css}" x="{LEFT}" y="{y + 30}" width="{w:.1f}" height="18"/>',
         ]
     out.append("</svg>")
     return BarChart("badness", title, Markup("\n".join(out)), summary=said)
