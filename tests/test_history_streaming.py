@@ -10,7 +10,7 @@ import gzip
 import json
 import subprocess
 import sys
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -101,3 +101,27 @@ def test_a_300_mb_one_line_response_yields_its_samples(tmp_path: Path) -> None:
     got = history(oomsleuth.analyze([LOG], history=[path], on_warning=lambda _: None))
     assert got["samples_kept"] == 8 * IN_WINDOW
     assert got["warnings"] == []
+
+
+def test_a_line_that_breaks_a_value_and_itself_keeps_what_each_holds() -> None:
+    """Line 1 is cut off, line 2 starts a new response (read again on its own: it holds a whole
+    series) and is itself cut by junk, line 3 is whole: the three series are kept, one warning
+    says where it broke, and nothing of line 2's half value leaks into line 3's."""
+    from oomsleuth.history import prometheus
+    from oomsleuth.model import Warning_
+
+    head = '{"status":"success","data":{"resultType":"matrix","result":['
+    series = '{"metric":{"__name__":"node_memory_%s_bytes"},"values":[[1795646000,"%d"]]}'
+    lines = [
+        head + (series % ("Cached", 4096))[:-2],
+        '{"data":{"result":[' + series % ("Slab", 1024) + ',{"metric": <oops>',
+        head + series % ("Shmem", 2048) + "]}}",
+    ]
+    heard: list[Warning_] = []
+    got = list(prometheus.parse(lines, source="t", tz=timezone.utc, warn=heard.append))
+    assert [(s.metric, s.value) for s in got] == [
+        ("cached_kb", 4.0),
+        ("slab_kb", 1.0),
+        ("shmem_kb", 2.0),
+    ]
+    assert [(w.where.line, w.code) for w in heard] == [(2, "bad-json")]

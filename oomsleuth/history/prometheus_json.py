@@ -87,7 +87,10 @@ class Events:
                 parser = self._parser(out)
                 # a line that opens a value and broke one begun before it: read it again
                 fed = opens and self.retry and self._again(parser, data)
-                skipping = not fed
+                if not fed:  # what the retry read, closed by a silent error; then skip on
+                    yield [*out, ("error", "")]
+                    out.clear()
+                    parser, skipping = self._parser(out), True
             yield out[:]
             out.clear()
         try:
@@ -132,14 +135,16 @@ def walk(events: Events, warn: WarnLimiter, on_series: OnSeries) -> Iterator[Any
     for event in source:
         pull = _Pull(source)
         if event[0] == "error":
-            warn(events.line, "bad-json", str(event[1]))
+            if event[1]:  # empty: the same break, already said
+                warn(events.line, "bad-json", str(event[1]))
             continue
         began = events.line
         try:
             yield from _value(event, pull, events, warn, on_series)
         except _Junk as exc:
             events.retry = began < events.line
-            warn(events.line, "bad-json", str(exc))
+            if str(exc):
+                warn(events.line, "bad-json", str(exc))
 
 
 def _value(
