@@ -1,7 +1,8 @@
 """Reading one input: a file or standard input, compressed or not, as decoded text lines.
 
 `Input.lines()` streams decoded text lines in constant memory: compression is detected by magic
-bytes (gzip, xz, bzip2 from the stdlib; zstd through the optional `zstandard` package); bytes
+bytes (gzip through the optional `isal` where installed, else the stdlib's; xz, bzip2 from the
+stdlib; zstd through the optional `zstandard` package); bytes
 become text as :mod:`oomsleuth.load.text` says (UTF-8 or UTF-16, junk tolerated, over-long lines
 cut to their last kernel-looking part). A stream that breaks part way (a truncated or corrupt
 rotation, an I/O error) ends there with a warning; what was read before is kept.
@@ -75,7 +76,20 @@ def _buffered(prefix: bytes, stream: _Readable) -> io.BufferedReader:
 def read_errors() -> tuple[type[BaseException], ...]:
     errors: tuple[type[BaseException], ...] = (OSError, EOFError, lzma.LZMAError, zlib.error)
     zstd = sys.modules.get("zstandard")
-    return (*errors, zstd.ZstdError) if zstd is not None else errors
+    errors = (*errors, zstd.ZstdError) if zstd is not None else errors
+    isal = sys.modules.get("isal.isal_zlib")
+    return (*errors, isal.error) if isal is not None else errors
+
+
+def _gzip_reader(stream: io.BufferedReader) -> _Readable:
+    """python-isal's gzip reader where it is installed (the ``fast`` extra: it decompresses
+    about 2.7 times as fast), else the stdlib's."""
+    try:
+        igzip: Any = importlib.import_module("isal.igzip")
+    except ImportError:
+        return gzip.GzipFile(fileobj=stream, mode="rb")
+    reader: _Readable = igzip.GzipFile(fileobj=stream, mode="rb")
+    return reader
 
 
 def _zstd_reader(stream: _Readable, name: str) -> _Readable:
@@ -92,7 +106,7 @@ def decompressed(raw: _Readable, name: str) -> _Readable:
     magic = raw.read(6)
     stream = _buffered(magic, raw)
     if magic.startswith(b"\x1f\x8b"):
-        return gzip.GzipFile(fileobj=stream, mode="rb")
+        return _gzip_reader(stream)
     if magic.startswith(b"\xfd7zXZ\x00"):
         return lzma.LZMAFile(stream)
     if magic[:3] == b"BZh" and magic[3:4].isdigit():
