@@ -149,3 +149,24 @@ def test_progress_hears_bytes_and_size_and_shows_only_big_inputs(tmp_path: Path)
     assert reading._status is None
     text = str(reading._text("k[b]", 1000, SHOW_FROM, 2 * SHOW_FROM))
     assert text.startswith("reading k[b]: 100 of 200 MB, 1,000 lines") and "left" in text
+
+
+@pytest.mark.parametrize("isal", [True, False], ids=["isal", "stdlib"])
+def test_gzip_with_and_without_isal(
+    isal: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sys
+
+    if isal:
+        pytest.importorskip("isal")
+    else:
+        monkeypatch.setitem(sys.modules, "isal.igzip", None)  # makes the import fail
+    text = "\n".join(_noisy(REAL / "memcg-single.dmesg.txt", 2, 3000)) + "\n"
+    gz = tmp_path / "kern.log.gz"
+    gz.write_bytes(gzip.compress(text.encode()))
+    assert list(Input(gz.name, gz).lines()) == text.splitlines()
+    cut = tmp_path / "cut.log.gz"
+    cut.write_bytes(gz.read_bytes()[: len(gz.read_bytes()) // 2])
+    heard: list[Warning_] = []
+    kept = list(Input(cut.name, cut).lines(heard.append))
+    assert kept == text.splitlines()[: len(kept)] and [w.code for w in heard] == ["input-damaged"]
