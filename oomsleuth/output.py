@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import stat
 import tempfile
 from collections.abc import Iterable, Iterator
@@ -63,12 +64,15 @@ def _atomic(output: Path, mode: str) -> Iterator[IO[Any]]:
             raise OutputError(f"cannot write {output}: {_why(exc)}") from None
         return
     folder = output.parent if str(output.parent) else Path(".")
+    held = _hold_sigint()  # a Ctrl-C between creating the file and the cleanup below: held back
     try:
         fd, temp = tempfile.mkstemp(prefix=f".{output.name}.", suffix=".tmp", dir=folder)
     except OSError as exc:
+        _release(held)
         raise OutputError(f"cannot write {output}: {_why(exc)}") from None
     done = False
     try:
+        _release(held)  # ... and raised here, where the temporary file is removed
         with os.fdopen(fd, mode, encoding=encoding) as stream:
             yield stream
             stream.flush()
@@ -82,6 +86,17 @@ def _atomic(output: Path, mode: str) -> Iterator[IO[Any]]:
         if not done:
             with contextlib.suppress(OSError):
                 os.unlink(temp)
+
+
+def _hold_sigint() -> set[int | signal.Signals] | None:
+    if not hasattr(signal, "pthread_sigmask"):
+        return None
+    return signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+
+
+def _release(held: set[int | signal.Signals] | None) -> None:
+    if held is not None:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
 
 
 def _special(output: Path) -> bool:
