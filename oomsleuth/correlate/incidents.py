@@ -8,7 +8,15 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime, timedelta
 
-from oomsleuth.correlate import accounting, badness, cascade, culprit, identity, requests
+from oomsleuth.correlate import (
+    accounting,
+    badness,
+    cascade,
+    culprit,
+    identity,
+    requests,
+    scopes,
+)
 from oomsleuth.correlate.cgroups import decode_cgroup
 from oomsleuth.model import (
     History,
@@ -27,54 +35,14 @@ from oomsleuth.model.units import human_kb
 UNKNOWN_BELOW = 0.25
 
 
-def kill_time(report: OomReport) -> datetime | None:
-    stamp = report.kills[0].stamp if report.kills else report.stamp
-    wall = stamp.wall or report.stamp.wall
-    return wall if wall is not None and wall.tzinfo is not None else None
-
-
-def _scope(report: OomReport) -> str:
-    c = report.constraint.constraint if report.constraint else None
-    if report.is_memcg:
-        return "memcg"
-    return {"CONSTRAINT_CPUSET": "cpuset", "CONSTRAINT_MEMORY_POLICY": "mempolicy"}.get(
-        c or "", "global"
-    )
-
-
-def _scope_key(report: OomReport) -> tuple[object, ...]:
-    host = report.kills[0].stamp.host if report.kills else report.stamp.host
-    return (report.where.source if host is None else host, report.oom_memcg, _scope(report))
-
-
-def _previous(reports: tuple[OomReport, ...], i: int) -> OomReport | None:
-    """The last earlier report of the same host and scope, in the same boot."""
-    now = reports[i]
-    for j in range(i - 1, -1, -1):
-        prev = reports[j]
-        if _scope_key(prev) != _scope_key(now):
-            continue
-        up_now, up_prev = now.stamp.uptime_s, prev.stamp.uptime_s
-        if up_now is not None and up_prev is not None and up_prev > up_now:
-            return None  # an earlier boot
-        return prev if prev.tasks else None
-    return None
-
-
-def _repeats(reports: tuple[OomReport, ...], i: int) -> list[str]:
-    now = reports[i]
-    comms = {k.victim.comm for k in now.kills}
-    earlier = [
-        r
-        for r in reports[:i]
-        if _scope_key(r) == _scope_key(now) and any(k.victim.comm in comms for k in r.kills)
-    ]
-    if not earlier:
+def _repeats(reports: tuple[OomReport, ...], i: int, earlier: scopes.Earlier) -> list[str]:
+    if earlier.repeats is None:
         return []
-    names = ", ".join(sorted(comms))
+    count, first = earlier.repeats
+    names = ", ".join(sorted({k.victim.comm for k in reports[i].kills}))
     return [
-        f"{names} was killed {len(earlier)} time(s) before in this scope (first at line "
-        f"{earlier[0].where.line}): a restarted service killed again"
+        f"{names} was killed {count} time(s) before in this scope (first at line "
+        f"{reports[first].where.line}): a restarted service killed again"
     ]
 
 
@@ -102,9 +70,10 @@ def build(result: Report, history: History, *, before: timedelta) -> tuple[Incid
     per_source = cascade.by_source(history.samples)
     reports = result.reports
     incidents = []
-    for i, report in enumerate(reports):
-        incident = _incident(i, report, reports, series, sources, before)
-        incident = _cascade(incident, i, reports, per_source, before)
+    for i, earlier in enumerate(scopes.index(reports)):
+        report = reports[i]
+        incident = _incident(i, reports, earlier, series, sources, before)
+        incident = _cascade(incident, report, earlier, per_source, before)
         request = requests.requested_by(report, result.userspace)
         incidents.append(incident if request is None else _credit(incident, request, report))
     return tuple(incidents)
@@ -112,19 +81,20 @@ def build(result: Report, history: History, *, before: timedelta) -> tuple[Incid
 
 def _incident(
     i: int,
-    report: OomReport,
     reports: tuple[OomReport, ...],
+    earlier: scopes.Earlier,
     series: dict[tuple[str | None, str], Series],
     sources: tuple[str, ...],
     before: timedelta,
 ) -> Incident:
-    when = kill_time(report)
+    report = reports[i]
+    when = scopes.kill_time(report)
     total, _ = badness.total_kb(report)
     entries, unowned, acc_notes = accounting.account(report)
     unowned_kb = sum(s.growth_kb or 0 for s in unowned)
-    ctx = culprit.Context(report, when, before, series, _previous(reports, i), total, unowned_kb)
+    ctx = culprit.Context(report, when, before, series, earlier.previous, total, unowned_kb)
     ranked, notes = _suspects(ctx, unowned, acc_notes)
-    verdict = _verdict(ranked, notes + _repeats(reports, i), report)
+    verdict = _verdict(ranked, notes + _repeats(reports, i, earlier), report)
     rows, note = badness.explain(report)
     timeline = _kills(report)
     label = decode_cgroup(report.oom_memcg or report.task_memcg)
@@ -141,7 +111,7 @@ def _incident(
         timeline=tuple(timeline),
         badness=rows,
         badness_note=note,
-        scope=_scope(report),
+        scope=scopes.scope(report),
         cgroup_label=label.short() if label and label.kind not in ("other", "root") else None,
         accounting=tuple(entries),
         history_used=sources if series else (),
@@ -187,20 +157,19 @@ def _verdict(ranked: list[Suspect], notes: list[str], report: OomReport) -> Susp
 
 def _cascade(
     incident: Incident,
-    i: int,
-    reports: tuple[OomReport, ...],
+    report: OomReport,
+    earlier: scopes.Earlier,
     sources: cascade.Sources,
     before: timedelta,
 ) -> Incident:
     """The incident with its cascade: steps in time order, their sentences, and the history's
     steps in the timeline before the kills. The window starts ``before`` the kill, or at the
     previous kill of the same scope when that is later."""
-    report = reports[i]
-    when = kill_time(report)
+    when = scopes.kill_time(report)
     start = None
     if when is not None:
-        earlier = [kill_time(p) for p in reports[:i] if _scope_key(p) == _scope_key(report)]
-        start = max([when - before, *(t for t in earlier if t is not None and t < when)])
+        last = earlier.last_kill
+        start = when - before if last is None else max(when - before, last)
     steps = cascade.steps(report, when, start, sources)
     entries = [
         TimelineEntry(s.start, None, step_text(s), _TIMELINE_KIND.get(s.kind, "pressure"))

@@ -1,0 +1,94 @@
+"""Reports of the same host and scope, indexed once: the earlier report, the earlier kills of
+the same process names and the latest earlier kill, for every report in one pass.
+
+Pure, and linear in the reports: each report's scope key is computed once and looked up in
+dictionaries, so a log of thousands of reports costs no more per report than one of ten.
+"""
+
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from oomsleuth.model import OomReport
+
+
+def scope(report: OomReport) -> str:
+    c = report.constraint.constraint if report.constraint else None
+    if report.is_memcg:
+        return "memcg"
+    return {"CONSTRAINT_CPUSET": "cpuset", "CONSTRAINT_MEMORY_POLICY": "mempolicy"}.get(
+        c or "", "global"
+    )
+
+
+def scope_key(report: OomReport) -> tuple[object, ...]:
+    host = report.kills[0].stamp.host if report.kills else report.stamp.host
+    return (report.where.source if host is None else host, report.oom_memcg, scope(report))
+
+
+def kill_time(report: OomReport) -> datetime | None:
+    stamp = report.kills[0].stamp if report.kills else report.stamp
+    wall = stamp.wall or report.stamp.wall
+    return wall if wall is not None and wall.tzinfo is not None else None
+
+
+@dataclass
+class _Seen:
+    """What is known of one scope's earlier reports."""
+
+    last: int | None = None
+    by_comm: dict[str, list[int]] = field(default_factory=dict)
+    times: list[datetime] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Earlier:
+    """For one report, what its scope saw before it."""
+
+    previous: OomReport | None  # the last earlier report of the scope, in the same boot
+    repeats: tuple[int, int] | None  # earlier reports killing the same names: count, first
+    last_kill: datetime | None  # the latest earlier kill time before this report's kill
+
+
+def index(reports: tuple[OomReport, ...]) -> list[Earlier]:
+    seen: dict[tuple[object, ...], _Seen] = {}
+    out = []
+    for i, report in enumerate(reports):
+        s = seen.setdefault(scope_key(report), _Seen())
+        when = kill_time(report)
+        out.append(Earlier(_previous(reports, s.last, report), _repeats(s, report), _last(s, when)))
+        s.last = i
+        for comm in {k.victim.comm for k in report.kills}:
+            s.by_comm.setdefault(comm, []).append(i)
+        if when is not None:
+            bisect.insort(s.times, when)
+    return out
+
+
+def _previous(reports: tuple[OomReport, ...], j: int | None, now: OomReport) -> OomReport | None:
+    if j is None:
+        return None
+    prev = reports[j]
+    up_now, up_prev = now.stamp.uptime_s, prev.stamp.uptime_s
+    if up_now is not None and up_prev is not None and up_prev > up_now:
+        return None  # an earlier boot
+    return prev if prev.tasks else None
+
+
+def _repeats(s: _Seen, report: OomReport) -> tuple[int, int] | None:
+    lists = [s.by_comm[c] for c in {k.victim.comm for k in report.kills} if c in s.by_comm]
+    if not lists:
+        return None
+    if len(lists) == 1:
+        return len(lists[0]), lists[0][0]
+    union = set().union(*lists)
+    return len(union), min(union)
+
+
+def _last(s: _Seen, when: datetime | None) -> datetime | None:
+    if when is None:
+        return None
+    at = bisect.bisect_left(s.times, when)
+    return s.times[at - 1] if at else None
