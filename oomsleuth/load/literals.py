@@ -14,6 +14,7 @@ builds them); this module only searches.
 from __future__ import annotations
 
 import functools
+import importlib
 import os
 import re
 from collections.abc import Callable, Sequence
@@ -56,9 +57,7 @@ def adaptive(patterns: tuple[bytes, ...]) -> Finder:
 
 
 def _hyperscan(patterns: Sequence[bytes]) -> Finder:
-    import hyperscan
-
-    hs: Any = hyperscan
+    hs: Any = importlib.import_module("hyperscan")  # optional, untyped: the `fast` extra
     db = hs.Database(mode=hs.HS_MODE_BLOCK)
     db.compile(
         expressions=list(patterns),
