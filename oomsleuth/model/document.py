@@ -213,14 +213,20 @@ def _userspace_event(u: UserspaceKill) -> JsonObj:
     return event
 
 
+_PLAIN = frozenset({int, float, bool, type(None)})  # nothing to clean, no call to make
+
+
 def _clean(value: Any) -> Any:
     """Make every string writable as UTF-8 (input bytes that did not decode become ``\\xNN``)."""
     if isinstance(value, str):
-        return unencodable_escaped(value)
+        return value if value.isascii() else unencodable_escaped(value)
     if isinstance(value, dict):
-        return {unencodable_escaped(k): _clean(v) for k, v in value.items()}
+        return {
+            k if k.isascii() else unencodable_escaped(k): v if type(v) in _PLAIN else _clean(v)
+            for k, v in value.items()
+        }
     if isinstance(value, list):
-        return [_clean(v) for v in value]
+        return [v if type(v) in _PLAIN else _clean(v) for v in value]
     return value
 
 
