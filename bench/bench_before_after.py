@@ -1,0 +1,89 @@
+#!/usr/bin/env python3
+"""Benchmark: per-report cost and start-up of an earlier revision against this tree, in one run.
+
+Extracts ``oomsleuth/`` of REV (``git archive``) into a temporary folder, generates a dense log
+of DENSE real reports back to back and one report (``bench_scan.py``'s generator), and times,
+each as a fresh process, the fastest of --repeat runs, before and after in turn:
+
+  python -c "import typer"        with the paths of each side
+  oomsleuth analyze one --format json
+  oomsleuth analyze dense --format json     per report: (dense - one) / DENSE
+
+Both sides start through the same launcher, with their own tree first on ``sys.path``;
+--before-path adds folders after the old tree (e.g. an older or newer typer from
+``pip install --no-deps --target DIR typer==X``). The JSON of both sides is compared.
+
+    python bench/bench_before_after.py --rev 81546c7 [--before-path DIR] [--dense 2000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import subprocess
+import sys
+import tarfile
+import tempfile
+from pathlib import Path
+
+from bench_scan import dense
+from measure import run
+
+ROOT = Path(__file__).resolve().parent.parent
+LAUNCH = "import sys; sys.path[:0] = sys.argv[1].split(':'); del sys.argv[1]; "
+MAIN = "from oomsleuth.__main__ import main; sys.argv[0] = 'oomsleuth'; sys.exit(main())"
+TYPER = "import typer"
+
+
+def extract(rev: str, folder: Path) -> None:
+    blob = subprocess.run(
+        ["git", "-C", str(ROOT), "archive", rev, "oomsleuth"], capture_output=True, check=True
+    ).stdout
+    with tarfile.open(fileobj=io.BytesIO(blob)) as tar:
+        tar.extractall(folder, filter="data")
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    ap.add_argument("--rev", required=True, help="the earlier revision (git)")
+    ap.add_argument("--before-path", default="", help="folders to add after the old tree")
+    ap.add_argument("--dense", type=int, default=2000)
+    ap.add_argument("--repeat", type=int, default=3)
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        old = Path(tmp) / "old"
+        extract(args.rev, old)
+        packed, one = Path(tmp) / "dense.log", Path(tmp) / "one.log"
+        dense(packed, args.dense)
+        dense(one, 1)
+        sides = {
+            "before": ":".join(p for p in (str(old), args.before_path) if p),
+            "after": str(ROOT),
+        }
+
+        def best(code: str, path: str, *rest: str) -> tuple[float, str]:
+            argv = [sys.executable, "-c", LAUNCH + code, path, *rest]
+            t, _, out = min((run(argv) for _ in range(args.repeat)), key=lambda r: r[0])
+            return t, out
+
+        rows: dict[str, dict[str, float]] = {s: {} for s in sides}
+        outs: dict[str, str] = {}
+        print(f"{'case':<34} {'before s':>9} {'after s':>9}", flush=True)
+        for case, code, rest in (
+            ("python -c 'import typer'", TYPER, ()),
+            ("one report to JSON", MAIN, ("analyze", str(one), "--format", "json")),
+            (f"dense ({args.dense}) to JSON", MAIN, ("analyze", str(packed), "--format", "json")),
+        ):
+            for side, path in sides.items():
+                rows[side][case], outs[side] = best(code, path, *rest)
+            print(f"{case:<34} {rows['before'][case]:>9.3f} {rows['after'][case]:>9.3f}")
+        print(f"dense JSON identical: {outs['before'] == outs['after']}")
+        for side, r in rows.items():
+            t_typer, t_one, t_dense = r.values()
+            per = (t_dense - t_one) / args.dense * 1000
+            print(f"{side}: {per:.2f} ms per report; start-up {t_one / t_typer:.2f}x import typer")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
