@@ -135,9 +135,21 @@ def checked_head(stream: _Readable, name: str) -> tuple[bytes, str | None]:
 
 
 def reason(exc: BaseException) -> str:
+    """What went wrong, in words that do not depend on which library read the data: a
+    decompressor's error (stdlib, python-isal, zstandard) always says ``cannot decompress``."""
     if isinstance(exc, OSError) and exc.strerror:
         return exc.strerror.lower()
-    return str(exc) or type(exc).__name__
+    text = str(exc) or type(exc).__name__
+    if _is_decompression(exc) and "decompress" not in text.lower():
+        return f"cannot decompress: {text}"
+    return text
+
+
+def _is_decompression(exc: BaseException) -> bool:
+    if isinstance(exc, (EOFError, lzma.LZMAError, zlib.error, gzip.BadGzipFile)):
+        return True
+    module = type(exc).__module__ or ""
+    return module.startswith(("isal", "igzip", "zstd", "zstandard"))
 
 
 Problem = Callable[[Warning_], None]
