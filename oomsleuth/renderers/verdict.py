@@ -22,20 +22,7 @@ MAX_EVIDENCE = 6
 def culprit_text(s: Suspect) -> str:
     """``leaky-sidecar (4321)``, ``nginx (12, 13)`` (a process group), ``container app of pod
     web-1``, ``shmem/tmpfs in /x``, ``kernel memory``, ``not enough data``: never "None"."""
-    if s.kind == "process":
-        if s.pid is not None:
-            return f"{s.comm or '?'} ({s.pid})"
-        if s.pids:
-            more = ", ..." if len(s.pids) > 4 else ""
-            return f"{s.comm or s.name or '?'} ({', '.join(map(str, s.pids[:4]))}{more})"
-        return s.name or s.comm or "?"
-    if s.kind == "cgroup":
-        return s.name or f"cgroup {s.cgroup or '?'}"
-    if s.kind == "shmem":
-        return "shmem/tmpfs" + (f" in {s.cgroup}" if s.cgroup else "")
-    if s.kind == "kernel":
-        return s.name or "kernel memory (unreclaimable slab)"
-    return "not enough data"
+    return facts.suspect_name(s)
 
 
 def verdict_rows(inc: Incident) -> list[Row]:
