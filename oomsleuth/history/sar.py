@@ -260,10 +260,9 @@ def parse(
                 columns, width = [], 0
                 yield from _restart(seconds, clock, tz, keep, source)
                 continue
-            cells = rest.split()
-            if not cells[0][0].isdigit() and not any(_VALUE.match(c) for c in cells):
-                clock.tick(seconds, header=True)
-                columns, width = plan(cells), len(cells)
+            if not rest[0].isdigit() and not any(_VALUE.match(c) for c in rest.split()):
+                clock.tick(seconds, header=True)  # a header: a data row's first cell is a number
+                columns, width = plan(cells := rest.split()), len(cells)
                 continue
             clock.tick(seconds)
             if not columns:
@@ -272,7 +271,8 @@ def parse(
             if when is None:
                 warner(lineno, "sar-no-date", "no 'Linux ... (host) DATE' line before the data")
                 continue
-            if keep(when):
+            if keep(when):  # split only now: most rows are outside the windows
+                cells = rest.split()
                 yield from checked_row(warner, lineno, "sar", when, columns, width, cells, rest)
         except Exception as exc:  # a parser never raises on odd input
             warner(lineno, "sar-parse-error", repr(exc))
