@@ -16,7 +16,15 @@ from typing import TYPE_CHECKING, TextIO
 
 from dateutil import tz as dateutil_tz
 
-from oomsleuth.api_host import collect, dated, evidence_of, facts_boot, narrowed, with_cgroups
+from oomsleuth.api_host import (
+    collect,
+    dated,
+    evidence_of,
+    facts_boot,
+    hosted,
+    narrowed,
+    with_cgroups,
+)
 from oomsleuth.clock import (
     LIVE_BOOT_TIME,
     Clock,
@@ -84,6 +92,7 @@ def analyze(
     ctx.mtimes.update(_mtimes([(s.name, s.path) for s in sources if s.path is not None], ctx.tz))
     history_paths: list[str | Input] = [*_paths(history), *evidence.history]
     report = narrowed(_parsed(sources, ctx, history_paths, warn, on_progress), evidence.since)
+    report = hosted(report, evidence, len(_paths(inputs)))
     windows = Windows(event_moments(report), before, after)
     history_paths += dated(evidence, windows)
     past = None

@@ -43,6 +43,33 @@ def narrowed(report: Report, since: datetime | None) -> Report:
     )
 
 
+def hosted(report: Report, evidence: Evidence, paths: int) -> Report:
+    """Events with no host name of their own (dmesg, /dev/kmsg, the journal's kernel records)
+    named after the host whose facts were read, when every log came from it: this host (no
+    path) or the one bundle given."""
+    names = {f.hostname for f in evidence.facts}
+    if paths > 1 or len(evidence.facts) != 1 or None in names:
+        return report
+    [name] = names
+
+    def fill(stamp: Stamp) -> Stamp:
+        return stamp if stamp.host else replace(stamp, host=name)
+
+    return replace(
+        report,
+        reports=tuple(
+            replace(
+                r,
+                stamp=fill(r.stamp),
+                kills=tuple(replace(k, stamp=fill(k.stamp)) for k in r.kills),
+            )
+            for r in report.reports
+        ),
+        userspace=tuple(replace(u, stamp=fill(u.stamp)) for u in report.userspace),
+        alloc_failures=tuple(replace(a, stamp=fill(a.stamp)) for a in report.alloc_failures),
+    )
+
+
 def dated(evidence: Evidence, windows: Windows) -> list[str | Input]:
     """The host's daily history files whose span meets a window around an event."""
     from oomsleuth.load.host_history import meets

@@ -71,6 +71,24 @@ def test_the_sosreport_gives_its_kill_once_with_its_true_time(form: str) -> None
     assert error <= stamp.time_uncertainty_s + 1e-3, (error, stamp)  # as test_evidence_time
 
 
+@pytest.mark.parametrize("form", sorted(SOS_FORMS))
+def test_every_event_of_the_sosreport_is_named_after_its_host(form: str) -> None:
+    """Ring-buffer and journal lines carry no host name: the report's hostname is theirs."""
+    report = analyze(SOS_FORMS[form])
+    [facts] = report.host_facts
+    assert facts.hostname == "vm"
+    stamps = [r.stamp for r in report.reports] + [k.stamp for r in report.reports for k in r.kills]
+    assert stamps and {s.host for s in stamps} == {"vm"}
+
+
+def test_a_log_beside_a_bundle_is_not_named_after_it() -> None:
+    """Two inputs: the bundle's host name is not lent to the other one's events."""
+    dmesg = FIXTURES / "real" / "memcg-bystander.dmesg.txt"
+    report = analyze(SOS_FORMS["tarball"], dmesg)
+    mine = [r for r in report.reports if "memcg-bystander" in r.where.source]
+    assert mine and all(r.stamp.host is None for r in mine)
+
+
 def test_btime_of_the_sosreport_places_its_dmesg_alone() -> None:
     """proc/stat's btime (whole seconds) puts the ring buffer's plain stamps on the clock."""
     report = analyze(SOS_FORMS["folder"])

@@ -70,6 +70,7 @@ def test_the_host_with_no_path_finds_the_kill_and_its_settings(live_cgroup: Live
     _check_kill(event, live_cgroup, start, end)
     [facts] = doc["host_facts"]
     assert facts["origin"] == "this host" and facts["boot_time"] is not None
+    assert event["host"] == facts["hostname"]  # kmsg/journal kernel records name no host
     state = [c for c in facts["cgroups"] if c["path"] == live_cgroup.rel]
     assert state, "the cgroup of the kill was not read"
     said = {f["setting"]: f for f in incident["findings"]}
