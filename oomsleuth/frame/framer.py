@@ -135,15 +135,23 @@ class Framer:
                 ):
                     self.skipped += 1  # the fast path: no prefix parsing at all
                     continue
-                line = raw.rstrip("\r\n")
-                if lineno == 1:
-                    line = line.removeprefix("\ufeff")
-                yield from self._step(st, raw, line, lineno)
-            yield from self._gated(st.journal.finish())
-            if st.pending is not None:
-                yield self._emit(st.pending)
+                yield from self._physical(st, raw, lineno)
+            yield from self._end(st)
         finally:
             self.lines_read += lineno
+
+    def _physical(self, st: _State, raw: str, lineno: int) -> Iterator[LogLine]:
+        """One physical line in (its line ending and a leading BOM dropped)."""
+        line = raw.rstrip("\r\n")
+        if lineno == 1:
+            line = line.removeprefix("\ufeff")
+        yield from self._step(st, raw, line, lineno)
+
+    def _end(self, st: _State) -> Iterator[LogLine]:
+        """What the journal reader and the pending line still hold at the end of the input."""
+        yield from self._gated(st.journal.finish())
+        if st.pending is not None:
+            yield self._emit(st.pending)
 
     def _flush(self, st: _State) -> Iterator[LogLine]:
         if st.pending is not None:

@@ -63,12 +63,7 @@ class SparseFramer(Framer):
                     and ALWAYS_INSIDE not in raw
                 ):
                     continue  # a line the source could not rule out, ruled out here
-                line = raw.rstrip("\r\n")
-                if lineno == 1:
-                    line = line.removeprefix("\ufeff")
-                yield from self._step(st, raw, line, lineno)
-            yield from self._gated(st.journal.finish())
-            if st.pending is not None:
-                yield self._emit(st.pending)
+                yield from self._physical(st, raw, lineno)
+            yield from self._end(st)
         finally:
             self.lines_read += source.lines
