@@ -27,48 +27,9 @@ from dataclasses import replace
 from pathlib import PurePosixPath
 from typing import Any
 
+from oomsleuth import redact_rules as rules
 from oomsleuth.model import Report
 from oomsleuth.model import cgroup_paths as cgp
-
-# a pod component with what comes before its UID (kubepods-burstable-) and its .slice, if any
-_POD = re.compile(rf"(.*?)pod({cgp.POD_UID})(\.slice)?")
-_RUNTIME = re.compile(rf"({cgp.RUNTIME_PREFIXES})-(\w+?)(\.scope)?")
-_FULL_ID = re.compile(rf"{cgp.HEX}{{64}}")
-# any unit name, target and device units too (they have no cgroup, but other fields name them)
-_UNIT = re.compile(rf".+(\.(?:{'|'.join((*cgp.CGROUP_UNIT_TYPES, 'target', 'device'))}))")
-_NUMBERED = re.compile(r"\d+|(?:user-|user@|session-|run-u)\d+\.(?:slice|service|scope)")
-_LXC = re.compile(rf"({'|'.join(map(re.escape, cgp.LXC_PREFIXES))})(.+)")
-
-
-def _words(text: str) -> frozenset[str]:
-    return frozenset(text.split())
-
-
-_STRUCTURAL = _words(
-    "kubepods kubepods.slice burstable besteffort guaranteed kubepods-burstable.slice"
-    " kubepods-besteffort.slice kubepods-guaranteed.slice system.slice user.slice machine.slice"
-    " init.scope -.slice docker lxc lxc.payload lxc.monitor libpod_parent machine.slice"
-    " cri-containerd crio containerd podruntime.slice runtime.slice kubelet.slice"
-)
-_NAMESPACES = frozenset(("default", "kube-system", "kube-public", "kube-node-lease"))
-_IP4 = r"(?<![\w.])(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)(?!\w|\.\d)"
-_IP6 = r"(?<![\w:.])(?=[\w:]*[0-9a-fA-F])(?:[0-9a-fA-F]{0,4}:){2,7}[0-9a-fA-F]{0,4}(?![\w:])"
-_HOME = r"(?<=/home/)[^/\s:'\",;()\[\]]+"
-_TOKEN = re.compile(r"[^\s/()]+")
-_SYSTEMD_ESCAPE = re.compile(cgp.ESCAPE)
-# fields by role (the model's own field names); every other string is free text
-_KEEP = _words(
-    "gfp_mask gfp_flags kernel hardware call_trace outcome code kind metric constraint framing"
-    " framings killer signal nodemask mems_allowed time_confidence time_source page_size_source"
-    " scope counters_kb stats_bytes extra unreclaimable_slab hugepages accounting anchor_kind"
-    " matched rollovers allocation_sites allocation_profiling"
-)
-_PATHS = _words("oom_memcg task_memcg stats_path cgroup cpuset oom_group")
-_COMMS = frozenset(("comm", "trigger_comm", "task", "groupname"))
-_SOURCES = frozenset(("source", "sources", "history_used"))
-_LABELS = {"pod": "pod", "namespace": "ns", "image": "image", "cmdline": "cmdline"}
-_HOST_LABELS = frozenset(("instance", "host", "hostname", "node", "nodename"))
-_LABELS_KEPT = frozenset(("level", "tgid", "pid", "state", "mode", "type"))
 
 
 def redact(result: Report, *, comms: bool = False) -> Report:
@@ -115,9 +76,9 @@ class Pseudonymizer:
         self._pattern: re.Pattern[str] | None = None
         self.done: dict[tuple[str, str], str] = {}  # (field or label name, value) -> redacted
         self.roles: dict[str, Callable[[str], str]] = {  # field name -> how to redact it
-            **dict.fromkeys(_SOURCES, self.source),
-            **dict.fromkeys(_PATHS, self.path),
-            **dict.fromkeys(_COMMS, self.comm),
+            **dict.fromkeys(rules.SOURCES, self.source),
+            **dict.fromkeys(rules.PATHS, self.path),
+            **dict.fromkeys(rules.COMMS, self.comm),
             "host": lambda host: self.name("host", host),
             "hostname": lambda host: self.name("host", host),
             "path": self.path,  # CgroupState.path
@@ -152,7 +113,7 @@ class Pseudonymizer:
             if (name, value) not in self.done:
                 self.done[name, value] = self.field(name, value)
             return self.done[name, value]
-        if isinstance(value, tuple) and name not in _KEEP:
+        if isinstance(value, tuple) and name not in rules.KEEP:
             return tuple(self.item(name, v) for v in value)
         return value
 
@@ -171,7 +132,7 @@ class Pseudonymizer:
         return value
 
     def field(self, name: str, value: str) -> str:
-        return value if name in _KEEP or not value else self.roles.get(name, self.free)(value)
+        return value if name in rules.KEEP or not value else self.roles.get(name, self.free)(value)
 
     def comm(self, comm: str) -> str:
         if self.comms:
@@ -191,7 +152,7 @@ class Pseudonymizer:
         parts: list[str] = []
         for i, part in enumerate(originals):
             prev = originals[i - 1] if i else ""
-            after_pod = prev == "docker" or _POD.fullmatch(prev) is not None
+            after_pod = prev == "docker" or rules.POD.fullmatch(prev) is not None
             pieces = part.split(":")  # containerd's systemd driver: <slice>:<prefix>:<id>
             new = ":".join(self.component(p, after_pod or j == 2) for j, p in enumerate(pieces))
             parts.append(new)
@@ -202,18 +163,18 @@ class Pseudonymizer:
         return "/".join(parts)
 
     def component(self, part: str, container: bool = False) -> str:
-        if not part or part in _STRUCTURAL or _NUMBERED.fullmatch(part):
+        if not part or part in rules.STRUCTURAL or rules.NUMBERED.fullmatch(part):
             return part
-        if pod := _POD.fullmatch(part):
+        if pod := rules.POD.fullmatch(part):
             new = pod[1] + self.pod_uid(pod[2]) + (pod[3] or "")
-        elif (rt := _RUNTIME.fullmatch(part)) and (rt[3] or cgp.HEX_ID.fullmatch(rt[2])):
+        elif (rt := rules.RUNTIME.fullmatch(part)) and (rt[3] or cgp.HEX_ID.fullmatch(rt[2])):
             new = f"{rt[1]}-{self.container(rt[2])}{rt[3] or ''}"
-        elif container or _FULL_ID.fullmatch(part):
+        elif container or rules.FULL_ID.fullmatch(part):
             new = self.container(part)
-        elif unit := _UNIT.fullmatch(part):
+        elif unit := rules.UNIT.fullmatch(part):
             new = self.name("unit", part, unit[1])
-            self.learn(_SYSTEMD_ESCAPE.sub(lambda m: chr(int(m[0][2:], 16)), part), new)
-        elif lxc := _LXC.fullmatch(part):
+            self.learn(rules.SYSTEMD_ESCAPE.sub(lambda m: chr(int(m[0][2:], 16)), part), new)
+        elif lxc := rules.LXC.fullmatch(part):
             new = lxc[1] + self.name("cg", lxc[2])
         else:
             return self.name("cg", part, text=False)
@@ -252,12 +213,12 @@ class Pseudonymizer:
         return f"{kind}:{new}"
 
     def namespace(self, ns: str) -> str:
-        return ns if ns in _NAMESPACES else self.name("ns", ns)
+        return ns if ns in rules.NAMESPACES else self.name("ns", ns)
 
     def label_value(self, key: str, value: str) -> str:
-        if not value or key in _LABELS_KEPT or value.isdigit():
+        if not value or key in rules.LABELS_KEPT or value.isdigit():
             return value
-        if key in _COMMS:
+        if key in rules.COMMS:
             return self.comm(value)
         if key == "cgroup":
             return self.path(value)
@@ -265,8 +226,8 @@ class Pseudonymizer:
             return value if value == "POD" else self.container(value)
         if key == "namespace":
             return self.namespace(value)
-        if key not in _HOST_LABELS:
-            return self.name(_LABELS.get(key, "label"), value)
+        if key not in rules.HOST_LABELS:
+            return self.name(rules.LABELS.get(key, "label"), value)
         host, sep, port = value.rpartition(":") if value.count(":") == 1 else (value, "", "")
         ip = _ip(host)  # host[:port]
         return (
@@ -277,7 +238,7 @@ class Pseudonymizer:
         """Text with every known original (as a whole token), IP address and home directory
         user replaced. Unchanged while the first pass is still learning the originals."""
         if self.collecting:  # learn the users of home directories, to replace them anywhere
-            for user in re.findall(_HOME, text):
+            for user in re.findall(rules.HOME, text):
                 self.name("user", user)
             return text
         return self.pattern().sub(self._replace, text)
@@ -285,7 +246,7 @@ class Pseudonymizer:
     def label(self, text: str) -> str:
         """A decoded cgroup label (``pod 5931aa75… (burstable)``): free text, then any word
         that is a pseudonymised path component."""
-        return _TOKEN.sub(lambda m: self.parts.get(m[0], m[0]), self.free(text))
+        return rules.TOKEN.sub(lambda m: self.parts.get(m[0], m[0]), self.free(text))
 
     def pattern(self) -> re.Pattern[str]:
         if self._pattern is None:
@@ -293,7 +254,7 @@ class Pseudonymizer:
             alts = "|".join(map(_token, known)) or r"(?!)"
             self._pattern = re.compile(
                 rf"(?P<known>{alts})"
-                rf"|(?P<ip4>{_IP4})|(?P<ip6>{_IP6})|(?P<home>{_HOME})"
+                rf"|(?P<ip4>{rules.IP4})|(?P<ip6>{rules.IP6})|(?P<home>{rules.HOME})"
             )
         return self._pattern
 
