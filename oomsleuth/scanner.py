@@ -3,7 +3,8 @@ events, while the clock's anchor tracker watches every framed line.
 
 Pure: it takes iterables of text lines (:mod:`oomsleuth.load` opens files). Lines outside OOM
 reports cost one pre-compiled regex search on the raw line: the framer skips everything the
-keyword pre-filter rejects while no report is open.
+keyword pre-filter rejects while no report body is open (from a report's first line to its kill:
+after the kill only keyword lines can add to it, so ordinary lines are skipped again).
 
 :meth:`Scanner.feed_source` reads a whole source for :func:`oomsleuth.analyze`;
 :meth:`Scanner.events` yields each event as soon as it can no longer change, for

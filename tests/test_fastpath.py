@@ -66,6 +66,27 @@ def test_fast_path_finds_what_every_line_finds(log: Path, engine: str) -> None:
     assert fast.lines_read == full.lines_read
 
 
+def test_ordinary_lines_after_a_kill_are_not_framed() -> None:
+    """A report's body is framed line by line; after its kill only keyword lines can add to it,
+    so the ordinary lines that follow (here 5,000 in the same seconds) are skipped like any
+    others, and a late ``oom_reaper`` line still finds its kill."""
+    lines = (REAL / "memcg-single.dmesg.txt").read_text().splitlines()
+    up = 1501.669170
+    noise = [f"[{up + n / 1000:12.6f}] eth0: link up {n}" for n in range(5000)]
+    reaper = (
+        f"[{up + 5.5:12.6f}] oom_reaper: reaped process 20922 (python3),"
+        " now anon-rss:0kB, file-rss:0kB, shmem-rss:0kB"
+    )
+    alone = parse_sources([("a", lines)])
+    tail = parse_sources([("a", [*lines, *noise, reaper])])
+    framed = sum(n for _, n in tail.framings)
+    assert framed <= sum(n for _, n in alone.framings) + 1  # the reaper line, not the noise
+    assert tail.lines_read == len(lines) + len(noise) + 1
+    (kill,) = tail.reports[0].kills
+    assert kill.victim.pid == 20922 and kill.reap is not None
+    assert tail.reports[0].tasks == alone.reports[0].tasks
+
+
 def _noisy(report: Path, copies: int, noise: int) -> Iterator[str]:
     """A kern.log: ``noise`` ordinary lines between ``copies`` copies of a real report."""
     lines = report.read_text().splitlines()

@@ -54,8 +54,11 @@ class KernelParser:
 
     @property
     def busy(self) -> bool:
-        """True while a report is open: every line must then be looked at."""
-        return self._draft is not None
+        """True while a report is open and not yet at its kill: every line must then be looked
+        at. After the kill, only lines that can follow a report matter (``oom_reaper``, more
+        kills of an oom group, the next report: all keyword lines, which a prefilter keeps); the
+        report stays open until one of them is ``GAP_S`` past it, a boot or the end."""
+        return self._draft is not None and not self._draft.kills
 
     # -- driving -----------------------------------------------------------------------------
     def feed(self, line: LogLine) -> None:
