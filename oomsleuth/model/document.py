@@ -7,8 +7,9 @@ output is stable enough to diff. Sizes are kB (1024 bytes) unless the key says o
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Callable, Iterable, Iterator
+from functools import partial
+from typing import Any, TypeVar
 
 from oomsleuth._version import __version__
 from oomsleuth.model.document_host import host_facts_json
@@ -26,7 +27,7 @@ from oomsleuth.model.document_parts import (
     trigger_json,
 )
 from oomsleuth.model.kernel import AllocFailure, Kill, OomReport, UserspaceKill
-from oomsleuth.model.lines import Stamp, Where
+from oomsleuth.model.lines import Boot, Stamp, Warning_, Where
 from oomsleuth.model.outcomes import (
     OUTCOME_REASONS,
     gfp_text,
@@ -40,44 +41,74 @@ from oomsleuth.model.report import Report
 
 SCHEMA_VERSION = 1
 BOOT = ("boot_id", "reason")
+T = TypeVar("T")
 
 
 def to_document(result: Report) -> JsonObj:
     """The whole JSON document for one parse result."""
-    events = [e for i, report in enumerate(result.reports) for e in _report_events(report, i)]
-    events += [_alloc_event(a) for a in result.alloc_failures]
-    events += [_userspace_event(u) for u in result.userspace]
-    rank = source_rank(result)  # log order; stable, so a report's own events keep their order
-    events.sort(key=lambda e: where_key(rank, Where(e["source"], e["line"])))
-    warnings = sorted(result.warnings, key=lambda w: where_key(rank, w.where))
-    doc: JsonObj = {
-        "schema_version": SCHEMA_VERSION,
-        "tool": {"name": "oomsleuth", "version": __version__},
-        "sources": list(result.sources),
-        "lines_read": result.lines_read,
-        "framings": dict(result.framings),
-        "boots": [
-            {"source": b.where.source, "line": b.where.line, **pick(b, BOOT)} for b in result.boots
-        ],
-        "events": events,
-        "warnings": [
-            {"source": w.where.source, "line": w.where.line, "code": w.code, "message": w.message}
-            for w in warnings
-        ],
-        "summary": _summary(result, events),
-        "incidents": [incident_json(inc) for inc in result.incidents],
-        "history": history_json(result),
-        "host_facts": [host_facts_json(f) for f in result.host_facts],
+    return {
+        key: list(value) if isinstance(value, Iterator) else value
+        for key, value in document_items(result)
     }
-    return dict(_clean(doc))
 
 
-def _summary(result: Report, events: list[JsonObj]) -> JsonObj:
+def document_items(result: Report) -> Iterator[tuple[str, Any]]:
+    """The document's top-level keys in order, each with its value cleaned (:func:`_clean`);
+    the lists that grow with the input (sources, boots, events, warnings, incidents, host facts)
+    as iterators that build and clean one element at a time when asked, so that a writer
+    (oomsleuth/renderers/json.py) never holds the whole document."""
+    rank = source_rank(result)  # log order; stable, so a report's own events keep their order
+    events = sorted(_event_makers(result), key=lambda m: where_key(rank, m[0]))
+    warnings = sorted(result.warnings, key=lambda w: where_key(rank, w.where))
+    yield "schema_version", SCHEMA_VERSION
+    yield "tool", _clean({"name": "oomsleuth", "version": __version__})
+    yield "sources", _each(_clean, result.sources)
+    yield "lines_read", result.lines_read
+    yield "framings", _clean(dict(result.framings))
+    yield "boots", _each(_boot_json, result.boots)
+    yield "events", _each(lambda m: m[1](), events)
+    yield "warnings", _each(_warning_json, warnings)
+    yield "summary", _clean(_summary(result, len(events)))
+    yield "incidents", _each(incident_json, result.incidents)
+    yield "history", _clean(history_json(result))
+    yield "host_facts", _each(host_facts_json, result.host_facts)
+
+
+def _each(build: Callable[[T], Any], items: Iterable[T]) -> Iterator[Any]:
+    return (_clean(build(item)) for item in items)
+
+
+_Maker = tuple[Where, Callable[[], JsonObj]]  # an event not built yet, and its place
+
+
+def _event_makers(result: Report) -> list[_Maker]:
+    """Every event, in model order (a report's kills, then its outcome; allocation failures;
+    userspace kills), not built yet."""
+    makers: list[_Maker] = []
+    for i, report in enumerate(result.reports):
+        makers += [(k.where, partial(_report_event, report, i, k)) for k in report.kills]
+        kind = report_kind(report)
+        if kind is not None:
+            makers.append((report.where, partial(_report_event, report, i, None, kind)))
+    makers += [(a.where, partial(_alloc_event, a)) for a in result.alloc_failures]
+    makers += [(u.where, partial(_userspace_event, u)) for u in result.userspace]
+    return makers
+
+
+def _boot_json(b: Boot) -> JsonObj:
+    return {"source": b.where.source, "line": b.where.line, **pick(b, BOOT)}
+
+
+def _warning_json(w: Warning_) -> JsonObj:
+    return {"source": w.where.source, "line": w.where.line, "code": w.code, "message": w.message}
+
+
+def _summary(result: Report, events: int) -> JsonObj:
     outcomes = dict.fromkeys(OUTCOME_REASONS, 0)
     for report in result.reports:
         outcomes[report.outcome] = outcomes.get(report.outcome, 0) + 1
     return {
-        "events": len(events),
+        "events": events,
         "reports": len(result.reports),
         "oom_kills": sum(len(r.kills) for r in result.reports),
         "outcomes": outcomes,
@@ -106,14 +137,6 @@ def _head(kind: str, stamp: Stamp, where: Where, fallback: Stamp | None = None) 
         "source": where.source,
         "line": where.line,
     }
-
-
-def _report_events(report: OomReport, report_id: int) -> list[JsonObj]:
-    events = [_report_event(report, report_id, kill) for kill in report.kills]
-    kind = report_kind(report)
-    if kind is not None:
-        events.append(_report_event(report, report_id, None, kind))
-    return events
 
 
 def _report_event(

@@ -1,9 +1,13 @@
-"""The JSON renderer: the model's document (:meth:`Report.to_dict`) written as text."""
+"""The JSON renderer: the model's document (:meth:`Report.to_dict`) written as text, one piece
+at a time: the top-level keys in turn, the long lists (events, warnings, incidents, ...) one
+element at a time, each built, dumped and dropped before the next (memory: one element, not the
+document). The text is exactly ``dumps(result.to_dict(), indent) + "\\n"``."""
 
 from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable, Iterator
 from typing import Any, TextIO
 
 from oomsleuth.errors import UNSAFE
@@ -17,7 +21,62 @@ class JsonRenderer:
         self.indent = indent
 
     def render(self, result: Report, out: TextIO) -> None:
-        out.write(dumps(result.to_dict(), self.indent) + "\n")
+        from oomsleuth.model.document import document_items
+
+        write_document(document_items(result), out, self.indent)
+
+
+def write_document(items: Iterable[tuple[str, Any]], out: TextIO, indent: int | None = 2) -> None:
+    """Write the object of ``items`` (key, value; a value that is an iterator is a list given
+    element by element) as :func:`dumps` would write it whole, then a newline."""
+    layout = _Layout(indent)
+    out.write("{")
+    empty = True
+    for key, value in items:
+        out.write((layout.first(0) if empty else layout.between(0)) + dumps(key) + ": ")
+        if isinstance(value, Iterator):
+            _write_list(value, out, layout, 1)
+        else:
+            out.write(layout.nested(dumps(value, indent), 1))
+        empty = False
+    out.write(("}" if empty else layout.last(0) + "}") + "\n")
+
+
+def _write_list(values: Iterator[Any], out: TextIO, layout: _Layout, level: int) -> None:
+    out.write("[")
+    empty = True
+    for value in values:
+        sep = layout.first(level) if empty else layout.between(level)
+        out.write(sep + layout.nested(dumps(value, layout.indent), level + 1))
+        empty = False
+    out.write("]" if empty else layout.last(level) + "]")
+
+
+class _Layout:
+    """The whitespace ``json.dumps`` puts around the members of a container at a depth."""
+
+    def __init__(self, indent: int | None) -> None:
+        self.indent = indent
+        self.step = "" if indent is None else " " * indent
+
+    def first(self, level: int) -> str:
+        """Before the first member of a container at ``level``."""
+        return "" if self.indent is None else "\n" + self.step * (level + 1)
+
+    def between(self, level: int) -> str:
+        """Between two members."""
+        return ", " if self.indent is None else ",\n" + self.step * (level + 1)
+
+    def last(self, level: int) -> str:
+        """After the last member."""
+        return "" if self.indent is None else "\n" + self.step * level
+
+    def nested(self, text: str, level: int) -> str:
+        """``text`` (dumped at depth 0) indented as a member at ``level``: JSON text has no raw
+        newline but those of its layout."""
+        if self.indent is None or "\n" not in text:
+            return text
+        return text.replace("\n", "\n" + self.step * level)
 
 
 # The characters other formats show as escapes (oomsleuth.errors.UNSAFE) less C0, which json
@@ -32,9 +91,10 @@ _TERMINAL_UNSAFE = (
 )
 
 
-def dumps(doc: dict[str, Any], indent: int | None = 2) -> str:
+def dumps(doc: Any, indent: int | None = 2) -> str:
     """JSON text that is safe to print: non-ASCII kept, DEL, C1, format (zero-width, bidi) and
-    other invisible characters \\u-escaped (a surrogate pair above the BMP)."""
+    other invisible characters \\u-escaped (a surrogate pair above the BMP). One character at a
+    time, so the pieces of a document escape as the whole would."""
     text = json.dumps(doc, ensure_ascii=False, indent=indent)
     if text.isascii() and "\x7f" not in text:
         return text  # of the set only C0 is ASCII besides DEL, and json escaped C0 itself
