@@ -12,7 +12,6 @@ stderr, warnings and every report format show controls and invisible characters 
 
 from __future__ import annotations
 
-import logging
 import re
 
 EXIT_FOUND = 0  # OOM events found
@@ -88,4 +87,6 @@ def _escape(match: re.Match[str]) -> str:
 def log_warning(message: str) -> None:
     """The default ``on_warning`` of the API: the ``oomsleuth`` logger, with foreign text shown
     escaped (a logger nobody configured writes to stderr)."""
+    import logging  # here, not at import: the CLI hands the API its own
+
     logging.getLogger("oomsleuth").warning("%s", printable(message))

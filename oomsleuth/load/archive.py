@@ -18,8 +18,6 @@ from __future__ import annotations
 import io
 import os
 import stat
-import tarfile
-import zipfile
 import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -31,6 +29,9 @@ from oomsleuth.errors import InputError, printable
 from oomsleuth.load.files import Input, Opener, decompressed, read_errors, reason
 
 if TYPE_CHECKING:
+    import tarfile
+    import zipfile
+
     from _typeshed import WriteableBuffer
 
 ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
@@ -115,6 +116,8 @@ def _scan_folder(root: Path, visit: Visit, warn: Say) -> None:
 
 
 def _scan_tar(path: Path, label: str, visit: Visit, warn: Say) -> None:
+    import tarfile  # here, not at import: most runs read no archive
+
     count, last = 0, ""
     broken: tuple[type[BaseException], ...] = (tarfile.TarError, zlib.error, *read_errors())
     try:
@@ -193,16 +196,16 @@ class _Slice(io.RawIOBase):
         return len(data)
 
 
-_ZIP_ERRORS: tuple[type[BaseException], ...] = (
-    zipfile.BadZipFile,
-    NotImplementedError,
-    RuntimeError,
-    zlib.error,
-)
+def _zip_errors() -> tuple[type[BaseException], ...]:
+    import zipfile
+
+    return (zipfile.BadZipFile, NotImplementedError, RuntimeError, zlib.error)
 
 
 def _scan_zip(path: Path, label: str, visit: Visit, warn: Say) -> None:
-    broken: tuple[type[BaseException], ...] = (*_ZIP_ERRORS, *read_errors(), UnicodeError)
+    import zipfile  # here, not at import: most runs read no archive
+
+    broken: tuple[type[BaseException], ...] = (*_zip_errors(), *read_errors(), UnicodeError)
     try:
         archive = zipfile.ZipFile(path)
     except broken as exc:
@@ -227,10 +230,12 @@ def _scan_zip(path: Path, label: str, visit: Visit, warn: Say) -> None:
 def _zip_opener(path: Path, entry: zipfile.ZipInfo) -> Opener:
     @contextmanager
     def opener() -> Iterator[_Readable]:
+        import zipfile
+
         try:
             with zipfile.ZipFile(path) as archive, archive.open(entry) as member:
                 yield member
-        except _ZIP_ERRORS as exc:
+        except _zip_errors() as exc:
             raise OSError(0, reason(exc)) from None
 
     return opener
