@@ -131,20 +131,25 @@ class Scanner:
         up = self.userspace
         busy: set[str | None] = set()
         framed = framer.frame_sparse(lines) if isinstance(lines, Sparse) else framer.frame(lines)
+        observe, kernels, every = self.tracker.observe, self.kernels, not self.prefilter
         for line in framed:
-            self.tracker.observe(line)
-            kp = self._kernel(line.host)
+            observe(line)
+            kp = kernels.get(line.host) or self._kernel(line.host)
             if line.boot_marker or (
-                _LINUX_VERSION.match(line.text) and kernel.is_kernel_line(line)
+                line.text.startswith("Linux version ")
+                and _LINUX_VERSION.match(line.text)
+                and kernel.is_kernel_line(line)
             ):
                 self._boot(line, kp)
             kp.feed(line)
-            self.userspace_kills.extend(up.feed(line))
+            found = up.feed(line)
+            if found:
+                self.userspace_kills.extend(found)
             if kp.busy:
                 busy.add(line.host)
             else:
                 busy.discard(line.host)
-            framer.full = bool(busy) or not self.prefilter
+            framer.full = bool(busy) or every
             yield line
         for kp in self.kernels.values():
             kp.close()

@@ -156,7 +156,7 @@ class AnchorTracker:
             reason = "boot banner"
         elif line.boot_id and seg.boot_id and line.boot_id != seg.boot_id:
             reason = "boot id changed"
-        elif _LINUX_VERSION.match(line.text) and line.ident in (None, "kernel"):
+        elif _is_linux_version(line.text) and line.ident in (None, "kernel"):
             reason = "Linux version"
         elif _went_back(_clock(line), seg.max_uptime) and not (line.boot_id and seg.boot_id):
             reason = "uptime went back"
@@ -184,7 +184,8 @@ class AnchorTracker:
             if wall != stream.raw:  # lines of one report share their (syslog) wall: once
                 stream.raw, stream.moved = wall, self._move(stream, seg, wall, line.lineno)
             moved = stream.moved
-        if _KEY.search(line.text):
+        text = line.text
+        if ("oom" in text or "Killed process" in text) and _KEY.search(text):  # "in": cheap
             _keep_key(seg, line, moved)
         if moved is None or uptime is None:
             return
@@ -225,6 +226,10 @@ class AnchorTracker:
             if seg.boot_wall is None:
                 out[j] = borrow(seg, self._all[j], out, by_key, (by_text, by_wall))
         return tuple(out)
+
+
+def _is_linux_version(text: str) -> bool:
+    return text.startswith("Linux version ") and _LINUX_VERSION.match(text) is not None
 
 
 def _keep_key(seg: OpenSegment, line: LogLine, wall: datetime | None) -> None:

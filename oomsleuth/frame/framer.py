@@ -143,9 +143,7 @@ class Framer:
     def _physical(self, st: _State, raw: str, lineno: int) -> Iterator[LogLine]:
         """One physical line in (its line ending and a leading BOM dropped)."""
         line = raw.rstrip("\r\n")
-        if lineno == 1:
-            line = line.removeprefix("\ufeff")
-        yield from self._step(st, raw, line, lineno)
+        return self._step(st, raw, line.removeprefix("\ufeff") if lineno == 1 else line, lineno)
 
     def _end(self, st: _State) -> Iterator[LogLine]:
         """What the journal reader and the pending line still hold at the end of the input."""
@@ -177,8 +175,9 @@ class Framer:
             yield from self._gated([marker])
 
     def _step(self, st: _State, raw: str, line: str, lineno: int) -> Iterator[LogLine]:
-        journal = st.journal.busy or line[:1] in "{_" or "[s=" in line
-        if journal and (yield from self._journal(st, line, lineno)):
+        if (st.journal.busy or line[:1] in "{_" or "[s=" in line) and (
+            yield from self._journal(st, line, lineno)
+        ):
             return  # a journal record (JSON or export) line
         quote = QUOTE.match(line) if ">" in line[:40] else None
         body = line[quote.end() :] if quote is not None else line
@@ -208,7 +207,9 @@ class Framer:
             else:  # hard wrap: glue it back on
                 pending.text += body[min(indent, pending.base) :]
             return
-        yield from self._flush(st)
+        if pending is not None:  # _flush, inline: this runs for every framed line
+            st.pending = None
+            yield self._emit(pending)  # the caller may flip self.full here
         st.after_kmsg = head is not None and head.framing == "kmsg"
         if not self._keep(raw):
             self.skipped += 1

@@ -70,16 +70,33 @@ def _rfc5424(s: str) -> Head | None:
     return inner(head) if ident == "kernel" else head
 
 
+# The last ``Mon DD HH:MM:SS host ident[pid]: `` prefix read, and what it gave (framing, wall,
+# host, ident, pid): lines of one report share it up to the kernel stamp. A line that starts with
+# it reads the same: both regexes (_BSD, HOST_IDENT) look at no character past that prefix when
+# they match it ending in a space, so the result is a function of the prefix alone.
+_Prefix = tuple[str, str, datetime | None, str | None, str | None, int | None]
+_last: _Prefix = ("\0", "", None, None, None, None)
+
+
 def named(s: str) -> Head | None:
     """A line starting with a month or weekday name: BSD syslog, ``short``, ``short-precise``,
     ``short-full``."""
+    global _last
+    key, framing, when, host, ident, pid = _last
+    if s.startswith(key):
+        head = Head(framing, s[len(key) :], len(key), wall=when, host=host, ident=ident)
+        head.ident_pid = pid
+        return inner(head) if ident == "kernel" else head
     match = _BSD.match(s)
     if match is not None and match[1] in MONTHS:
         month, day = MONTHS[match[1]], int(match[2])
         year = LEAP_PLACEHOLDER_YEAR if (month, day) == (2, 29) else PLACEHOLDER_YEAR
         parts = (year, month, day, *map(int, match.group(3, 4, 5)))
         framing = "journal-short" if match[6] else "syslog"
-        return tagged(framing, s[match.end() :], match.end(), wall(parts, match[6], None))
+        head = tagged(framing, s[match.end() :], match.end(), wall(parts, match[6], None))
+        if head.host is not None and s[head.width - 1 : head.width] == " ":  # HOST_IDENT read it
+            _last = (s[: head.width], framing, head.wall, head.host, head.ident, head.ident_pid)
+        return head
     match = _FULL.match(s)
     if match is None or HOST_IDENT.match(s, match.end()) is None:
         return None

@@ -19,6 +19,8 @@ rate-limit notices, endings); the lines in between fill the open report through
 
 from __future__ import annotations
 
+import re
+
 from oomsleuth.model import (
     AllocFailure,
     Constraint,
@@ -39,6 +41,18 @@ from oomsleuth.parsers.kernel_settle import GAP_S, RECENT, attach_reap, is_settl
 
 def is_kernel_line(line: LogLine) -> bool:
     return line.ident is None or line.ident == "kernel"
+
+
+def _stamp(line: LogLine) -> Stamp:
+    return Stamp(line.uptime_s, line.wall, line.host, line.boot_id, wall_kind=line.wall_kind)
+
+
+# Every line _feed_event_line reads holds one of these (a cheap test before its dozen parsers):
+# "oom" is in the header, oom-kill:, oom_reaper:, memory.oom.group and panic_on_oom lines.
+_EVENT_HINT = re.compile(
+    r"oom|ill process|illed process|suppressed|page allocation failure|Out of memory and"
+    r"|deadlocked on memory|OOM request ignored|Kernel panic - not syncing"
+)
 
 
 class KernelParser:
@@ -71,17 +85,16 @@ class KernelParser:
         if not s:
             return
         where = Where(line.source, line.lineno)
-        stamp = Stamp(line.uptime_s, line.wall, line.host, line.boot_id, wall_kind=line.wall_kind)
         if self._draft is not None and self._gap(self._draft, line):
             self._finish()
-        if self._feed_event_line(s, line, where, stamp):
+        if _EVENT_HINT.search(s) is not None and self._feed_event_line(s, line, where):
             self._raw(line)
             return
         d = self._draft
         if d is None:
             if not starts_fragment(s):
                 return
-            d = self._start(where, stamp, header=None)
+            d = self._start(where, _stamp(line), header=None)
         if d.kills:
             return
         self._raw(line)
@@ -122,8 +135,10 @@ class KernelParser:
             self._handed -= drop
 
     # -- events that open, end or follow reports ------------------------------------------------
-    def _feed_event_line(self, s: str, line: LogLine, where: Where, stamp: Stamp) -> bool:
-        """Lines that open, end or follow a report; False for any other line."""
+    def _feed_event_line(self, s: str, line: LogLine, where: Where) -> bool:
+        """Lines that open, end or follow a report; False for any other line (every one they
+        read matches ``_EVENT_HINT``)."""
+        stamp = _stamp(line)
         if (header := kl.parse_header(s)) is not None:
             self._on_header(header, where, stamp)
         elif (killed := ko.parse_killed(s)) is not None:

@@ -20,6 +20,9 @@ from oomsleuth.parsers.taskdump import parse_row, parse_table_header
 
 _MEMINFO = re.compile(r"^Mem-[Ii]nfo:?\s*$")
 _ROWISH = re.compile(r"^\[\s*-?\d+\]\s+-?\d+\s")
+# what the lines _section reads start with: memory/kmem/swap counters, Task in, Memory ...,
+# Mem-Info, Tasks state, the table header
+_SECTION_FIRSTS = frozenset("mksTM[")
 MAX_STATS = 400  # memory.stat lines kept per report
 # how the stack dump's CPU/Pid and hardware lines start (the cpuset line has " cpuset=")
 _STACK_HEADS = ("CPU: ", "Pid: ", "Hardware name:")
@@ -42,24 +45,8 @@ def feed_body(d: Draft, s: str, uptime_s: float | None, where: Where) -> bool:
         and _stack_line(d, s, uptime_s, where)
     ):
         return True
-    if (counter := kl.parse_counter(s)) is not None:
-        d.counters.setdefault(counter[0], counter[1])
-        d.phase = "memcg"
-    elif (task_in := kl.parse_task_in(s)) is not None:
-        d.task_in, d.phase = d.task_in or task_in, "memcg"
-    elif (stats_for := kl.parse_stats_for(s)) is not None:
-        if d.stats_path is None:
-            d.stats_path = stats_for[0]
-            d.stats.extend(stats_for[1])
-        d.phase = "stats"
-    elif (protection := kl.parse_protection(s)) is not None:
-        d.protection = protection
-    elif _MEMINFO.match(s):
-        d.meminfo, d.phase = d.meminfo or MemInfoDraft(), "meminfo"
-    elif s.startswith("Tasks state"):
-        d.phase = "tasks"
-    elif (columns := parse_table_header(s)) is not None:
-        d.columns, d.table_seen, d.phase = columns, True, "tasks"
+    if (first := s[:1]) in _SECTION_FIRSTS and _section(d, s, first):
+        pass  # a line that opens a section (or a memcg line), read
     elif phase == "stats" and (stat := kl.parse_stat_line(s)) is not None:
         if len(d.stats) < MAX_STATS and d.stats_path is not None:
             d.stats.append(stat)
@@ -79,6 +66,32 @@ def feed_body(d: Draft, s: str, uptime_s: float | None, where: Where) -> bool:
             d.trace.append(s)
         return True
     touch(d, uptime_s, where)
+    return True
+
+
+def _section(d: Draft, s: str, first: str) -> bool:
+    """The memcg lines and the lines that open a section; ``first`` is the first character of
+    ``s`` (stripped), one of ``_SECTION_FIRSTS``: no other can start one of them."""
+    if first in "mks" and (counter := kl.parse_counter(s)) is not None:
+        d.counters.setdefault(counter[0], counter[1])
+        d.phase = "memcg"
+    elif first in "TM" and (task_in := kl.parse_task_in(s)) is not None:
+        d.task_in, d.phase = d.task_in or task_in, "memcg"
+    elif first == "M" and (stats_for := kl.parse_stats_for(s)) is not None:
+        if d.stats_path is None:
+            d.stats_path = stats_for[0]
+            d.stats.extend(stats_for[1])
+        d.phase = "stats"
+    elif first == "M" and (protection := kl.parse_protection(s)) is not None:
+        d.protection = protection
+    elif first == "M" and _MEMINFO.match(s):
+        d.meminfo, d.phase = d.meminfo or MemInfoDraft(), "meminfo"
+    elif first == "T" and s.startswith("Tasks state"):
+        d.phase = "tasks"
+    elif first == "[" and (columns := parse_table_header(s)) is not None:
+        d.columns, d.table_seen, d.phase = columns, True, "tasks"
+    else:
+        return False
     return True
 
 

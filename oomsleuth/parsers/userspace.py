@@ -59,6 +59,16 @@ class UserspaceParser:
         self.warnings: list[Warning_] = []
 
     def feed(self, line: LogLine) -> list[UserspaceKill]:
+        text = line.text
+        if (
+            line.ident == "kernel"
+            and "oomd" not in text
+            and "\x1b" not in text
+            and "#033[" not in text
+            and not self._systemd_oomd.holds_kill
+            and not line.boot_marker
+        ):
+            return []  # what _feed does with such a line: nothing (no kill pending to hand out)
         try:
             return self._feed(line)
         except Exception as exc:  # a parser never raises on odd input

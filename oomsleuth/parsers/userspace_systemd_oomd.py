@@ -103,6 +103,11 @@ class SystemdOomd:
                               signal=pid["sig"], reason="process of a cgroup kill")]  # fmt: skip
         return [] if text.startswith("oomd dry-run:") else None
 
+    @property
+    def holds_kill(self) -> bool:
+        """A kill is pending: :meth:`flush` would hand it out."""
+        return self._pending is not None
+
     def continues(self, text: str, ident: str | None) -> bool:
         """True when the line may belong to the kill being read: its candidate dump, or the
         kill line that follows a dump (systemd before v253 dumped first)."""
