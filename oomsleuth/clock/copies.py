@@ -26,6 +26,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import TypeVar
 
+from oomsleuth.clock.clusters import NEAR, Clusters
 from oomsleuth.model import Kill, OomReport, Report, Stamp, UserspaceKill, Warning_, Where
 
 SAME_MOMENT_S = 3600.0  # copies whose kill lines agree on every size: a late receipt allowed
@@ -37,7 +38,9 @@ _RANK = {"exact": 0, "derived": 1, "estimated": 2, "unknown": 3, None: 4}
 
 def merge_copies(report: Report) -> Report:
     """The report with every set of copies merged into its best member (see module doc)."""
-    reports, notes = _merge(list(report.reports), _report_key, _report_copies, _merged_report)
+    reports, notes = _merge(
+        list(report.reports), _report_key, _report_copies, _merged_report, _report_uptime
+    )
     users, more = _merge(list(report.userspace), _user_key, _user_copies, _merged_user)
     if not notes and not more:
         return report
@@ -50,19 +53,20 @@ def _merge(
     key: Callable[[T], Hashable],
     copies: Callable[[T, T], bool],
     merged: Callable[[list[T]], tuple[T, Warning_]],
+    near: Callable[[T], float | None] = lambda item: None,
 ) -> tuple[list[T], list[Warning_]]:
-    """Items grouped by ``key``, clustered by ``copies`` (with every member), each cluster
-    replaced by its merge, in the order clusters began."""
-    groups: dict[Hashable, list[list[T]]] = {}
+    """Items grouped by ``key``, clustered by ``copies`` (with every member: an item joins the
+    first such cluster), each cluster replaced by its merge, in the order clusters began.
+    ``near``: a number copies share within ``clusters.NEAR`` when both have it (an index)."""
+    groups: dict[Hashable, Clusters[T]] = {}
     order: list[list[T]] = []
     for item in items:
-        clusters = groups.setdefault(key(item), [])
-        home = next((c for c in clusters if all(copies(item, other) for other in c)), None)
-        if home is None:
-            home = []
-            clusters.append(home)
+        group = groups.get(k := key(item))
+        if group is None:
+            group = groups[k] = Clusters(copies, near)
+        home, new = group.place(item)
+        if new:
             order.append(home)
-        home.append(item)
     out: list[T] = []
     notes: list[Warning_] = []
     for cluster in order:
@@ -96,6 +100,11 @@ def _report_key(rep: OomReport) -> tuple[object, ...]:
     return ("no kill", rep.outcome, t.pid if t else None, t.comm if t else None)
 
 
+def _report_uptime(rep: OomReport) -> float | None:
+    """Two reports that both have this are copies only when it is within ``NEAR``."""
+    return _stamp(rep).uptime_s
+
+
 def _report_copies(a: OomReport, b: OomReport) -> bool:
     sa, sb = _stamp(a), _stamp(b)
     if not _agree(sa.host, sb.host) or not _agree(sa.boot_id, sb.boot_id):
@@ -103,7 +112,7 @@ def _report_copies(a: OomReport, b: OomReport) -> bool:
     if a.where.source == b.where.source and _looks_alike(sa, sb):
         return False  # the same line twice in one log: two records, not two copies
     if sa.uptime_s is not None and sb.uptime_s is not None:
-        return abs(sa.uptime_s - sb.uptime_s) < 0.001
+        return abs(sa.uptime_s - sb.uptime_s) < NEAR
     if not _same_request(a, b):
         return False
     return _same_moment(sa, sb, _same_sizes(a.kills, b.kills))
