@@ -55,7 +55,10 @@ class BootEstimates:
         if self.secs is None:
             return
         offset = self.secs - uptime_s
-        self.lo, self.hi = min(self.lo, offset), max(self.hi, offset)
+        if offset < self.lo:  # min() and max(), without their calls
+            self.lo = offset
+        if offset > self.hi:
+            self.hi = offset
         if self.count % self.stride == 0:
             self.values.append((offset, line, self.secs))
             if len(self.values) >= MAX_SAMPLES:

@@ -182,16 +182,16 @@ class Framer:
         quote = QUOTE.match(line) if ">" in line[:40] else None
         body = line[quote.end() :] if quote is not None else line
         s = body.lstrip(" \t")
-        mark = banner(s)
-        if not s.strip() or mark is not None:
+        mark = banner(s) if s[:1] in "-\u2591" else None  # banner: "-- " or "\u2591\u2591"
+        if not s or s.isspace() or mark is not None:
             yield from self._blank(st, mark, lineno)
             return
         if st.after_kmsg and kmsg.is_dictionary(body):
             return  # /dev/kmsg dictionary (SUBSYSTEM=, DEVICE=)
         indent = len(body) - len(s)
-        if "\t" in body[:indent]:
+        if indent and "\t" in body[:indent]:
             indent = len(body[:indent].expandtabs(8))
-        priority = PRIORITY.match(s)
+        priority = PRIORITY.match(s) if s[:1] == "<" else None
         if priority is not None:
             s = s[priority.end() :]
         head = _parse(s, st.names)
@@ -211,7 +211,7 @@ class Framer:
             st.pending = None
             yield self._emit(pending)  # the caller may flip self.full here
         st.after_kmsg = head is not None and head.framing == "kmsg"
-        if not self._keep(raw):
+        if not (self.full or self.prefilter is None or self.prefilter.search(raw) is not None):
             self.skipped += 1
         elif head is None:
             text = s if priority is not None else body[min(indent, st.base) :]
@@ -219,9 +219,10 @@ class Framer:
         else:
             head.lineno = lineno
             head.base = st.base = indent
-            *first, head.text = pieces(head)
-            for text in first:
-                yield self._emit(replace(head, text=text))
+            if head.framing == "kmsg" or "#01" in head.text:  # else pieces() is [head.text]
+                *first, head.text = pieces(head)
+                for text in first:
+                    yield self._emit(replace(head, text=text))
             st.pending = head
 
 

@@ -79,7 +79,7 @@ class KernelParser:
         if line.boot_marker:
             self.close()
             return
-        if not is_kernel_line(line):
+        if line.ident is not None and line.ident != "kernel":  # not is_kernel_line(line)
             return
         s = line.text.strip()
         if not s:
@@ -97,7 +97,8 @@ class KernelParser:
             d = self._start(where, _stamp(line), header=None)
         if d.kills:
             return
-        self._raw(line)
+        if len(d.raw) < MAX_RAW_LINES:  # _raw(line), inline: this runs for every body line
+            d.raw.append((line.lineno, line.text))
         if not feed_body(d, s, line.uptime_s, where):
             self._warn(
                 where, "table-row-unreadable", "task table row does not match its header; skipped"
