@@ -192,7 +192,7 @@ def decode_cgroup(path: str | None) -> CgroupInfo | None:
     """
     if path is None or not path.strip():
         return None
-    if any(ch.isspace() or not ch.isprintable() for ch in path):
+    if not path.isprintable() or path.split() != [path]:  # a control or whitespace character
         return CgroupInfo(path, "other")
     parts = _parts(path)
     if not parts:
