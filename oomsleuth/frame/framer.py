@@ -179,27 +179,34 @@ class Framer:
             yield from self._journal(st, line, lineno)
         ):
             return  # a journal record (JSON or export) line
-        quote = QUOTE.match(line) if ">" in line[:40] else None
-        body = line[quote.end() :] if quote is not None else line
-        s = body.lstrip(" \t")
-        mark = banner(s) if s[:1] in "-\u2591" else None  # banner: "-- " or "\u2591\u2591"
-        if not s or s.isspace() or mark is not None:
-            yield from self._blank(st, mark, lineno)
-            return
-        if st.after_kmsg and kmsg.is_dictionary(body):
-            return  # /dev/kmsg dictionary (SUBSYSTEM=, DEVICE=)
-        indent = len(body) - len(s)
-        if indent and "\t" in body[:indent]:
-            indent = len(body[:indent].expandtabs(8))
-        priority = PRIORITY.match(s) if s[:1] == "<" else None
-        if priority is not None:
-            s = s[priority.end() :]
-        head = _parse(s, st.names)
-        if head is None and s[:2] in ("..", "…"):
-            head = _parse(s.lstrip(".… "), st.names)  # "......[  656.241027] text": elision
-        if head is None:
-            head = _after_prefix(s, st.names)  # cat -n, grep -n, grep -H, zgrep...
         pending = st.pending
+        prefix = syslog.last_prefix()
+        if prefix and not st.after_kmsg and line.startswith(prefix):
+            # the fast lane: a line that starts with the last syslog prefix read (a month name,
+            # so no quote, indentation, banner or priority) is read as the general path would
+            body = s = line
+            indent, priority, head = 0, None, syslog.named(line)
+        else:
+            quote = QUOTE.match(line) if ">" in line[:40] else None
+            body = line[quote.end() :] if quote is not None else line
+            s = body.lstrip(" \t")
+            mark = banner(s) if s[:1] in "-\u2591" else None  # banner: "-- " or "\u2591\u2591"
+            if not s or s.isspace() or mark is not None:
+                yield from self._blank(st, mark, lineno)
+                return
+            if st.after_kmsg and kmsg.is_dictionary(body):
+                return  # /dev/kmsg dictionary (SUBSYSTEM=, DEVICE=)
+            indent = len(body) - len(s)
+            if indent and "\t" in body[:indent]:
+                indent = len(body[:indent].expandtabs(8))
+            priority = PRIORITY.match(s) if s[:1] == "<" else None
+            if priority is not None:
+                s = s[priority.end() :]
+            head = _parse(s, st.names)
+            if head is None and s[:2] in ("..", "…"):
+                head = _parse(s.lstrip(".… "), st.names)  # "......[  656.241027] text": elision
+            if head is None:
+                head = _after_prefix(s, st.names)  # cat -n, grep -n, grep -H, zgrep...
         if head is None and pending is not None and priority is None and not never_wraps(s):
             if indent - pending.base >= pending.width:  # continuation line of a record
                 yield from self._flush(st)

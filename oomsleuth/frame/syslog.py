@@ -75,7 +75,13 @@ def _rfc5424(s: str) -> Head | None:
 # it reads the same: both regexes (_BSD, HOST_IDENT) look at no character past that prefix when
 # they match it ending in a space, so the result is a function of the prefix alone.
 _Prefix = tuple[str, str, datetime | None, str | None, str | None, int | None]
-_last: _Prefix = ("\0", "", None, None, None, None)
+_last: _Prefix = ("", "", None, None, None, None)  # "": none yet
+
+
+def last_prefix() -> str:
+    """The last prefix :func:`named` read and keeps ("": none): a line starting with it is read
+    from it."""
+    return _last[0]
 
 
 def named(s: str) -> Head | None:
@@ -83,7 +89,7 @@ def named(s: str) -> Head | None:
     ``short-full``."""
     global _last
     key, framing, when, host, ident, pid = _last
-    if s.startswith(key):
+    if key and s.startswith(key):
         head = Head(framing, s[len(key) :], len(key), wall=when, host=host, ident=ident)
         head.ident_pid = pid
         return inner(head) if ident == "kernel" else head
