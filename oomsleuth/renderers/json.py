@@ -12,6 +12,7 @@ from typing import Any, TextIO
 
 from oomsleuth.errors import UNSAFE
 from oomsleuth.model import Report
+from oomsleuth.renderers.json_fast import encoder
 
 
 class JsonRenderer:
@@ -94,8 +95,12 @@ _TERMINAL_UNSAFE = (
 def dumps(doc: Any, indent: int | None = 2) -> str:
     """JSON text that is safe to print: non-ASCII kept, DEL, C1, format (zero-width, bidi) and
     other invisible characters \\u-escaped (a surrogate pair above the BMP). One character at a
-    time, so the pieces of a document escape as the whole would."""
-    text = json.dumps(doc, ensure_ascii=False, indent=indent)
+    time, so the pieces of a document escape as the whole would. Indented by 2, the text is
+    orjson's where it is the standard library's (:mod:`oomsleuth.renderers.json_fast`)."""
+    fast = encoder() if indent == 2 else None  # orjson (json_fast.py), where it is the same
+    text = fast(doc) if fast is not None else None
+    if text is None:
+        text = json.dumps(doc, ensure_ascii=False, indent=indent)
     if text.isascii() and "\x7f" not in text:
         return text  # of the set only C0 is ASCII besides DEL, and json escaped C0 itself
     return _TERMINAL_UNSAFE.sub(_json_escape, text)
