@@ -26,11 +26,12 @@ from typing import TYPE_CHECKING, Any, Protocol
 from oomsleuth.errors import InputError
 from oomsleuth.load.text import (
     LOGLIKE,
+    PIECE,
     RESCUE_BYTES,
     SNIFF_BYTES,
+    LineBlocks,
     encoding_of,
     looks_binary,
-    split_lines,
 )
 from oomsleuth.model import Warning_, Where
 
@@ -39,6 +40,8 @@ if TYPE_CHECKING:
 
 MAX_LINE_BYTES = 1 << 20  # a longer line keeps its last part of this many characters
 _CHUNK = 1 << 16
+_PLAIN_READ = 8 * PIECE  # a plain file's read (a long line holds ~MAX_LINE_BYTES + this)
+_BATCH = 8  # reads of PIECE bytes joined into one piece
 _JOURNALD_MAGIC = b"LPKSHHRH"
 _ZSTD_HINT = "install zstd support with: pip install 'oomsleuth[zstd]'"
 
@@ -181,8 +184,13 @@ class Input:
         """Decoded lines without their line ending. Raises InputError when nothing can be read
         at all; a stream that breaks later (a truncated or corrupt compressed file, an I/O
         error) ends where it broke, and ``problem`` hears where and what was kept."""
+        for block in self.line_blocks(problem):
+            yield from block
+
+    def line_blocks(self, problem: Problem | None = None) -> Iterator[list[str]]:
+        """:meth:`lines` a list at a time (each list holds at least one line): what a reader
+        that wants no Python step per line iterates (``itertools.chain.from_iterable``)."""
         report = problem or (lambda w: None)
-        count = 0
         with ExitStack() as stack:
             try:
                 stream = decompressed(self.open(stack), self.name)
@@ -193,13 +201,14 @@ class Input:
             def long_line(line: int, message: str) -> None:
                 report(Warning_(Where(self.name, line), "line-too-long", message))
 
-            lines = split_lines(_buffered(head, stream), self.max_line, long_line, encoding)
+            plain = self.path is not None and self.opener is None and _plain(stream)
+            pieces = _pieces(head, stream, plain)
+            lines = LineBlocks(pieces, self.max_line, long_line, encoding)
             broken: tuple[type[BaseException], ...] = (*read_errors(), UnicodeError, zlib.error)
             try:
-                for line in lines:
-                    count += 1
-                    yield line
+                yield from lines
             except broken as exc:
+                count = lines.lineno
                 report(
                     Warning_(
                         Where(self.name, count),
@@ -208,3 +217,34 @@ class Input:
                         f"{count} line(s) before it were read, the rest could not be",
                     )
                 )
+
+
+def _plain(stream: object) -> bool:
+    """True when :func:`decompressed` found no compression (it gave back a plain buffer)."""
+    return type(stream) is io.BufferedReader
+
+
+def _pieces(head: bytes, stream: _Readable, plain: bool) -> Iterator[bytes]:
+    """The decompressed bytes after ``head``, in pieces that a decoder error splits as
+    ``io.TextIOWrapper`` would (``PIECE`` bytes from each piece's start): a plain file in big
+    reads; any other stream ``PIECE`` bytes a read (the bytes a decompressor gives before an
+    error depend on it), full reads joined."""
+    if head:
+        yield head
+    if plain:
+        while data := stream.read(_PLAIN_READ):
+            yield data
+        return
+    batch: list[bytes] = []
+    try:
+        while data := stream.read(PIECE):
+            batch.append(data)
+            if len(data) < PIECE or len(batch) == _BATCH:  # a short read ends a piece
+                yield b"".join(batch)
+                batch = []
+    except Exception:  # what was read before a break is read
+        if batch:
+            yield b"".join(batch)
+        raise
+    if batch:
+        yield b"".join(batch)

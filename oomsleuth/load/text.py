@@ -17,11 +17,14 @@ import codecs
 import io
 import re
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
+from functools import partial
+from itertools import chain
 
 SNIFF_BYTES = 8192  # decompressed bytes inspected to tell text from binary
 RESCUE_BYTES = 1 << 20  # how far to look for a log line when the head looks binary
 CHUNK = 1 << 16
+PIECE = 8192  # what io.TextIOWrapper reads at a time (a decoder error loses one piece)
 _NUL_BLOCK = re.compile(rb"\x00{64,}")  # zeroed blocks a crash leaves in a log: not binary
 _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1a\x1c-\x1f\x7f\ufffd]")  # keeps \t \n \v \f \r ESC
 # a line a log framing or an OOM report would recognise (cheap, no framing import)
@@ -74,21 +77,157 @@ def split_lines(
     first: int = 1,
 ) -> Iterator[str]:
     """Decoded lines without their line ending (see module doc); ``first``: the number of the
-    stream's first line (a reader that takes over part way)."""
-    text = io.TextIOWrapper(
-        stream, encoding=encoding or "utf-8", errors="surrogateescape", newline="\n"
-    )
-    readline = text.readline
-    lineno = first - 1
-    while line := readline(max_line):
-        lineno += 1
-        if line[-1] == "\n":
-            line = line[:-2] if line.endswith("\r\n") else line[:-1]
-        elif len(line) == max_line:
-            line = _long(line, readline, max_line, lineno, warn)
-        if "\x00" in line:
-            line = line.replace("\x00", "")
-        yield line
+    stream's first line (a reader that takes over part way). Read as ``io.TextIOWrapper``
+    reads: ``PIECE`` bytes at a time."""
+    pieces = iter(partial(stream.read1, PIECE), b"")
+    return chain.from_iterable(LineBlocks(pieces, max_line, warn, encoding, first))
+
+
+class LineBlocks:
+    """The lines of a stream of byte pieces, a list per piece (see the module doc): each piece
+    is decoded once and split by ``str.split``, so a reader pays no Python step per line.
+
+    The lines, warnings and errors are those of ``io.TextIOWrapper.readline`` over the same
+    pieces (the reference this replaces): a piece that does not decode (UTF-16 only: UTF-8
+    with surrogate escapes always decodes) is decoded again ``PIECE`` bytes at a time, as
+    TextIOWrapper reads, and the error is raised after the lines before it; a line that is
+    not over when the input breaks is lost. ``lineno``: the number of the last line given.
+    """
+
+    def __init__(
+        self,
+        pieces: Iterator[bytes],
+        max_line: int,
+        warn: Warn,
+        encoding: str | None = None,
+        first: int = 1,
+    ) -> None:
+        self._pieces = pieces
+        self._decode = codecs.getincrementaldecoder(encoding or "utf-8")("surrogateescape").decode
+        self._max, self._warn = max_line, warn
+        self._ended = False
+        self._parts: list[str] = []  # the text read and not yet given: a line's start
+        self._size = 0  # its length
+        self.lineno = first - 1
+
+    def __iter__(self) -> Iterator[list[str]]:
+        for piece in self._pieces:
+            text, error = self._decoded(piece)
+            if self._size < CHUNK or "\n" in text or self._size + len(text) >= self._max:
+                self._parts.append(text)
+                del text
+                yield from self._split()
+            else:  # a long line growing: joined once, when it ends (linear, not quadratic)
+                self._parts.append(text)
+                self._size += len(text)
+            if error is not None:
+                raise error
+        self._ended = True
+        self._parts.append(self._decode(b"", True))
+        yield from self._split()
+        if self._size:  # the last line, with no line ending
+            self.lineno += 1
+            yield ["".join(self._parts).replace("\x00", "")]
+
+    def _decoded(self, piece: bytes) -> tuple[str, UnicodeError | None]:
+        try:
+            return self._decode(piece), None
+        except UnicodeError:
+            pass
+        text: list[str] = []
+        for i in range(0, len(piece), PIECE):
+            try:
+                text.append(self._decode(piece[i : i + PIECE]))
+            except UnicodeError as exc:
+                return "".join(text), exc
+        return "".join(text), None  # pragma: no cover - the whole piece failed above
+
+    def _split(self) -> Iterator[list[str]]:
+        """Yields the complete lines of the text read so far; keeps the rest (a line's start)."""
+        text, self._parts = "".join(self._parts), []
+        while True:
+            cut = text.rfind("\n")
+            body, carry = text[: max(cut, 0)], text[cut + 1 :]
+            if cut >= self._max:
+                raw = body.split("\n")
+                long = next((i for i, n in enumerate(map(len, raw)) if n >= self._max), None)
+                if long is not None:
+                    chars = _Chars(text[sum(map(len, raw[:long])) + long :], self._more)
+                    lines = [_normal(line)[0] for line in raw[:long]]
+                    del text, body, carry, raw
+                    self._parts, self._size = [], 0
+                    text = yield from self._long(lines, chars)
+                    continue
+            if cut >= 0:
+                lines = _normal(body)
+                self.lineno += len(lines)
+                yield lines
+            if len(carry) < self._max:
+                self._parts, self._size = [carry], len(carry)
+                return
+            chars = _Chars(carry, self._more)
+            del text, body, carry
+            self._parts, self._size = [], 0
+            text = yield from self._long([], chars)
+
+    def _long(self, before: list[str], chars: _Chars) -> Generator[list[str], None, str]:
+        """Yields ``before`` and the over-long line ``chars`` starts with, cut (the rest of it
+        read from the pieces, as TextIOWrapper would); returns what follows it."""
+        if before:
+            self.lineno += len(before)
+            yield before
+        first = chars.readline(self._max)
+        kept = _long(first, chars.readline, self._max, self.lineno + 1, self._warn)
+        del first
+        self.lineno += 1
+        yield [kept.replace("\x00", "")]
+        return chars.rest()
+
+    def _more(self) -> str | None:
+        """The next piece decoded (an error raised at once), None at the end."""
+        piece = next(self._pieces, None)
+        if piece is not None:
+            return "".join(self._decode(piece[i : i + PIECE]) for i in range(0, len(piece), PIECE))
+        if self._ended:
+            return None
+        self._ended = True
+        return self._decode(b"", True) or None
+
+
+def _normal(body: str) -> list[str]:
+    """Lines of ``body`` (split on ``\\n``): one ``\\r`` before each line ending dropped,
+    NULs dropped."""
+    if "\r" in body:
+        body = body.replace("\r\n", "\n")
+        if body.endswith("\r"):
+            body = body[:-1]
+    if "\x00" in body:
+        body = body.replace("\x00", "")
+    return body.split("\n")
+
+
+class _Chars:
+    """The rest of a text, then more of it from ``more``, read by ``readline(limit)`` as
+    ``io.TextIOWrapper.readline(limit)`` reads (for over-long lines: memory stays ~limit)."""
+
+    def __init__(self, text: str, more: Callable[[], str | None]) -> None:
+        self._buf, self._pos, self._more = text, 0, more
+
+    def readline(self, limit: int) -> str:
+        while True:
+            start, end = self._pos, self._pos + limit
+            newline = self._buf.find("\n", start, end)
+            if newline >= 0 or len(self._buf) >= end:
+                self._pos = newline + 1 if newline >= 0 else end
+                return self._buf[start : self._pos]
+            text = self._more()
+            if text is None:
+                self._pos = len(self._buf)
+                return self._buf[start:]
+            self._buf, self._pos = self._buf[start:] + text, 0
+
+    def rest(self) -> str:
+        return self._buf[self._pos :]
 
 
 def _long(
