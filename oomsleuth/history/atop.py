@@ -26,6 +26,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime, timezone, tzinfo
+from itertools import islice, repeat
+from operator import indexOf
 
 from oomsleuth.history import FormatInfo
 from oomsleuth.history.atop_fields import num, prg_fields, prm, split_process, system
@@ -36,6 +38,7 @@ _HEAD = re.compile(r"[A-Za-z]{3} \S+ \d+ \d{4}/\d\d/\d\d \d\d:\d\d:\d\d -?\d+(?:
 _WANTED = ("PRM ", "PRG ", "MEM ", "SWP ", "PAG ", "PSI ")  # most frequent first
 _MAX_WARNINGS = 20  # per code; one summary warning says how many more there were
 _NONE: tuple[Sample, ...] = ()  # what most PRG lines give
+_BATCH = 256  # lines a list when parse() is given lines one by one (~ a loader block)
 
 
 def sniff(head: list[str]) -> bool:
@@ -114,47 +117,90 @@ def parse(
     warn: Callable[[Warning_], None] = lambda w: None,
 ) -> Iterator[Sample]:
     """Samples from ``atop -P`` text. ``tz`` is unused: the epoch field is exact."""
+    it = iter(lines)
+    blocks = iter(lambda: list(islice(it, _BATCH)), [])
+    return parse_blocks(blocks, source=source, tz=tz, keep=keep, warn=warn)
+
+
+def parse_blocks(
+    blocks: Iterable[list[str]],
+    *,
+    source: str,
+    tz: tzinfo,
+    keep: Callable[[datetime], bool] = lambda t: True,
+    warn: Callable[[Warning_], None] = lambda w: None,
+) -> Iterator[Sample]:
+    """:func:`parse` over lists of lines: the lines of a sample ``keep`` refused are skipped a
+    run at a time (one C-level ``startswith`` a line, no Python step)."""
     warning = WarnLimiter(warn, source, _MAX_WARNINGS, more="{n} more like it")
-    reader = _Reader(source, warning)
-    last_epoch, when, kept = "\x00", datetime.min, False  # no epoch yet
-    skip: tuple[str, ...] = ()  # "LABEL host epoch " of each wanted label of a refused sample
+    state = _State(_Reader(source, warning), keep)
     lineno = 0
-    for lineno, raw in enumerate(lines, 1):
-        if raw.startswith(skip):  # fastest path, one C call: a line of a sample keep() refused
-            continue
+    for block in blocks:
+        i, n = 0, len(block)
+        while i < n:
+            if state.skip:
+                i += _skipped(block, i, state.skip)
+                if i == n:
+                    break
+            i += 1
+            yield from state.line(block[i - 1], lineno + i)
+        lineno += n
+    warning.close(lineno)
+
+
+def _skipped(block: list[str], start: int, skip: tuple[str, ...]) -> int:
+    """How many lines from ``block[start]`` on start with one of ``skip``."""
+    starts = map(str.startswith, islice(block, start, None), repeat(skip))
+    try:
+        return indexOf(starts, False)
+    except ValueError:
+        return len(block) - start
+
+
+class _State:
+    """Where a reading is: the sample's epoch and time, whether ``keep`` took it, and the
+    ``LABEL host epoch `` of each wanted label of a refused sample (its lines are skipped)."""
+
+    def __init__(self, reader: _Reader, keep: Callable[[datetime], bool]) -> None:
+        self.reader, self.keep = reader, keep
+        self.last_epoch, self.when, self.kept = "\x00", datetime.min, False  # no epoch yet
+        self.skip: tuple[str, ...] = ()
+
+    def line(self, raw: str, lineno: int) -> Sequence[Sample]:
+        """The samples of one line that is not a refused sample's."""
+        reader, warning = self.reader, self.reader.warning
         line = raw.rstrip("\r\n")
         if line == "SEP" or line == "RESET":
             reader.mark(line)
-            continue
+            return _NONE
         if not line.strip():
-            continue
+            return _NONE
         if line.startswith("# "):  # a note from external_atop (atop itself never writes "#")
             warning(lineno, "atop-note", line[2:200])
-            continue
+            return _NONE
         if line.startswith(_WANTED):  # fast path, no allocation: a sample keep() refused
-            if not kept and line.startswith(last_epoch, line.find(" ", 4) + 1):
-                continue
+            if not self.kept and line.startswith(self.last_epoch, line.find(" ", 4) + 1):
+                return _NONE
         elif _HEAD.match(line):
-            continue  # CPU, PRC, DSK, NET...: valid, not about memory
+            return _NONE  # CPU, PRC, DSK, NET...: valid, not about memory
         parts = line.split(" ", 6)
         if not _HEAD.match(line) or len(parts) < 7:
             _unreadable(warning, lineno, line, parts[0])
-            continue
+            return _NONE
         label, _, epoch, _, _, interval_text, rest = parts
-        if epoch + " " != last_epoch:
+        if epoch + " " != self.last_epoch:
             if (t := _epoch(epoch, warning, lineno)) is None:
-                continue
-            when, last_epoch, kept = t, epoch + " ", keep(t)  # with its space, for the fast path
-            skip = () if kept else tuple(f"{w}{parts[1]} {last_epoch}" for w in _WANTED)
-        if not kept:
-            continue
+                return _NONE
+            self.when, self.last_epoch, self.kept = t, epoch + " ", self.keep(t)
+            host = parts[1]
+            self.skip = () if self.kept else tuple(f"{w}{host} {self.last_epoch}" for w in _WANTED)
+        if not self.kept:
+            return _NONE
         interval = int(interval_text)
         interval = interval if interval > 0 and not reader.since_boot else 0  # 0: no rates
         if label in ("PRG", "PRM"):
-            yield from reader.process(label, rest, when, interval, lineno)
-        else:
-            yield from reader.host(label, rest, when, interval, lineno)
-    warning.close(lineno)
+            return reader.process(label, rest, self.when, interval, lineno)
+        return reader.host(label, rest, self.when, interval, lineno)
 
 
 def _unreadable(warning: WarnLimiter, lineno: int, line: str, label: str) -> None:

@@ -53,6 +53,20 @@ class ParseChunks(Protocol):
     ) -> Iterator[Sample]: ...
 
 
+class ParseBlocks(Protocol):
+    """A reader that takes its lines a list at a time (no Python step per line it skips)."""
+
+    def __call__(
+        self,
+        blocks: Iterable[list[str]],
+        *,
+        source: str,
+        tz: tzinfo,
+        keep: Callable[[datetime], bool] = ...,
+        warn: Callable[[Warning_], None] = ...,
+    ) -> Iterator[Sample]: ...
+
+
 @dataclass(frozen=True, slots=True)
 class Reader:
     name: str
@@ -60,6 +74,7 @@ class Reader:
     sniff: Callable[[list[str]], bool]
     parse: Parse
     parse_chunks: ParseChunks | None = None
+    parse_blocks: ParseBlocks | None = None
 
 
 READERS: tuple[Reader, ...] = tuple(
@@ -69,6 +84,7 @@ READERS: tuple[Reader, ...] = tuple(
         m.FORMAT.sniff,
         m.parse,
         getattr(m, "parse_chunks", None),
+        getattr(m, "parse_blocks", None),
     )
     for m in (sadf_xml, sadf, sar, atop_json, atop, below, pidstat, psi, prometheus, csvseries)
 )

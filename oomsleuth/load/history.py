@@ -40,6 +40,7 @@ from oomsleuth.model import (
 )
 
 HEAD_LINES = 60
+BATCH_LINES = 512  # lines of a converted sa/atop file handed to a reader at a time
 HEAD_BYTES = 1 << 16  # formats read as bytes (one-line JSON) are sniffed on this much
 # a compact Prometheus query_range response is one line: read it whole, up to this size
 JSON_LINE_BYTES = 256 << 20
@@ -99,19 +100,34 @@ def _spooled(path: Path) -> Path:
     return _SPOOLED[str(path)]
 
 
-def _lines(item: Input) -> Iterator[str]:
-    """The file's text lines: sa and atop raw files through the real sadf/atop (a member of a
-    bundle is copied to a temporary file first: those tools read files)."""
+def _lines(item: Input) -> Iterator[list[str]]:
+    """The file's text lines, a list at a time: sa and atop raw files through the real
+    sadf/atop (a member of a bundle is copied to a temporary file first: those tools read
+    files)."""
     try:
         with ExitStack() as stack:
             head = item.open(stack).read(4096)
     except OSError as exc:
         raise HistoryError(f"cannot read history {item.name}: {exc.strerror or exc}") from None
     if sa_binary.is_sa_binary(head):
-        return _on_disk(item, sa_binary.sa_to_lines)
+        return _batched(_on_disk(item, sa_binary.sa_to_lines))
     if atop_raw.is_atop_raw(head):
-        return _on_disk(item, atop_raw.atop_to_lines)
-    return replace(item, max_line=JSON_LINE_BYTES).lines()
+        return _batched(_on_disk(item, atop_raw.atop_to_lines))
+    return replace(item, max_line=JSON_LINE_BYTES).line_blocks()
+
+
+def _batched(lines: Iterator[str]) -> Iterator[list[str]]:
+    return iter(lambda: list(itertools.islice(lines, BATCH_LINES)), [])
+
+
+def _head(blocks: Iterator[list[str]]) -> tuple[list[str], list[list[str]]]:
+    """The first ``HEAD_LINES`` lines of ``blocks``, and the blocks read for them."""
+    head: list[str] = []
+    read: list[list[str]] = []
+    while len(head) < HEAD_LINES and (block := next(blocks, None)) is not None:
+        read.append(block)
+        head += block[: HEAD_LINES - len(head)]
+    return head, read
 
 
 def _broken() -> tuple[type[BaseException], ...]:
@@ -178,16 +194,20 @@ class HistoryReading:
                     chunks, source=name, tz=self.tz, keep=keep, warn=self._add
                 )
                 return
-            lines = iter(_lines(item))
-            head = list(itertools.islice(lines, HEAD_LINES))
+            blocks = iter(_lines(item))
+            head, read = _head(blocks)
             reader = sniff(head)
             if reader is None:
                 self._skip(name, f"not a history format oomsleuth reads ({FORMATS_DOC})")
                 return
             self.sources.append((name, reader.name))
-            yield from reader.parse(
-                itertools.chain(head, lines), source=name, tz=self.tz, keep=keep, warn=self._add
-            )
+            every = itertools.chain(read, blocks)
+            tz, warn = self.tz, self._add
+            if reader.parse_blocks is not None:
+                yield from reader.parse_blocks(every, source=name, tz=tz, keep=keep, warn=warn)
+            else:
+                lines = itertools.chain.from_iterable(every)
+                yield from reader.parse(lines, source=name, tz=tz, keep=keep, warn=warn)
         except InputError as exc:  # HistoryError too: a missing tool, another sa version
             self._skip(name, exc.message.removeprefix(f"{name}: "))
 
@@ -209,8 +229,8 @@ def load_history(
     reading = HistoryReading(tz, warn)
     samples: list[Sample] = []
     for item in history_files(args, warn):
-        before, said, span = len(samples), len(reading.warnings), Span(windows.keep)
-        samples.extend(reading.samples(item, span.keep))
+        before, said, span = len(samples), len(reading.warnings), Span(windows.keep, windows.spans)
+        samples.extend(reading.samples(item, span))
         failed = any(w.code == "query-error" for w in reading.warnings[said:])
         read = any(s == item.name for s, _ in reading.sources)
         if len(samples) == before and windows and read and not failed:
