@@ -29,7 +29,9 @@ from datetime import date, datetime, tzinfo
 from math import isfinite
 
 from oomsleuth.history import FormatInfo
+from oomsleuth.history.band import band
 from oomsleuth.history.common import WarnLimiter
+from oomsleuth.history.sar_clock import SarClock
 from oomsleuth.model import Sample, Warning_
 
 # sysstat column name (sar text and ``sadf -d`` headers) -> canonical metric
@@ -89,9 +91,8 @@ WARN_LIMIT = 5  # warnings of one code per input; the last one says further ones
 def warn_limiter(source: str, warn: Callable[[Warning_], None]) -> WarnLimiter:
     """The sysstat readers' (sar, sadf) limits: ``WARN_LIMIT`` warnings of each code, each cut to
     200 characters, the last one saying that further ones are not reported; no summary."""
-    return WarnLimiter(
-        warn, source, WARN_LIMIT, more=None, cut=200, last=" (further ones not reported)"
-    )
+    last = " (further ones not reported)"
+    return WarnLimiter(warn, source, WARN_LIMIT, more=None, cut=200, last=last)
 
 
 def number(text: str) -> float | None:
@@ -196,39 +197,6 @@ FORMAT = FormatInfo(
 )
 
 
-class _Clock:
-    """Wall-clock dates for the times of one ``sar`` text: day changes and section rewinds."""
-
-    def __init__(self) -> None:
-        self.base: date | None = None
-        self.day = 0  # days after the banner's date
-        self.last: int | None = None  # seconds of day of the last timed line
-        self.block: tuple[int, int] | None = None  # (first header time, its day) of a block
-        self._cache: tuple[int, date] | None = None
-
-    def banner(self, base: date | None) -> None:
-        self.base, self.day, self.last, self.block = base, 0, None, None
-        self._cache = None
-
-    def tick(self, seconds: int, header: bool = False) -> None:
-        if header and self.block is not None and seconds == self.block[0]:
-            self.day = self.block[1]  # the next activity of the same block starts again
-        elif self.last is not None and seconds < self.last:
-            self.day += 1
-        if header and self.block is None:
-            self.block = (seconds, self.day)
-        self.last = seconds
-
-    def at(self, seconds: int, tz: tzinfo) -> datetime | None:
-        if self.base is None:
-            return None
-        if self._cache is None or self._cache[0] != self.day:
-            self._cache = (self.day, date.fromordinal(self.base.toordinal() + self.day))
-        d = self._cache[1]
-        hour, rest = divmod(seconds, 3600)
-        return datetime(d.year, d.month, d.day, hour, rest // 60, rest % 60, tzinfo=tz)
-
-
 def parse(
     lines: Iterable[str],
     *,
@@ -237,7 +205,7 @@ def parse(
     keep: Callable[[datetime], bool] = lambda t: True,
     warn: Callable[[Warning_], None] = lambda w: None,
 ) -> Iterator[Sample]:
-    warner, clock = warn_limiter(source, warn), _Clock()
+    warner, clock, near = warn_limiter(source, warn), SarClock(), band(keep)
     columns: list[tuple[int, str]] = []
     width = 0
     for lineno, raw in enumerate(lines, 1):
@@ -267,6 +235,8 @@ def parse(
             clock.tick(seconds)
             if not columns:
                 continue
+            if near is not None and clock.base is not None and near.far(clock.naive(seconds)):
+                continue  # far from every window: keep() would refuse it (band.py)
             when = clock.at(seconds, tz)
             if when is None:
                 warner(lineno, "sar-no-date", "no 'Linux ... (host) DATE' line before the data")
@@ -276,9 +246,11 @@ def parse(
                 yield from checked_row(warner, lineno, "sar", when, columns, width, cells, rest)
         except Exception as exc:  # a parser never raises on odd input
             warner(lineno, "sar-parse-error", repr(exc))
+    if near is not None:
+        near.close(keep, tz)
 
 
-def _new_banner(text: str, clock: _Clock, warner: WarnLimiter, lineno: int) -> None:
+def _new_banner(text: str, clock: SarClock, warner: WarnLimiter, lineno: int) -> None:
     """A ``Linux ... (host) DATE`` banner: the clock starts again on its date."""
     base, ambiguous = parse_date(text)
     clock.banner(base)
@@ -289,7 +261,7 @@ def _new_banner(text: str, clock: _Clock, warner: WarnLimiter, lineno: int) -> N
 
 
 def _restart(
-    seconds: int, clock: _Clock, tz: tzinfo, keep: Callable[[datetime], bool], source: str
+    seconds: int, clock: SarClock, tz: tzinfo, keep: Callable[[datetime], bool], source: str
 ) -> list[Sample]:
     """A ``LINUX RESTART`` line: a ``restart`` sample; the next section starts a new block."""
     clock.tick(seconds)

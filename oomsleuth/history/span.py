@@ -22,12 +22,20 @@ MAX_OFFSET_S = 26 * HOUR_S  # zones span UTC-12 to UTC+14
 
 
 class Span:
-    """A ``keep`` that also notes the first and last time it was asked about."""
+    """A ``keep`` that also notes the first and last time it was asked about. Called, it is
+    ``keep``; ``spans``: the windows ``keep`` takes (a reader may set aside times far from
+    them without asking, :mod:`oomsleuth.history.band`)."""
 
-    def __init__(self, keep: Callable[[datetime], bool]) -> None:
+    def __init__(
+        self, keep: Callable[[datetime], bool], spans: list[tuple[datetime, datetime]]
+    ) -> None:
         self._keep = keep
+        self.spans = spans
         self.first: datetime | None = None
         self.last: datetime | None = None
+
+    def __call__(self, t: datetime) -> bool:
+        return self.keep(t)
 
     def keep(self, t: datetime) -> bool:
         if self.first is None or t < self.first:
