@@ -11,23 +11,26 @@ import enum
 import io
 import json
 import os
+import subprocess
 import sys
 import uuid
 from collections import OrderedDict
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import modelfactory as mf
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from pipeline import analyze_files
+from pipeline import ROOT, analyze_files
 from test_render_json_stream import CORPUS, CORPUS_LOGS, FIXTURE_LOGS, hostile_everywhere
 from test_render_markdown import ALL_CASES, case_result
 
 import oomsleuth
 from oomsleuth.model import Report
 from oomsleuth.model.document import document_items
+from oomsleuth.renderers import json as json_renderer
 from oomsleuth.renderers import json_fast
 from oomsleuth.renderers.json import dumps
 
@@ -58,9 +61,15 @@ def reference(doc: Any) -> str:
 
 
 def rendered(result: Report) -> str:
-    out = io.StringIO()
-    oomsleuth.render(result, "json", out)
-    return out.getvalue()
+    """The document, orjson's text from its first piece (not after ``EAGER_CHARS``)."""
+    eager = json_renderer.EAGER_CHARS
+    json_renderer.EAGER_CHARS = 0
+    try:
+        out = io.StringIO()
+        oomsleuth.render(result, "json", out)
+        return out.getvalue()
+    finally:
+        json_renderer.EAGER_CHARS = eager
 
 
 def stdlib_rendered(result: Report) -> str:
@@ -102,6 +111,35 @@ def test_same_on_hostile_text() -> None:
     result = hostile_everywhere()
     check_same(result)
     assert "\\u202e" in rendered(result)  # the renderer's own escapes still apply
+
+
+RENDER = """
+import hashlib, io, sys, oomsleuth
+out = io.StringIO()
+oomsleuth.render(oomsleuth.analyze([sys.argv[1]]), "json", out)
+print("orjson" in sys.modules, hashlib.md5(out.getvalue().encode()).hexdigest())
+"""
+
+
+def render_in_a_process(log: Path, with_orjson: bool = True) -> tuple[str, str]:
+    env = {**os.environ, json_fast.NO_ORJSON: "0" if with_orjson else "1"}
+    run = subprocess.run([sys.executable, "-c", RENDER, str(log)], env=env, capture_output=True)
+    imported, md5 = run.stdout.decode().split()
+    return imported, md5
+
+
+def test_orjson_only_for_a_big_document(tmp_path: Path) -> None:
+    """One report's document is written by the standard library (importing orjson would cost
+    more); a big one switches to orjson after ``EAGER_CHARS``, and its text is the same."""
+    one = ROOT / "fixtures" / "real" / "memcg-names.dmesg.txt"
+    assert render_in_a_process(one)[0] == "False"
+    many = tmp_path / "many.log"
+    many.write_text(one.read_text() * 80)
+    imported, md5 = render_in_a_process(many)
+    assert imported == "True"
+    assert render_in_a_process(many, with_orjson=False) == ("False", md5)
+    doc = analyze_files([many]).to_dict()
+    assert len(dumps(doc)) > 2 * json_renderer.EAGER_CHARS
 
 
 # -- where orjson would differ ---------------------------------------------------------------
