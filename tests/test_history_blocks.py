@@ -52,7 +52,9 @@ def atop_text(hours: int = 40, procs: int = 12) -> bytes:
 
 
 def sar_text(days: int = 3) -> bytes:
-    """sar -r for ``days`` days from 2026-10-24 (Paris leaves summer time on the 25th)."""
+    """sar -r for ``days`` days from 2026-10-24 (Paris leaves summer time on the 25th): a
+    banner each day, then one banner for rows that run on past midnight (the day changes when
+    the clock goes back), a blank line before each midnight (a run of rows starts after it)."""
     out = []
     for d in range(days):
         day = datetime(2026, 10, 24) + timedelta(days=d)
@@ -63,6 +65,12 @@ def sar_text(days: int = 3) -> bytes:
             for m in range(1, 1440)
         ]
         out.append("")
+    out += ["Linux 6.1.0 (bench) \t10/24/26 \t_x86_64_\t(2 CPU)", ""]
+    out.append("00:00:01    kbmemfree   kbavail kbmemused  %memused")
+    for m in range(1, 1440 * days):
+        t = datetime(2026, 10, 24) + timedelta(minutes=m, seconds=1)
+        out += [""] if t.hour == 0 and t.minute == 0 else []
+        out.append(f"{t:%H:%M:%S} {m * 7} 9 9 1.5")
     return ("\n".join(out) + "\n").encode()
 
 

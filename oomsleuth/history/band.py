@@ -54,6 +54,15 @@ class Band:
             self.high = naive
         return True
 
+    def far_between(self, first: int, last: int) -> bool:
+        """True (and noted) when every naive time from ``first`` to ``last`` is far."""
+        i = bisect_right(self._starts, last) - 1
+        if i >= 0 and first <= self._ends[i]:
+            return False
+        self.far(first)
+        self.far(last)
+        return True
+
     def close(self, keep: Callable[[datetime], bool], tz: tzinfo) -> None:
         """Ask ``keep`` about the earliest and the latest time set aside (it refuses both)."""
         for naive in {self.low, self.high} - {None}:

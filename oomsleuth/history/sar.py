@@ -25,13 +25,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Iterator
-from datetime import date, datetime, tzinfo
+from datetime import datetime, tzinfo
+from itertools import islice
 from math import isfinite
 
 from oomsleuth.history import FormatInfo
 from oomsleuth.history.band import band
 from oomsleuth.history.common import WarnLimiter
-from oomsleuth.history.sar_clock import SarClock
+from oomsleuth.history.sar_clock import SarClock, new_banner, restart
+from oomsleuth.history.sar_rows import far_run
 from oomsleuth.model import Sample, Warning_
 
 # sysstat column name (sar text and ``sadf -d`` headers) -> canonical metric
@@ -157,26 +159,6 @@ def checked_row(
     return samples
 
 
-def parse_date(text: str) -> tuple[date | None, bool]:
-    """The banner's date and whether day and month could be either way round."""
-    parts = re.findall(r"\d+", text)
-    if len(parts) != 3:
-        return None, False
-    a, b, c = (int(p) for p in parts)
-    ambiguous = False
-    if len(parts[0]) == 4:
-        year, month, day = a, b, c
-    elif "/" in text and a <= 12 and (b > 12 or a != b):
-        year, month, day, ambiguous = c, a, b, b <= 12
-    else:  # 25/11/26, 25.11.2026, 25-11-2026
-        year, month, day = c, b, a
-    year += 2000 if year < 100 else 0
-    try:
-        return date(year, month, day), ambiguous
-    except ValueError:
-        return None, False
-
-
 def sniff(head: list[str]) -> bool:
     banner = False
     for raw in head:
@@ -205,66 +187,96 @@ def parse(
     keep: Callable[[datetime], bool] = lambda t: True,
     warn: Callable[[Warning_], None] = lambda w: None,
 ) -> Iterator[Sample]:
-    warner, clock, near = warn_limiter(source, warn), SarClock(), band(keep)
-    columns: list[tuple[int, str]] = []
-    width = 0
-    for lineno, raw in enumerate(lines, 1):
-        try:
-            line = raw.strip()
-            timed = _TIMED.match(line)
-            if timed is None:
-                if (banner := _BANNER.match(line)) is not None:
-                    _new_banner(banner[2], clock, warner, lineno)
-                    columns, width = [], 0
+    it = iter(lines)
+    blocks = iter(lambda: list(islice(it, 256)), [])
+    return parse_blocks(blocks, source=source, tz=tz, keep=keep, warn=warn)
+
+
+def parse_blocks(
+    blocks: Iterable[list[str]],
+    *,
+    source: str,
+    tz: tzinfo,
+    keep: Callable[[datetime], bool] = lambda t: True,
+    warn: Callable[[Warning_], None] = lambda w: None,
+) -> Iterator[Sample]:
+    """:func:`parse` over lists of lines: a run of data rows far from every window is set
+    aside whole (:func:`oomsleuth.history.sar_rows.far_run`), each other line read alone."""
+    reading = _Sar(source, tz, keep, warn)
+    clock, near = reading.clock, reading.near
+    lineno = 0
+    for block in blocks:
+        i, n = 0, len(block)
+        while i < n:
+            size, far = 1, False
+            if near is not None and reading.columns and clock.base is not None:
+                size, far = far_run(block, i, clock, near)
+            if far:
+                i += size
                 continue
-            hour, minute, second = int(timed[1]), int(timed[2]), min(int(timed[3]), 59)
-            if timed[4]:
-                hour = hour % 12 + (12 if timed[4] in "Pp" else 0)
-            rest = timed[5] or ""
-            if hour > 23 or minute > 59 or not rest or rest.startswith("COM "):
-                continue
-            seconds = hour * 3600 + minute * 60 + second
-            if "LINUX RESTART" in rest:
-                columns, width = [], 0
-                yield from _restart(seconds, clock, tz, keep, source)
-                continue
-            if not rest[0].isdigit() and not any(_VALUE.match(c) for c in rest.split()):
-                clock.tick(seconds, header=True)  # a header: a data row's first cell is a number
-                columns, width = plan(cells := rest.split()), len(cells)
-                continue
-            clock.tick(seconds)
-            if not columns:
-                continue
-            if near is not None and clock.base is not None and near.far(clock.naive(seconds)):
-                continue  # far from every window: keep() would refuse it (band.py)
-            when = clock.at(seconds, tz)
-            if when is None:
-                warner(lineno, "sar-no-date", "no 'Linux ... (host) DATE' line before the data")
-                continue
-            if keep(when):  # split only now: most rows are outside the windows
-                cells = rest.split()
-                yield from checked_row(warner, lineno, "sar", when, columns, width, cells, rest)
-        except Exception as exc:  # a parser never raises on odd input
-            warner(lineno, "sar-parse-error", repr(exc))
+            for j in range(i, i + max(size, 1)):
+                yield from reading.line(block[j], lineno + j + 1)
+            i += max(size, 1)
+        lineno += n
     if near is not None:
         near.close(keep, tz)
 
 
-def _new_banner(text: str, clock: SarClock, warner: WarnLimiter, lineno: int) -> None:
-    """A ``Linux ... (host) DATE`` banner: the clock starts again on its date."""
-    base, ambiguous = parse_date(text)
-    clock.banner(base)
-    if base is None:
-        warner(lineno, "sar-bad-date", f"cannot read the date {text!r}")
-    elif ambiguous:
-        warner(lineno, "sar-date-ambiguous", f"{text} read as {base}")
+class _Sar:
+    """One ``sar`` text being read: its clock, the columns of the section, the band."""
 
+    def __init__(
+        self,
+        source: str,
+        tz: tzinfo,
+        keep: Callable[[datetime], bool],
+        warn: Callable[[Warning_], None],
+    ) -> None:
+        self.source, self.tz, self.keep = source, tz, keep
+        self.warner, self.clock, self.near = warn_limiter(source, warn), SarClock(), band(keep)
+        self.columns: list[tuple[int, str]] = []
+        self.width = 0
 
-def _restart(
-    seconds: int, clock: SarClock, tz: tzinfo, keep: Callable[[datetime], bool], source: str
-) -> list[Sample]:
-    """A ``LINUX RESTART`` line: a ``restart`` sample; the next section starts a new block."""
-    clock.tick(seconds)
-    clock.block = None
-    when = clock.at(seconds, tz)
-    return [Sample(when, "restart", 0.0, source=source)] if when is not None and keep(when) else []
+    def line(self, raw: str, lineno: int) -> list[Sample]:
+        try:
+            return self._line(raw, lineno)
+        except Exception as exc:  # a parser never raises on odd input
+            self.warner(lineno, "sar-parse-error", repr(exc))
+            return []
+
+    def _line(self, raw: str, lineno: int) -> list[Sample]:
+        clock, warner, tz = self.clock, self.warner, self.tz
+        line = raw.strip()
+        timed = _TIMED.match(line)
+        if timed is None:
+            if (banner := _BANNER.match(line)) is not None:
+                new_banner(banner[2], clock, warner, lineno)
+                self.columns, self.width = [], 0
+            return []
+        hour, minute, second = int(timed[1]), int(timed[2]), min(int(timed[3]), 59)
+        if timed[4]:
+            hour = hour % 12 + (12 if timed[4] in "Pp" else 0)
+        rest = timed[5] or ""
+        if hour > 23 or minute > 59 or not rest or rest.startswith("COM "):
+            return []
+        seconds = hour * 3600 + minute * 60 + second
+        if "LINUX RESTART" in rest:
+            self.columns, self.width = [], 0
+            return restart(seconds, clock, tz, self.keep, self.source)
+        if not rest[0].isdigit() and not any(_VALUE.match(c) for c in rest.split()):
+            clock.tick(seconds, header=True)  # a header: a data row's first cell is a number
+            self.columns, self.width = plan(cells := rest.split()), len(cells)
+            return []
+        clock.tick(seconds)
+        if not self.columns:
+            return []
+        if self.near is not None and clock.base is not None and self.near.far(clock.naive(seconds)):
+            return []  # far from every window: keep() would refuse it (band.py)
+        when = clock.at(seconds, tz)
+        if when is None:
+            warner(lineno, "sar-no-date", "no 'Linux ... (host) DATE' line before the data")
+            return []
+        if not self.keep(when):  # split only now: most rows are outside the windows
+            return []
+        cells = rest.split()
+        return checked_row(warner, lineno, "sar", when, self.columns, self.width, cells, rest)

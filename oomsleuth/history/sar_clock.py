@@ -1,10 +1,15 @@
-"""The wall clock of a ``sar`` text: the banner's date, day changes, section rewinds."""
+"""The wall clock of a ``sar`` text: the banner's date, day changes, section rewinds,
+``LINUX RESTART`` lines."""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from datetime import date, datetime, tzinfo
 
 from oomsleuth.history.band import DAY
+from oomsleuth.history.common import WarnLimiter
+from oomsleuth.model import Sample
 
 
 class SarClock:
@@ -43,3 +48,43 @@ class SarClock:
         d = self._cache[1]
         hour, rest = divmod(seconds, 3600)
         return datetime(d.year, d.month, d.day, hour, rest // 60, rest % 60, tzinfo=tz)
+
+
+def new_banner(text: str, clock: SarClock, warner: WarnLimiter, lineno: int) -> None:
+    """A ``Linux ... (host) DATE`` banner: the clock starts again on its date."""
+    base, ambiguous = parse_date(text)
+    clock.banner(base)
+    if base is None:
+        warner(lineno, "sar-bad-date", f"cannot read the date {text!r}")
+    elif ambiguous:
+        warner(lineno, "sar-date-ambiguous", f"{text} read as {base}")
+
+
+def restart(
+    seconds: int, clock: SarClock, tz: tzinfo, keep: Callable[[datetime], bool], source: str
+) -> list[Sample]:
+    """A ``LINUX RESTART`` line: a ``restart`` sample; the next section starts a new block."""
+    clock.tick(seconds)
+    clock.block = None
+    when = clock.at(seconds, tz)
+    return [Sample(when, "restart", 0.0, source=source)] if when is not None and keep(when) else []
+
+
+def parse_date(text: str) -> tuple[date | None, bool]:
+    """The banner's date and whether day and month could be either way round."""
+    parts = re.findall(r"\d+", text)
+    if len(parts) != 3:
+        return None, False
+    a, b, c = (int(p) for p in parts)
+    ambiguous = False
+    if len(parts[0]) == 4:
+        year, month, day = a, b, c
+    elif "/" in text and a <= 12 and (b > 12 or a != b):
+        year, month, day, ambiguous = c, a, b, b <= 12
+    else:  # 25/11/26, 25.11.2026, 25-11-2026
+        year, month, day = c, b, a
+    year += 2000 if year < 100 else 0
+    try:
+        return date(year, month, day), ambiguous
+    except ValueError:
+        return None, False
