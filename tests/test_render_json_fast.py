@@ -255,6 +255,13 @@ def test_orjson_writes_its_differences_as_expected() -> None:
     assert orjson.dumps(Plain.A) == b"1"
 
 
+def test_compact_text_stays_the_standard_library_s() -> None:
+    """orjson's compact separators are "," and ":"; indent=None is the C encoder's already."""
+    doc = {"a": [1, 2.5, None], "b": {}}
+    assert dumps(doc, indent=None) == '{"a": [1, 2.5, null], "b": {}}'
+    assert orjson.dumps(doc) == b'{"a":[1,2.5,null],"b":{}}'
+
+
 def test_the_sample_is_checked() -> None:
     """An orjson whose text differs on the sample is not used."""
     assert json_fast.agrees(lambda doc: json.dumps(doc, ensure_ascii=False, indent=2))
