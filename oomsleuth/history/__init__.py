@@ -13,6 +13,14 @@ from ``oomsleuth.history.metrics``; times aware, naive stamps placed in ``tz``),
 for which ``keep(time)`` is False as early as it can (before building them), never raises on odd
 input (a warning instead), and reports restarts (sysstat ``LINUX RESTART``) as samples of the
 metric ``restart`` with value 0.
+
+A module may also define ``parse_blocks(blocks: Iterable[list[str]], ...)``, the same reader
+over the lines a list at a time as the loader reads them (``Input.line_blocks``): it can skip
+lines it has no use for with C-level calls over a list instead of a Python step a line (atop:
+the lines of a sample ``keep`` refused; sar: runs of rows far from every window). ``keep`` may
+carry ``spans``, the (start, end) windows outside which it is always False
+(:mod:`oomsleuth.history.band`); a reader that skips samples without asking ``keep`` must still
+ask it about the earliest and the latest of them (``history-outside-window`` says that span).
 """
 
 from __future__ import annotations

@@ -34,15 +34,14 @@ class Span:
         self.first: datetime | None = None
         self.last: datetime | None = None
 
-    def __call__(self, t: datetime) -> bool:
-        return self.keep(t)
-
     def keep(self, t: datetime) -> bool:
         if self.first is None or t < self.first:
             self.first = t
         if self.last is None or t > self.last:
             self.last = t
         return self._keep(t)
+
+    __call__ = keep
 
 
 def outside(span: Span, windows: Windows) -> str:
