@@ -1,7 +1,8 @@
-"""The kernel parser's cheap tests before its parsers (``kernel._EVENT_HINT`` before the event
-parsers, ``kernel_body._SECTION_FIRSTS`` before the section parsers) only skip lines those
-parsers would not read: on every line of the real and handwritten fixtures, and on lines built
-from pieces of report lines, a line the test rules out is one every parser rejects."""
+"""The kernel parser's cheap tests before its parsers (``kernel_outcome_lines.EVENT_HINT``
+before the event parsers, ``kernel_body._SECTION_FIRSTS`` before the section parsers) only skip
+lines those parsers would not read: on every line of the real and handwritten fixtures, and on
+lines built from pieces of report lines, a line the test rules out is one every parser
+rejects."""
 
 from __future__ import annotations
 
@@ -14,7 +15,6 @@ from hypothesis import strategies as st
 from oomsleuth.frame.framer import frame_lines
 from oomsleuth.parsers import kernel_lines as kl
 from oomsleuth.parsers import kernel_outcome_lines as ko
-from oomsleuth.parsers.kernel import _EVENT_HINT
 from oomsleuth.parsers.kernel_body import _MEMINFO, _SECTION_FIRSTS
 from oomsleuth.parsers.taskdump import parse_table_header
 
@@ -56,7 +56,7 @@ TEXTS = texts()
 
 
 def check(s: str) -> None:
-    if _EVENT_HINT.search(s) is None:
+    if ko.EVENT_HINT.search(s) is None:
         assert all(parse(s) is None for parse in EVENT_PARSERS), s
         assert "Killed process" not in s, s
     if s[:1] not in _SECTION_FIRSTS:
@@ -65,7 +65,7 @@ def check(s: str) -> None:
 
 def test_the_fixtures_hold_event_and_section_lines() -> None:
     assert len(TEXTS) > 2000
-    assert sum(_EVENT_HINT.search(s) is not None for s in TEXTS) > 100
+    assert sum(ko.EVENT_HINT.search(s) is not None for s in TEXTS) > 100
     assert any(kl.parse_counter(s) for s in TEXTS) and any(parse_table_header(s) for s in TEXTS)
 
 

@@ -19,8 +19,6 @@ rate-limit notices, endings); the lines in between fill the open report through
 
 from __future__ import annotations
 
-import re
-
 from oomsleuth.model import (
     AllocFailure,
     Constraint,
@@ -45,14 +43,6 @@ def is_kernel_line(line: LogLine) -> bool:
 
 def _stamp(line: LogLine) -> Stamp:
     return Stamp(line.uptime_s, line.wall, line.host, line.boot_id, wall_kind=line.wall_kind)
-
-
-# Every line _feed_event_line reads holds one of these (a cheap test before its dozen parsers):
-# "oom" is in the header, oom-kill:, oom_reaper:, memory.oom.group and panic_on_oom lines.
-_EVENT_HINT = re.compile(
-    r"oom|ill process|illed process|suppressed|page allocation failure|Out of memory and"
-    r"|deadlocked on memory|OOM request ignored|Kernel panic - not syncing"
-)
 
 
 class KernelParser:
@@ -87,7 +77,7 @@ class KernelParser:
         where = Where(line.source, line.lineno)
         if self._draft is not None and self._gap(self._draft, line):
             self._finish()
-        if _EVENT_HINT.search(s) is not None and self._feed_event_line(s, line, where):
+        if ko.EVENT_HINT.search(s) is not None and self._feed_event_line(s, line, where):
             self._raw(line)
             return
         d = self._draft
@@ -138,7 +128,7 @@ class KernelParser:
     # -- events that open, end or follow reports ------------------------------------------------
     def _feed_event_line(self, s: str, line: LogLine, where: Where) -> bool:
         """Lines that open, end or follow a report; False for any other line (every one they
-        read matches ``_EVENT_HINT``)."""
+        read matches ``ko.EVENT_HINT``)."""
         stamp = _stamp(line)
         if (header := kl.parse_header(s)) is not None:
             self._on_header(header, where, stamp)

@@ -15,6 +15,13 @@ from dataclasses import dataclass
 
 from oomsleuth.model import Constraint, Victim
 
+# Every line the event parsers read (the header's kernel_lines.parse_header and those here)
+# holds one of these: a cheap test before trying them all. "oom" is in the header, oom-kill:,
+# oom_reaper:, memory.oom.group and panic_on_oom lines.
+EVENT_HINT = re.compile(
+    r"oom|ill process|illed process|suppressed|page allocation failure|Out of memory and"
+    r"|deadlocked on memory|OOM request ignored|Kernel panic - not syncing"
+)
 _SUMMARY_TASK = re.compile(r",task=(?P<task>.*),pid=(?P<pid>\d+),uid=(?P<uid>\d+)\s*$")
 
 
