@@ -3,6 +3,7 @@ history are still analysed. The tools are hidden by PATH, as on a host without t
 
 from __future__ import annotations
 
+import gzip
 import shutil
 import sys
 from pathlib import Path
@@ -75,3 +76,16 @@ def test_unknown_files_in_a_history_folder_and_alone_are_warnings(tmp_path: Path
 def test_a_history_path_that_does_not_exist_is_bad_usage(tmp_path: Path) -> None:
     with pytest.raises(HistoryError, match="no such file"):
         analyze(tmp_path / "typo.txt")
+
+
+def test_a_history_file_that_breaks_part_way_is_read_up_to_there_with_a_warning(
+    tmp_path: Path,
+) -> None:
+    packed = gzip.compress((SIDECAR / "atop-P.txt").read_bytes())
+    cut = tmp_path / "atop-P.txt.gz"
+    cut.write_bytes(packed[: len(packed) * 2 // 3])
+    report = analyze(cut)
+    assert report.history is not None and report.history.sources == ((str(cut), "atop"),)
+    (damaged,) = [w for w in report.history.warnings if w.code == "input-damaged"]
+    assert damaged.where.source == str(cut) and "breaks after line" in damaged.message
+    assert report.incidents  # the kills are all still there

@@ -100,10 +100,10 @@ def _spooled(path: Path) -> Path:
     return _SPOOLED[str(path)]
 
 
-def _lines(item: Input) -> Iterator[list[str]]:
+def _lines(item: Input, problem: Callable[[Warning_], None]) -> Iterator[list[str]]:
     """The file's text lines, a list at a time: sa and atop raw files through the real
     sadf/atop (a member of a bundle is copied to a temporary file first: those tools read
-    files)."""
+    files). A text stream that breaks part way ends there, and ``problem`` hears it."""
     try:
         with ExitStack() as stack:
             head = item.open(stack).read(4096)
@@ -113,7 +113,7 @@ def _lines(item: Input) -> Iterator[list[str]]:
         return _batched(_on_disk(item, sa_binary.sa_to_lines))
     if atop_raw.is_atop_raw(head):
         return _batched(_on_disk(item, atop_raw.atop_to_lines))
-    return replace(item, max_line=JSON_LINE_BYTES).line_blocks()
+    return replace(item, max_line=JSON_LINE_BYTES).line_blocks(problem)
 
 
 def _batched(lines: Iterator[str]) -> Iterator[list[str]]:
@@ -194,7 +194,7 @@ class HistoryReading:
                     chunks, source=name, tz=self.tz, keep=keep, warn=self._add
                 )
                 return
-            blocks = iter(_lines(item))
+            blocks = iter(_lines(item, self._add))
             head, read = _head(blocks)
             reader = sniff(head)
             if reader is None:
