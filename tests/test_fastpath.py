@@ -6,7 +6,6 @@ warnings, line counts and boot anchoring, with hyperscan and with the pure-Pytho
 from __future__ import annotations
 
 import gzip
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -115,32 +114,6 @@ def test_block_boundaries_anywhere(
     for path in (log, gz):
         report = _same(Input(path.name, path, max_line=block // 2), engine)
         assert len(report.reports) == 3 and report.lines_read == text.count("\n") + 1
-
-
-def test_big_inputs_are_read_ahead_on_a_second_thread(
-    engine: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """While one block is served, the next is read and searched on a reader thread (gone at
-    the end); a long line or a broken stream met in a block read ahead ends as without it."""
-    monkeypatch.setattr(blocks, "BLOCK", 4096)
-    lines = list(_noisy(REAL / "memcg-single.dmesg.txt", 4, 60))
-    plain = tmp_path / "kern.log"
-    plain.write_text("\n".join(lines) + "\n")
-    find, _ = literals.finder(candidate_patterns())
-    source = blocks.BlockLines(Input(plain.name, plain, max_line=2048), find, None)
-    readers = set()
-    while source.next(False) is not None:
-        readers |= {t.name for t in threading.enumerate() if t.name.startswith("oomsleuth-read")}
-    assert readers and not any(t.name in readers for t in threading.enumerate())
-    _same(Input(plain.name, plain, max_line=2048), engine)
-    long = tmp_path / "long.log"
-    long.write_text("\n".join([*lines[:300], "y" * 3000 + " oom-kill: glued", *lines[300:]]))
-    _same(Input(long.name, long, max_line=2048), engine)
-    broken = tmp_path / "kern.log.gz"
-    packed = gzip.compress(plain.read_bytes())
-    broken.write_bytes(packed[: len(packed) * 3 // 4])
-    report = _same(Input(broken.name, broken, max_line=2048), engine)
-    assert 0 < report.lines_read < len(lines)
 
 
 def test_a_long_line_hands_over_to_the_line_reader(engine: str, tmp_path: Path) -> None:

@@ -7,9 +7,7 @@ lines, and serves physical lines as the framer's
 :class:`~oomsleuth.frame.sparse.Sparse` source: line by line, or, asked to skip, straight to the
 next line holding a match (newlines in between are counted, never split or decoded). A line with
 a NUL byte is always a candidate (NULs are dropped before any test, as by
-:meth:`Input.lines`), as is a block's first line. Once a block comes back full (a big input),
-the next one is read and searched on a reader thread while this one is served: reading and the
-search in C release the GIL, so they take the second core while this thread frames and parses.
+:meth:`Input.lines`), as is a block's first line.
 
 The lines it hands out are those of :meth:`Input.lines`, byte for byte: split on ``\\n``, a
 ``\\r\\n`` ending removed, UTF-8 with surrogate escapes, NULs dropped. Where that reader would do
@@ -26,7 +24,6 @@ import os
 import zlib
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
-from typing import TYPE_CHECKING, NamedTuple
 
 from oomsleuth.errors import InputError
 from oomsleuth.load.files import (
@@ -45,22 +42,6 @@ from oomsleuth.model import Warning_, Where
 BLOCK = 4 << 20
 READ = 8192  # the line reader's own read size (TextIOWrapper's chunk)
 Tick = Callable[[int, int, int | None], None]  # (lines read, bytes read, size when known)
-
-if TYPE_CHECKING:
-    from concurrent.futures import Future, ThreadPoolExecutor
-
-
-class _Loaded(NamedTuple):
-    """A block read: bytes in it, end of its complete lines, candidate offsets, bytes read from
-    the input, whether the input ended (or broke: how) and whether a line is too long."""
-
-    n: int
-    end: int
-    hits: list[int]
-    read: int
-    eof: bool
-    broken: BaseException | None
-    long: bool
 
 
 class BlockLines:
@@ -83,9 +64,6 @@ class BlockLines:
         self._buf = bytearray(BLOCK)
         self._n = self._end = self._pos = self._at = 0
         self._hits: list[int] = []
-        self._spare = self._buf  # the reader thread's buffer, once there is one
-        self._pool: ThreadPoolExecutor | None = None
-        self._job: Future[_Loaded] | None = None
         self._eof = False
         self._broken: BaseException | None = None
         self._slow: Iterator[str] | None = None
@@ -146,84 +124,66 @@ class BlockLines:
         return at < len(hits)
 
     def _refill(self) -> bool:
-        """The next block after the complete lines served; False at the end of the input. A
-        big input's next block is read and searched on a second thread while this one is
-        served (:meth:`_load`: the read and the search release the GIL)."""
+        """The next block after the complete lines served; False at the end of the input."""
         if self._eof:
             return False
-        tail = self._n - self._end
-        job, self._job = self._job, None
-        if job is None:
-            got = self._load(self._buf, bytes(self._buf[self._end : self._n]))
-        else:
-            got = job.result()
-            self._buf, self._spare = self._spare, self._buf
-        self._n, self._end, self._hits = got.n, got.end, got.hits
-        self._pos = self._at = 0
-        self.bytes_read += got.read
-        self._eof = got.eof
-        self._broken = got.broken or self._broken
-        if got.long:
-            self._slow = self._slow_lines(bytes(self._buf[: self._n]))
+        buf, n = self._buf, self._n
+        tail = n - self._end
+        buf[:tail] = buf[self._end : n]
+        self._n, self._pos, self._at = tail, 0, 0
+        try:
+            self._fill()
+        except _broken() as exc:
+            self._broken, self._eof = exc, True
+        self._end = buf.rfind(b"\n", 0, self._n) + 1
+        if self._long_line():
+            self._slow = self._slow_lines(bytes(buf[: self._n]))
             return True
-        if not self._eof and self._n == BLOCK:
-            self._job = self._prefetch()
+        self._hits = self._candidates(memoryview(buf)[: self._end]) if self._end else []
         if self._tick is not None:
             self._tick(self.lines, self.bytes_read, self.size)
         return self._n > tail or self._end > 0
 
-    def _prefetch(self) -> Future[_Loaded]:
-        """The block after this one, loading on the reader thread into the spare buffer."""
-        if self._pool is None:
-            from concurrent.futures import ThreadPoolExecutor  # only big inputs need it
+    def _fill(self) -> None:
+        """Read until the block is full or the input ends: a plain file straight into the
+        block, a decompressed stream ``READ`` bytes at a time."""
+        buf, file = self._buf, self._file
+        while self._n < BLOCK:
+            if file is not None:
+                with memoryview(buf) as view:
+                    got = file.readinto(view[self._n :])
+            else:
+                chunk = self._src.read1(min(READ, BLOCK - self._n))  # type: ignore[attr-defined]
+                got = len(chunk)
+                buf[self._n : self._n + got] = chunk
+            if not got:
+                self._eof = True
+                return
+            self._n += got
+            self.bytes_read += got
 
-            self._pool = ThreadPoolExecutor(1, thread_name_prefix="oomsleuth-read")
-            self._stack.callback(self._pool.shutdown)
-            self._spare = bytearray(BLOCK)
-        tail = bytes(self._buf[self._end : self._n])
-        return self._pool.submit(self._load, self._spare, tail)
-
-    def _load(self, buf: bytearray, tail: bytes) -> _Loaded:
-        """``tail`` (the last block's incomplete line) then as much input as ``buf`` holds, its
-        complete lines and their candidate matches. Reads only the input and ``buf``."""
-        n = len(tail)
-        buf[:n] = tail
-        read, eof, broken = 0, False, None
-        try:
-            while n < BLOCK:
-                got = self._fill(buf, n)
-                if not got:
-                    eof = True
-                    break
-                n += got
-                read += got
-        except _broken() as exc:
-            broken, eof = exc, True
-        end = buf.rfind(b"\n", 0, n) + 1
-        long = _long_line(buf, n, self.input.max_line)
-        hits = self._candidates(buf, end) if end and not long else []
-        return _Loaded(n, end, hits, read, eof, broken, long)
-
-    def _fill(self, buf: bytearray, n: int) -> int:
-        """One read into ``buf`` at ``n``: a plain file straight into it, a decompressed
-        stream ``READ`` bytes at a time (as the line reader reads it)."""
-        if self._file is not None:
-            with memoryview(buf) as view:
-                return self._file.readinto(view[n:]) or 0
-        chunk = self._src.read1(min(READ, BLOCK - n))  # type: ignore[attr-defined]
-        buf[n : n + len(chunk)] = chunk
-        return len(chunk)
-
-    def _candidates(self, buf: bytearray, end: int) -> list[int]:
-        with memoryview(buf) as view:
-            hits = self._find(view[:end])
+    def _candidates(self, block: memoryview) -> list[int]:
+        hits = self._find(block)
+        buf, end = self._buf, self._end
         nul = buf.find(0, 0, end)
         if nul >= 0:
             while nul >= 0:
                 hits.append(nul)
                 nul = buf.find(0, buf.find(b"\n", nul, end), end)
             hits.sort()
-        return [0, *hits]
+        return [0, *hits] if end else hits
+
+    def _long_line(self) -> bool:
+        """A line of ``max_line`` bytes or more in the block (conservative: bytes >= chars)."""
+        buf, n, limit = self._buf, self._n, self.input.max_line
+        width = limit // 2
+        for k in range(0, n - width + 1, width):
+            if buf.find(b"\n", k, k + width) < 0:
+                start = buf.rfind(b"\n", 0, k) + 1
+                stop = buf.find(b"\n", k, n)
+                if (stop if stop >= 0 else n) - start >= limit:
+                    return True
+        return False
 
     def _last(self) -> tuple[int, str] | None:
         """The end: the last line when it has no newline, the warning of a broken stream."""
@@ -272,18 +232,6 @@ class BlockLines:
                 f"{count} line(s) before it were read, the rest could not be",
             )
         )
-
-
-def _long_line(buf: bytearray, n: int, limit: int) -> bool:
-    """A line of ``limit`` bytes or more in ``buf[:n]`` (conservative: bytes >= chars)."""
-    width = limit // 2
-    for k in range(0, n - width + 1, width):
-        if buf.find(b"\n", k, k + width) < 0:
-            start = buf.rfind(b"\n", 0, k) + 1
-            stop = buf.find(b"\n", k, n)
-            if (stop if stop >= 0 else n) - start >= limit:
-                return True
-    return False
 
 
 def _plain(stream: object) -> bool:
