@@ -84,6 +84,29 @@ def test_import_rules(path: Path) -> None:
     assert not bad, f"{path.relative_to(ROOT)} ({_stage(path)}) may not import: {bad}"
 
 
+MODULE_LINES = 300  # the module size of ../shared/reference/architecture.md
+BODY_LINES = 60  # a function's statements (its signature and docstring aside)
+
+
+def test_modules_and_functions_stay_small() -> None:
+    too_big, too_long = [], []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        text = path.read_text()
+        name = str(path.relative_to(ROOT))
+        if text.count("\n") > MODULE_LINES:
+            too_big.append(f"{name}: {text.count(chr(10))} lines")
+        for node in ast.walk(ast.parse(text, name)):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                body = node.body
+                if len(body) > 1 and isinstance(body[0], ast.Expr):
+                    body = body[1:]  # the docstring
+                size = (node.end_lineno or node.lineno) - body[0].lineno + 1
+                if size > BODY_LINES:
+                    too_long.append(f"{name}:{node.lineno} {node.name}: {size} lines")
+    assert not too_big, f"modules over {MODULE_LINES} lines: {too_big}"
+    assert not too_long, f"function bodies over {BODY_LINES} lines: {too_long}"
+
+
 def test_every_stage_is_checked() -> None:
     stages = {_stage(p) for p in PACKAGE.rglob("*.py")}
     assert stages - set(ALLOWED) == {"__init__", "__main__", "api", "api_host", "cli"}
