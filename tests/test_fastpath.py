@@ -6,6 +6,7 @@ warnings, line counts and boot anchoring, with hyperscan and with the pure-Pytho
 from __future__ import annotations
 
 import gzip
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -114,6 +115,28 @@ def test_block_boundaries_anywhere(
     for path in (log, gz):
         report = _same(Input(path.name, path, max_line=block // 2), engine)
         assert len(report.reports) == 3 and report.lines_read == text.count("\n") + 1
+
+
+@pytest.mark.parametrize("chunk_bits", [4, 6, 13])
+def test_newlines_of_big_blocks_are_counted_on_a_second_thread(
+    chunk_bits: int, engine: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A full block's newlines are indexed on a counting thread (gone at the end) while the
+    block is searched; jumps count from that index: the same lines, numbers and result."""
+    monkeypatch.setattr(blocks, "BLOCK", 4096)
+    monkeypatch.setattr(blocks, "CHUNK_BITS", chunk_bits)
+    lines = list(_noisy(REAL / "memcg-single.dmesg.txt", 4, 60))
+    plain = tmp_path / "kern.log"
+    plain.write_text("\n".join(lines).replace("up 3\n", "up 3\r\n") + "\n")
+    find, _ = literals.finder(candidate_patterns())
+    source = blocks.BlockLines(Input(plain.name, plain, max_line=2048), find, None)
+    counters = set()
+    while source.next(True) is not None:
+        counters |= {t.name for t in threading.enumerate() if "oomsleuth-count" in t.name}
+    assert counters and not any(t.name in counters for t in threading.enumerate())
+    assert source.lines == len(lines)
+    report = _same(Input(plain.name, plain, max_line=2048), engine)
+    assert len(report.reports) == 4
 
 
 def test_a_long_line_hands_over_to_the_line_reader(engine: str, tmp_path: Path) -> None:

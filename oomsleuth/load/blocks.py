@@ -5,7 +5,9 @@
 (:mod:`oomsleuth.load.literals`) for the offsets of candidate matches in each block's complete
 lines, and serves physical lines as the framer's
 :class:`~oomsleuth.frame.sparse.Sparse` source: line by line, or, asked to skip, straight to the
-next line holding a match (newlines in between are counted, never split or decoded). A line with
+next line holding a match (newlines in between are counted, never split or decoded: a full
+block's newlines are indexed per ``CHUNK`` on a counting thread while this one runs the search,
+which in C releases the GIL, so the two take both cores). A line with
 a NUL byte is always a candidate (NULs are dropped before any test, as by
 :meth:`Input.lines`), as is a block's first line.
 
@@ -24,6 +26,8 @@ import os
 import zlib
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
+from itertools import accumulate
+from typing import TYPE_CHECKING
 
 from oomsleuth.errors import InputError
 from oomsleuth.load.files import (
@@ -40,8 +44,12 @@ from oomsleuth.load.text import split_lines
 from oomsleuth.model import Warning_, Where
 
 BLOCK = 4 << 20
+CHUNK_BITS = 13  # newlines are indexed per 8 KB of a block (a jump counts within one chunk)
 READ = 8192  # the line reader's own read size (TextIOWrapper's chunk)
 Tick = Callable[[int, int, int | None], None]  # (lines read, bytes read, size when known)
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future, ThreadPoolExecutor
 
 
 class BlockLines:
@@ -64,6 +72,9 @@ class BlockLines:
         self._buf = bytearray(BLOCK)
         self._n = self._end = self._pos = self._at = 0
         self._hits: list[int] = []
+        self._base = 0  # lines before the block
+        self._index: list[int] = [0]  # newlines before each CHUNK of the block
+        self._pool: ThreadPoolExecutor | None = None
         self._eof = False
         self._broken: BaseException | None = None
         self._slow: Iterator[str] | None = None
@@ -117,7 +128,12 @@ class BlockLines:
         self._at = at
         start = self._end if at == len(hits) else buf.rfind(b"\n", pos, hits[at]) + 1 or pos
         if start > pos:
-            count = buf.count(b"\n", pos, start)
+            first = start >> CHUNK_BITS << CHUNK_BITS
+            if first <= pos:  # a short jump: count it
+                count = buf.count(b"\n", pos, start)
+            else:  # newlines before start (the index, then within its chunk) less before pos
+                before = self._index[start >> CHUNK_BITS] + buf.count(b"\n", first, start)
+                count = before - (self.lines - self._base)
             self.lines += count
             self.jumped += count
             self._pos = start
@@ -139,10 +155,23 @@ class BlockLines:
         if self._long_line():
             self._slow = self._slow_lines(bytes(buf[: self._n]))
             return True
+        self._base = self.lines
+        counted = self._count_async(buf) if self._n == BLOCK else None
         self._hits = self._candidates(memoryview(buf)[: self._end]) if self._end else []
+        self._index = _newline_index(buf, self._end) if counted is None else counted.result()
         if self._tick is not None:
             self._tick(self.lines, self.bytes_read, self.size)
         return self._n > tail or self._end > 0
+
+    def _count_async(self, buf: bytearray) -> Future[list[int]]:
+        """:func:`_newline_index` of a full block on the counting thread: it holds the GIL in
+        short steps while this thread's search in C runs without it."""
+        if self._pool is None:
+            from concurrent.futures import ThreadPoolExecutor  # only big inputs need it
+
+            self._pool = ThreadPoolExecutor(1, thread_name_prefix="oomsleuth-count")
+            self._stack.callback(self._pool.shutdown)
+        return self._pool.submit(_newline_index, buf, self._end)
 
     def _fill(self) -> None:
         """Read until the block is full or the input ends: a plain file straight into the
@@ -232,6 +261,13 @@ class BlockLines:
                 f"{count} line(s) before it were read, the rest could not be",
             )
         )
+
+
+def _newline_index(buf: bytearray, end: int) -> list[int]:
+    """The newlines in ``buf`` before each multiple of ``CHUNK`` up to ``end``."""
+    count, step = buf.count, 1 << CHUNK_BITS
+    stops = range(0, end, step)
+    return list(accumulate((count(b"\n", k, min(k + step, end)) for k in stops), initial=0))
 
 
 def _plain(stream: object) -> bool:
