@@ -32,6 +32,7 @@ import random
 import re
 import sys
 import tempfile
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from measure import run
@@ -50,9 +51,14 @@ NOISE = (
 )
 
 
+START = datetime(2026, 11, 25)
+
+
 def _stamp(n: int) -> str:
-    s = n // 50
-    return f"Nov 25 {(s // 3600) % 24:02d}:{(s // 60) % 60:02d}:{s % 60:02d} web-1 kernel: "
+    """The syslog prefix of noise line ``n`` (50 a second from midnight, 25 Nov: the log spans
+    days, and its wall clock and kernel uptime agree throughout)."""
+    at = START + timedelta(seconds=n // 50)
+    return f"{at:%b} {at.day:2d} {at:%H:%M:%S} web-1 kernel: "
 
 
 def _report(path: Path, uptime: float, stamp: str) -> tuple[list[str], float]:
