@@ -126,3 +126,14 @@ def test_an_earlyoom_request_minutes_away_is_not_this_reports_trigger() -> None:
     ]
     assert moved != lines
     assert _manual(moved).trigger_comm == "kworker/1:3"
+
+
+def test_reports_share_one_copy_of_each_memcg_stat_name() -> None:
+    """Hundreds of reports repeat the same few dozen memory.stat names: one copy is kept."""
+    logs = ("memcg-adj.dmesg.txt", "memcg-names.dmesg.txt")
+    lines = [
+        x for name in logs for x in (ROOT / "fixtures" / "real" / name).read_text().split("\n")
+    ]
+    names = [[k for k, _ in r.memcg.stats_bytes] for r in analyze_lines(lines).reports if r.memcg]
+    first, second = (next(k for k in found if k == "rss") for found in names[:2])
+    assert len(names) >= 2 and first is second

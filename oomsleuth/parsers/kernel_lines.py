@@ -12,6 +12,7 @@ they match on shape, never on kernel version.
 from __future__ import annotations
 
 import re
+import sys
 from dataclasses import dataclass
 
 from oomsleuth.model import Counter, Trigger
@@ -142,8 +143,10 @@ _STAT_LINE = re.compile(r"^(\w+) (\d+)$")
 
 
 def parse_stat_line(text: str) -> tuple[str, int] | None:
+    """A memcg stat line (``anon 1024``); the name interned: every report repeats the same few
+    dozen, and hundreds of reports would hold a copy each."""
     m = _STAT_LINE.match(text.strip())
-    return (m[1], int(m[2])) if m else None
+    return (sys.intern(m[1]), int(m[2])) if m else None
 
 
 _PROTECTION = re.compile(r"^Memory cgroup min protection (\d+)kB -- low protection (\d+)kB")
