@@ -11,6 +11,7 @@ at all is an error (a typo, caught before any work).
 from __future__ import annotations
 
 import atexit
+import functools
 import itertools
 import os
 import shutil
@@ -28,6 +29,7 @@ from oomsleuth.history.span import Span, outside
 from oomsleuth.history.traces import TraceCollector
 from oomsleuth.history.windows import Windows
 from oomsleuth.load import atop_raw, sa_binary
+from oomsleuth.load import history_forked as forked
 from oomsleuth.load.files import Input, decompressed, read_errors, reason
 from oomsleuth.model import (
     CounterTrace,
@@ -225,26 +227,40 @@ def load_history(
     args: Sequence[str | Input], windows: Windows, tz: tzinfo, warn: Callable[[str], None]
 ) -> History:
     """Every history input, read through its format's reader; samples outside ``windows``
-    (around the OOM events) are dropped as they are read."""
-    reading = HistoryReading(tz, warn)
+    (around the OOM events) are dropped as they are read. Several big files are read side by
+    side (:mod:`oomsleuth.load.history_forked`), with the same result."""
+    items = history_files(args, warn)
+    read = functools.partial(_read_file, windows=windows, tz=tz)
+    reads = forked.read_forked(items, read) if forked.worth_forking(items) else map(read, items)
     samples: list[Sample] = []
-    for item in history_files(args, warn):
-        before, said, span = len(samples), len(reading.warnings), Span(windows.keep, windows.spans)
-        samples.extend(reading.samples(item, span))
-        failed = any(w.code == "query-error" for w in reading.warnings[said:])
-        read = any(s == item.name for s, _ in reading.sources)
-        if len(samples) == before and windows and read and not failed:
+    sources: list[tuple[str, str]] = []
+    warnings: list[Warning_] = []
+    for item, got in zip(items, reads, strict=True):
+        for message in got.said:
+            warn(message)
+        samples += got.samples
+        sources += got.sources
+        warnings += got.warnings
+        failed = any(w.code == "query-error" for w in got.warnings)
+        read_it = any(s == item.name for s, _ in sources)
+        if not got.samples and windows and read_it and not failed:
             where = Where(item.name, 0)
-            reading.warnings.append(
-                Warning_(where, "history-outside-window", outside(span, windows))
-            )
+            warnings.append(Warning_(where, "history-outside-window", got.outside))
     restarts = tuple((s.time, s.source) for s in samples if s.metric == "restart")
     return History(
         samples=tuple(s for s in samples if s.metric != "restart"),
-        sources=tuple(reading.sources),
-        warnings=tuple(reading.warnings),
+        sources=tuple(sources),
+        warnings=tuple(warnings),
         restarts=restarts,
     )
+
+
+def _read_file(item: Input, *, windows: Windows, tz: tzinfo) -> forked.FileRead:
+    said: list[str] = []
+    reading = HistoryReading(tz, said.append)
+    span = Span(windows.keep, windows.spans)
+    samples = list(reading.samples(item, span))
+    return forked.FileRead(samples, reading.sources, reading.warnings, said, outside(span, windows))
 
 
 # formats that list every process at every sample: a pid missing from one has gone
