@@ -4,6 +4,7 @@ one-by-one reading's exactly (samples, sources, warnings in order, what the user
 from __future__ import annotations
 
 import gzip
+import threading
 from pathlib import Path
 
 import pytest
@@ -75,8 +76,19 @@ def test_warnings_and_skips_keep_their_files_order(
     assert (str(junk), "history-skipped") in codes and (str(cut), "input-damaged") in codes
 
 
-def test_small_or_single_inputs_are_read_here(tmp_path: Path) -> None:
+def test_small_single_or_unsafe_inputs_are_read_here(monkeypatch: pytest.MonkeyPatch) -> None:
     folder = INCIDENTS[0]
-    small = [Input(p.name, p) for p in (folder / "atop-P.txt",) * 2]
-    assert not forked.worth_forking(small)  # far below FORK_BYTES
-    assert not forked.worth_forking(small[:1])
+    two = [Input(p.name, p) for p in (folder / "atop-P.txt",) * 2]
+    assert not forked.worth_forking(two)  # far below FORK_BYTES
+    monkeypatch.setattr(forked, "FORK_BYTES", 0)
+    monkeypatch.setattr(forked, "_cores", lambda: 2)
+    monkeypatch.delenv(forked.NO_FORK, raising=False)
+    assert forked.worth_forking(two) and not forked.worth_forking(two[:1])
+    stop = threading.Event()
+    beside = threading.Thread(target=stop.wait)
+    beside.start()
+    try:
+        assert not forked.worth_forking(two)  # another thread runs: no fork
+    finally:
+        stop.set()
+        beside.join()

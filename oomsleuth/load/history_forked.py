@@ -6,8 +6,9 @@ file goes to a process of its own, forked so that it inherits everything already
 inputs, the windows, the readers) and sends back only what it kept: the samples in the windows,
 its warnings and what it told the user. :func:`oomsleuth.load.history.load_history` merges them
 in the order of the files, exactly as it merges its own one-by-one reads. Small inputs, one
-file, one core, or a platform without ``fork`` read in this process (forking costs more).
-``OOMSLEUTH_NO_FORK=1`` forces that.
+file, one core, or a platform without ``fork`` read in this process (forking costs more), as
+does a process that may not fork safely: a daemonic one (a Dask worker) or one running other
+threads. ``OOMSLEUTH_NO_FORK=1`` forces that.
 """
 
 from __future__ import annotations
@@ -45,8 +46,14 @@ def worth_forking(items: Sequence[Input]) -> bool:
     if sum(map(_size, items)) < FORK_BYTES or _cores() < 2:
         return False
     import multiprocessing
+    import threading
 
-    return sys.platform == "linux" and "fork" in multiprocessing.get_all_start_methods()
+    return (
+        sys.platform == "linux"
+        and "fork" in multiprocessing.get_all_start_methods()
+        and not multiprocessing.current_process().daemon  # e.g. a Dask worker: no children
+        and threading.active_count() == 1  # a fork beside running threads may inherit a held lock
+    )
 
 
 def read_forked(items: Sequence[Input], read: Callable[[Input], FileRead]) -> list[FileRead]:
