@@ -4,6 +4,7 @@ one-by-one reading's exactly (samples, sources, warnings in order, what the user
 from __future__ import annotations
 
 import gzip
+import multiprocessing
 import threading
 from pathlib import Path
 
@@ -31,6 +32,7 @@ def _both(
     monkeypatch.setattr(forked, "read_forked", counted)
     monkeypatch.setattr(forked, "FORK_BYTES", 0)
     monkeypatch.setattr(forked, "_cores", lambda: 2)
+    monkeypatch.setattr(forked, "_safe_to_fork", lambda: True)  # other tests' idle threads
     runs = []
     for no_fork in ("1", "0"):
         monkeypatch.setenv(forked.NO_FORK, no_fork)
@@ -83,12 +85,13 @@ def test_small_single_or_unsafe_inputs_are_read_here(monkeypatch: pytest.MonkeyP
     monkeypatch.setattr(forked, "FORK_BYTES", 0)
     monkeypatch.setattr(forked, "_cores", lambda: 2)
     monkeypatch.delenv(forked.NO_FORK, raising=False)
+    monkeypatch.setattr(threading, "active_count", lambda: 1)
     assert forked.worth_forking(two) and not forked.worth_forking(two[:1])
-    stop = threading.Event()
-    beside = threading.Thread(target=stop.wait)
-    beside.start()
-    try:
-        assert not forked.worth_forking(two)  # another thread runs: no fork
-    finally:
-        stop.set()
-        beside.join()
+    monkeypatch.setenv(forked.NO_FORK, "1")
+    assert not forked.worth_forking(two)
+    monkeypatch.delenv(forked.NO_FORK)
+    monkeypatch.setattr(threading, "active_count", lambda: 2)  # another thread runs
+    assert not forked.worth_forking(two)
+    monkeypatch.setattr(threading, "active_count", lambda: 1)
+    monkeypatch.setattr(multiprocessing.current_process(), "daemon", True)  # a Dask worker
+    assert not forked.worth_forking(two)

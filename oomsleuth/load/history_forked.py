@@ -45,6 +45,10 @@ def worth_forking(items: Sequence[Input]) -> bool:
         return False
     if sum(map(_size, items)) < FORK_BYTES or _cores() < 2:
         return False
+    return _safe_to_fork()
+
+
+def _safe_to_fork() -> bool:
     import multiprocessing
     import threading
 
