@@ -16,29 +16,19 @@ DENSE; the two JSON outputs are compared. The load average is printed before and
 from __future__ import annotations
 
 import argparse
-import io
 import os
 import subprocess
 import sys
-import tarfile
 import tempfile
 from pathlib import Path
 
+from bench_before_after import LAUNCH, MAIN, ROOT, extract
 from bench_scan import dense
 from measure import run
-
-ROOT = Path(__file__).resolve().parent.parent
-LAUNCH = "import sys; sys.path[:0] = sys.argv[1].split(':'); del sys.argv[1]; "
-MAIN = "from oomsleuth.__main__ import main; sys.argv[0] = 'oomsleuth'; sys.exit(main())"
 
 
 def git(*args: str) -> bytes:
     return subprocess.run(["git", "-C", str(ROOT), *args], capture_output=True, check=True).stdout
-
-
-def extract(rev: str, folder: Path) -> None:
-    with tarfile.open(fileobj=io.BytesIO(git("archive", rev, "oomsleuth"))) as tar:
-        tar.extractall(folder, filter="data")
 
 
 def rewind(folder: Path, rev: str, paths: list[str]) -> list[str]:

@@ -31,14 +31,13 @@ from operator import indexOf
 
 from oomsleuth.history import FormatInfo
 from oomsleuth.history.atop_fields import num, prg_fields, prm, split_process, system
-from oomsleuth.history.common import WarnLimiter
+from oomsleuth.history.common import WarnLimiter, batched
 from oomsleuth.model import Sample, Warning_
 
 _HEAD = re.compile(r"[A-Za-z]{3} \S+ \d+ \d{4}/\d\d/\d\d \d\d:\d\d:\d\d -?\d+(?: |$)")
 _WANTED = ("PRM ", "PRG ", "MEM ", "SWP ", "PAG ", "PSI ")  # most frequent first
 _MAX_WARNINGS = 20  # per code; one summary warning says how many more there were
 _NONE: tuple[Sample, ...] = ()  # what most PRG lines give
-_BATCH = 256  # lines a list when parse() is given lines one by one (~ a loader block)
 
 
 def sniff(head: list[str]) -> bool:
@@ -117,9 +116,7 @@ def parse(
     warn: Callable[[Warning_], None] = lambda w: None,
 ) -> Iterator[Sample]:
     """Samples from ``atop -P`` text. ``tz`` is unused: the epoch field is exact."""
-    it = iter(lines)
-    blocks = iter(lambda: list(islice(it, _BATCH)), [])
-    return parse_blocks(blocks, source=source, tz=tz, keep=keep, warn=warn)
+    return parse_blocks(batched(lines), source=source, tz=tz, keep=keep, warn=warn)
 
 
 def parse_blocks(

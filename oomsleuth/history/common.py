@@ -1,10 +1,12 @@
-"""What the history readers share: time stamps, the warning limiter, /proc/meminfo names."""
+"""What the history readers share: time stamps, the warning limiter, /proc/meminfo names, lines
+in lists."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime, timedelta, timezone, tzinfo
+from itertools import islice
 
 from oomsleuth.model import Warning_, Where
 
@@ -101,3 +103,12 @@ class WarnLimiter:
             if n > self._limit:
                 more = self._more.format(n=n - self._limit, code=code)
                 self._warn(Warning_(Where(self.source, line), code, more))
+
+
+BATCH = 256  # lines a list when a reader that reads lists is given lines one by one
+
+
+def batched(lines: Iterable[str], size: int = BATCH) -> Iterator[list[str]]:
+    """``lines`` in lists of ``size`` (the last shorter): what a ``parse_blocks`` reads."""
+    it = iter(lines)
+    return iter(lambda: list(islice(it, size)), [])

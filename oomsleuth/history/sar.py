@@ -26,12 +26,11 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime, tzinfo
-from itertools import islice
 from math import isfinite
 
 from oomsleuth.history import FormatInfo
 from oomsleuth.history.band import band
-from oomsleuth.history.common import WarnLimiter
+from oomsleuth.history.common import WarnLimiter, batched
 from oomsleuth.history.sar_clock import SarClock, new_banner, restart
 from oomsleuth.history.sar_rows import far_run
 from oomsleuth.model import Sample, Warning_
@@ -187,9 +186,7 @@ def parse(
     keep: Callable[[datetime], bool] = lambda t: True,
     warn: Callable[[Warning_], None] = lambda w: None,
 ) -> Iterator[Sample]:
-    it = iter(lines)
-    blocks = iter(lambda: list(islice(it, 256)), [])
-    return parse_blocks(blocks, source=source, tz=tz, keep=keep, warn=warn)
+    return parse_blocks(batched(lines), source=source, tz=tz, keep=keep, warn=warn)
 
 
 def parse_blocks(

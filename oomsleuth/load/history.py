@@ -24,6 +24,7 @@ from datetime import datetime, tzinfo
 from pathlib import Path
 
 from oomsleuth.errors import HistoryError, InputError
+from oomsleuth.history.common import batched
 from oomsleuth.history.registry import sniff
 from oomsleuth.history.span import Span, outside
 from oomsleuth.history.traces import TraceCollector
@@ -112,14 +113,10 @@ def _lines(item: Input, problem: Callable[[Warning_], None]) -> Iterator[list[st
     except OSError as exc:
         raise HistoryError(f"cannot read history {item.name}: {exc.strerror or exc}") from None
     if sa_binary.is_sa_binary(head):
-        return _batched(_on_disk(item, sa_binary.sa_to_lines))
+        return batched(_on_disk(item, sa_binary.sa_to_lines), BATCH_LINES)
     if atop_raw.is_atop_raw(head):
-        return _batched(_on_disk(item, atop_raw.atop_to_lines))
+        return batched(_on_disk(item, atop_raw.atop_to_lines), BATCH_LINES)
     return replace(item, max_line=JSON_LINE_BYTES).line_blocks(problem)
-
-
-def _batched(lines: Iterator[str]) -> Iterator[list[str]]:
-    return iter(lambda: list(itertools.islice(lines, BATCH_LINES)), [])
 
 
 def _head(blocks: Iterator[list[str]]) -> tuple[list[str], list[list[str]]]:
