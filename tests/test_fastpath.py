@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from test_scan import _all_logs
 
+import oomsleuth
 from oomsleuth.load import blocks, literals
 from oomsleuth.load.files import Input
 from oomsleuth.model import Report, Warning_
@@ -67,7 +68,7 @@ def test_fast_path_finds_what_every_line_finds(log: Path, engine: str) -> None:
     assert fast.lines_read == full.lines_read
 
 
-def test_ordinary_lines_after_a_kill_are_not_framed() -> None:
+def test_ordinary_lines_after_a_kill_are_not_framed(tmp_path: Path) -> None:
     """A report's body is framed line by line; after its kill only keyword lines can add to it,
     so the ordinary lines that follow (here 5,000 in the same seconds) are skipped like any
     others, and a late ``oom_reaper`` line still finds its kill."""
@@ -78,8 +79,10 @@ def test_ordinary_lines_after_a_kill_are_not_framed() -> None:
         f"[{up + 5.5:12.6f}] oom_reaper: reaped process 20922 (python3),"
         " now anon-rss:0kB, file-rss:0kB, shmem-rss:0kB"
     )
-    alone = parse_sources([("a", lines)])
-    tail = parse_sources([("a", [*lines, *noise, reaper])])
+    (tmp_path / "alone.log").write_text("\n".join(lines) + "\n")
+    (tmp_path / "tail.log").write_text("\n".join([*lines, *noise, reaper]) + "\n")
+    alone = oomsleuth.analyze([tmp_path / "alone.log"], tz="UTC")
+    tail = oomsleuth.analyze([tmp_path / "tail.log"], tz="UTC")
     framed = sum(n for _, n in tail.framings)
     assert framed <= sum(n for _, n in alone.framings) + 1  # the reaper line, not the noise
     assert tail.lines_read == len(lines) + len(noise) + 1
