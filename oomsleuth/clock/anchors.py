@@ -29,12 +29,12 @@ wall six months or more before the previous one (December -> January); its line 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from datetime import datetime
 
 from oomsleuth.clock.borrow import Table, borrow, enter
 from oomsleuth.clock.samples import BootEstimates, KeySet, centred
 from oomsleuth.model.lines import BootSegment, LogLine, has_placeholder_year
+from oomsleuth.model.record import field, record
 
 YEARLESS_BASE = 1904
 JOURNAL_FRAMINGS = frozenset({"journal-json", "journal-export", "journal-verbose"})
@@ -56,7 +56,7 @@ def to_yearless(wall: datetime, index: int) -> datetime | None:
         return None
 
 
-@dataclass(slots=True)
+@record(slots=True)
 class OpenSegment:
     """A segment being built."""
 
@@ -121,7 +121,7 @@ def _went_back(uptime: float | None, before: float | None) -> bool:
     return uptime is not None and before is not None and uptime < before - 1.0
 
 
-@dataclass(slots=True)
+@record(slots=True)
 class _Stream:
     open: OpenSegment | None = None
     year_index: int = 0

@@ -4,15 +4,16 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from datetime import datetime, timezone, tzinfo
 from typing import Final
+
+from oomsleuth.model.record import field, record
 
 LIVE_BOOT_TIME: Final = datetime(1, 1, 1, tzinfo=timezone.utc)  # "--boot-time now"
 _EPOCH = re.compile(r"@?\d{1,12}(?:\.\d{1,9})?")
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class TimeContext:
     tz: tzinfo  # zone of naive stamps (syslog and dmesg -T write local time)
     year: int | None = None  # --year: the year of the syslog lines

@@ -19,7 +19,7 @@ processes but not the victim.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone, tzinfo
 
 from oomsleuth.clock.align import agreement
@@ -33,6 +33,7 @@ from oomsleuth.clock.windows import (
     windows,
 )
 from oomsleuth.model import History, HistoryTraces, Kill, OomReport, Report, Warning_
+from oomsleuth.model.record import record
 
 ALIVE_SLACK_S = 120.0  # a victim seen alive this long after its kill: the clocks differ
 QUARTER_S = 900.0  # zone offsets are whole quarter hours
@@ -41,7 +42,7 @@ TOLERANCE_S = 60.0  # clocks kept by NTP agree within this
 HOST_WIDE = frozenset({"sar", "sadf", "sadf-xml"})  # formats with no trace of a kill's process
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class Dated:
     """A kill the log puts on the wall clock."""
 

@@ -8,9 +8,10 @@ of two, so two sets thin out the same way.
 from __future__ import annotations
 
 import zlib
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from statistics import median
+
+from oomsleuth.model.record import field, record
 
 MAX_SAMPLES = 512
 BLOCK = 8  # anchors per block when taking the lower envelope
@@ -28,7 +29,7 @@ def space(wall: datetime) -> str:
     return "yearless" if wall.year < 1970 else "naive"
 
 
-@dataclass(slots=True)
+@record(slots=True)
 class BootEstimates:
     """Boot estimates (``wall - uptime``) in one time space: a bounded chronological sample.
 
@@ -161,7 +162,7 @@ def _blocks(values: list[tuple[float, int, float]]) -> list[list[tuple[float, in
     return [values[i : i + size] for i in range(0, len(values), size)]
 
 
-@dataclass(slots=True)
+@record(slots=True)
 class KeySet:
     """Key lines of a segment, at most ``MAX_KEYS``: when full, only keys whose hash is a
     multiple of a growing power of two stay, so two sets thin out the same way."""

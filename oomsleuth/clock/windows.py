@@ -5,10 +5,11 @@ up with them. See that module for what each window means."""
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime, timezone
 
 from oomsleuth.model import HistoryTraces, OomReport, ProcessTrace
+from oomsleuth.model.record import record
 
 INF = float("inf")
 COMM_LEN = 15
@@ -17,7 +18,7 @@ TABLE_MATCH = 0.25  # the best sample's mean relative RSS error must be under th
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class Window:
     """A kill happened after ``after`` and by ``by`` (seconds since the epoch; ``by`` may be
     infinite). ``strong``: the window names the victim's own process (exit, gone, table)."""
@@ -29,7 +30,7 @@ class Window:
     source: str
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class UnplacedKill:
     uptime: float
     pid: int

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import datetime
 
 from oomsleuth.model import OomReport, Sample
+from oomsleuth.model.record import record
 from oomsleuth.model.series import Series, index
 
 Key = tuple[str | None, str]
@@ -30,7 +30,7 @@ def by_source(samples: Iterable[Sample]) -> Sources:
     return {src: index(group) for src, group in grouped.items()}
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Cut:
     """One series cut to the window: its times, values and the source it came from."""
 
@@ -39,7 +39,7 @@ class Cut:
     source: str
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Window:
     sources: Sources
     start: datetime

@@ -14,9 +14,9 @@ podman or LXC container, a systemd unit, a user session. Pure, no I/O, never rai
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 
 from oomsleuth.model import cgroup_paths as cgp
+from oomsleuth.model.record import field, record
 
 _POD = re.compile(rf"pod({cgp.POD_UID})")
 _RUNTIME_PART = re.compile(rf"({cgp.RUNTIME_PREFIXES})-([0-9A-Za-z]{{1,128}})(\.scope)?")
@@ -35,7 +35,7 @@ _ESCAPES = re.compile(rf"(?:{cgp.ESCAPE})+")
 _KUBE_KINDS = ("kubernetes-node", "kubernetes-pod", "kubernetes-container")
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class CgroupInfo:
     """What a cgroup path says about its owner; fields not named by the path are None.
 
@@ -96,7 +96,7 @@ class CgroupInfo:
         return f" (uid {self.user_uid})"
 
 
-@dataclass(slots=True)
+@record(slots=True)
 class _Scan:
     """What the walk down one path has found so far."""
 

@@ -9,18 +9,19 @@ unreclaimable slab); the size of the biggest consumer when nothing else is known
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from oomsleuth.correlate.series import Growth, growth
 from oomsleuth.model import OomReport, Suspect, TaskRow
+from oomsleuth.model.record import record
 from oomsleuth.model.series import Series
 from oomsleuth.model.units import human_kb
 
 MIN_GROWTH_KB = 8 * 1024
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Context:
     report: OomReport
     kill_time: datetime | None

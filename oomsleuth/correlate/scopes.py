@@ -8,10 +8,10 @@ dictionaries, so a log of thousands of reports costs no more per report than one
 from __future__ import annotations
 
 import bisect
-from dataclasses import dataclass, field
 from datetime import datetime
 
 from oomsleuth.model import OomReport
+from oomsleuth.model.record import field, record
 
 
 def scope(report: OomReport) -> str:
@@ -34,7 +34,7 @@ def kill_time(report: OomReport) -> datetime | None:
     return wall if wall is not None and wall.tzinfo is not None else None
 
 
-@dataclass
+@record()
 class _Seen:
     """What is known of one scope's earlier reports."""
 
@@ -43,7 +43,7 @@ class _Seen:
     times: list[datetime] = field(default_factory=list)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Earlier:
     """For one report, what its scope saw before it."""
 

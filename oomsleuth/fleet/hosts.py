@@ -28,11 +28,11 @@ import lzma
 import os
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import Any
 
 from oomsleuth.errors import InputError
 from oomsleuth.frame import frame_lines
+from oomsleuth.model.record import record
 
 ARCHIVE_SUFFIXES = (".tar", ".tgz", ".tar.gz", ".tar.xz", ".tar.bz2", ".tar.zst", ".zip", ".txz")
 _MAGIC: tuple[tuple[bytes, Callable[..., Any]], ...] = (
@@ -42,7 +42,7 @@ _MAGIC: tuple[tuple[bytes, Callable[..., Any]], ...] = (
 )
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class Part:
     """One path of a host: a local path or URL; ``field``: only the lines of this host field."""
 
@@ -50,7 +50,7 @@ class Part:
     field: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class Host:
     name: str
     parts: tuple[Part, ...]

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 
 from oomsleuth.fleet.rows import Row
+from oomsleuth.model.record import field, record
 
 KILL_KINDS = ("oom_kill", "userspace_kill")
 TOGETHER_S = 60.0  # kills on several hosts within this of each other are one moment
@@ -24,7 +24,7 @@ MAX_DAYS = 31  # its columns: the last days that saw kills
 UNKNOWN_DAY = "time unknown"
 
 
-@dataclass
+@record()
 class Count:
     """A thing that recurs: how often, on how many hosts, when first and last (UTC)."""
 
@@ -36,7 +36,7 @@ class Count:
     example: str = ""  # a host:source:line to look at
 
 
-@dataclass
+@record()
 class Moment:
     """Kills on several hosts within TOGETHER_S of each other."""
 
@@ -46,7 +46,7 @@ class Moment:
     victims: list[tuple[str, int]]  # comm, kills
 
 
-@dataclass
+@record()
 class Overview:
     hosts: int = 0
     hosts_with_kills: int = 0

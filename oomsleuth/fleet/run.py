@@ -18,7 +18,6 @@ import os
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -26,13 +25,14 @@ from oomsleuth.errors import InputError, UsageError
 from oomsleuth.fleet.hosts import Host, discover, is_url
 from oomsleuth.fleet.rows import Row, error_row
 from oomsleuth.fleet.task import Options, analyze_host
+from oomsleuth.model.record import field, record
 from oomsleuth.output import refuse_inputs
 
 EXTRA = "pip install 'oomsleuth[fleet]'"
 Progress = Callable[[int, int, str], None]  # (hosts done, hosts in all, the host just done)
 
 
-@dataclass
+@record()
 class FleetResult:
     """What :func:`fleet` found: every row (kills and errors), sorted by host, source, line."""
 

@@ -15,19 +15,19 @@ from __future__ import annotations
 
 import os
 import tempfile
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import oomsleuth
 from oomsleuth.errors import OomsleuthError
 from oomsleuth.fleet.hosts import Host, Part, filesystem, host_lines, is_url, local_name, open_lines
 from oomsleuth.fleet.rows import Row, error_row, report_rows
+from oomsleuth.model.record import field, record
 
 UNREADABLE = "cannot read "  # how analyze's warnings about a file it could not read begin
 MAX_PROBES = 200  # files analysed one by one to find the broken one; more: one error row
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class Options:
     """What every host is analysed with (``oomsleuth analyze``'s options)."""
 
@@ -36,7 +36,7 @@ class Options:
     window: str = "30m:5m"
 
 
-@dataclass(slots=True)
+@record(slots=True)
 class Local:
     """A host's files as local paths, and how to name what analyze says back."""
 

@@ -31,7 +31,7 @@ beyond one logical line.
 from __future__ import annotations
 
 from collections.abc import Generator, Iterable, Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from typing import Protocol
 
 from oomsleuth.frame import dmesg, kmsg, syslog
@@ -40,6 +40,7 @@ from oomsleuth.frame.journal import JournalReader, banner
 from oomsleuth.frame.months import MonthReader
 from oomsleuth.frame.quoted import PRIORITY, QUOTE, never_wraps, pieces, prefixes
 from oomsleuth.model.lines import LogLine
+from oomsleuth.model.record import field, record
 
 
 def _after_prefix(s: str, names: MonthReader) -> Head | None:
@@ -70,7 +71,7 @@ def _parse(s: str, names: MonthReader) -> Head | None:
     return syslog.localized(s, names)
 
 
-@dataclass(slots=True)
+@record(slots=True)
 class _State:
     """What one run of :meth:`Framer.frame` carries from line to line."""
 

@@ -8,8 +8,9 @@ have no year: they get the model's placeholder year (see :mod:`oomsleuth.model.l
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+
+from oomsleuth.model.record import record
 
 _ZONE = re.compile(r"([+-])(\d\d):?(\d\d)?")
 _INNER = re.compile(r"(?:<\d>)?\[\s*(\d{1,12}\.\d{1,9})\](?:\[\s*([TC]\d+)\])? ?")
@@ -22,7 +23,7 @@ ISO = re.compile(
 )
 
 
-@dataclass(slots=True)
+@record(slots=True)
 class Head:
     """A line's prefix data and text while it may still grow by hard wraps."""
 

@@ -26,10 +26,11 @@ ask it about the earliest and the latest of them (``history-outside-window`` say
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+
+from oomsleuth.model.record import record
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class FormatInfo:
     name: str
     description: str

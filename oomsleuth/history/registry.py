@@ -7,7 +7,6 @@ the first lines and a streaming ``parse``. The registry is imported only when hi
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from typing import Protocol
 
@@ -24,6 +23,7 @@ from oomsleuth.history import (
     sar,
 )
 from oomsleuth.model import Sample, Warning_
+from oomsleuth.model.record import record
 
 
 class Parse(Protocol):
@@ -67,7 +67,7 @@ class ParseBlocks(Protocol):
     ) -> Iterator[Sample]: ...
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class Reader:
     name: str
     description: str

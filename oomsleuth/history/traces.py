@@ -10,10 +10,10 @@ what those few series hold (a month of 1-minute samples of ten processes is ~400
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 from datetime import datetime
 
 from oomsleuth.model import CounterTrace, ProcessTrace, Sample
+from oomsleuth.model.record import field, record
 
 COMM_LEN = 15  # the kernel's comm is TASK_COMM_LEN - 1 characters
 
@@ -22,7 +22,7 @@ def same_comm(a: str | None, b: str | None) -> bool:
     return a is not None and b is not None and a[:COMM_LEN] == b[:COMM_LEN]
 
 
-@dataclass
+@record()
 class _Series:
     comm: str
     times: list[datetime] = field(default_factory=list)

@@ -21,12 +21,12 @@ import stat
 import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Protocol, cast
 
 from oomsleuth.errors import InputError, printable
 from oomsleuth.load.files import Input, Opener, decompressed, read_errors, reason
+from oomsleuth.model.record import record
 
 if TYPE_CHECKING:
     import tarfile
@@ -43,7 +43,7 @@ class _Readable(Protocol):
     def read(self, size: int = -1, /) -> bytes: ...
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class Member:
     """One file of a folder or an archive. ``rel``: its path inside, ``/``-separated, without a
     leading ``./``; ``name``: what messages call it (the file's path, or ``ARCHIVE:member``,

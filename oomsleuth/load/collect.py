@@ -14,17 +14,17 @@ import tempfile
 import time
 from collections.abc import Callable, Iterable
 from contextlib import ExitStack
-from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
 from oomsleuth.errors import InputError
 from oomsleuth.load.files import Input, read_errors
+from oomsleuth.model.record import record
 
 SPOOL_BYTES = 16 << 20  # members of unknown size (a journal stream) are spooled; past this, to disk
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Member:
     """One file of the bundle: its name inside, what it is, where from, by which command."""
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import subprocess
 import tempfile
 from collections.abc import Generator, Mapping, Sequence
-from dataclasses import dataclass
 
 from oomsleuth.errors import HistoryError
+from oomsleuth.model.record import record
 
 
 def one_line(text: str) -> str:
@@ -15,7 +15,7 @@ def one_line(text: str) -> str:
     return " ".join(text.split())
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Failed:
     """How a child that exited non-zero ended: its code, its stderr, whether it printed lines."""
 

@@ -10,12 +10,12 @@ all, the live host is the evidence (:mod:`oomsleuth.load.host`).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from datetime import datetime
 
 from oomsleuth.errors import InputError
 from oomsleuth.load.files import Input
 from oomsleuth.model import CgroupState, HostFacts
+from oomsleuth.model.record import field, record
 
 Say = Callable[[str], None]
 
@@ -25,7 +25,7 @@ Say = Callable[[str], None]
 Dated = tuple[Input, datetime | None, datetime | None]
 
 
-@dataclass
+@record()
 class Evidence:
     logs: list[Input] = field(default_factory=list)
     history: list[Input] = field(default_factory=list)

@@ -19,7 +19,6 @@ import sys
 import zlib
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, ExitStack
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -34,6 +33,7 @@ from oomsleuth.load.text import (
     looks_binary,
 )
 from oomsleuth.model import Warning_, Where
+from oomsleuth.model.record import record
 
 if TYPE_CHECKING:
     from _typeshed import WriteableBuffer
@@ -161,7 +161,7 @@ Problem = Callable[[Warning_], None]
 Opener = Callable[[], AbstractContextManager[_Readable]]
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Input:
     """One input: a file (`path` set), a member of an archive or anything else that can be
     opened for reading (`opener` set), or standard input (neither)."""

@@ -22,12 +22,12 @@ import os
 import re
 import stat
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from oomsleuth.errors import InputError, log_warning, printable
 from oomsleuth.load.files import Input, checked_head, decompressed, read_errors, reason
 from oomsleuth.load.sniff import skipped_name, sniff_file
+from oomsleuth.model.record import field, record
 
 LOG_PREFIXES = ("kern.log", "messages", "syslog", "dmesg", "kmsg", "journal", "journalctl")
 LOG_SUFFIXES = (".log", ".json", ".export")
@@ -88,7 +88,7 @@ def age_key(filename: str) -> tuple[str, int, int, str, str]:
     return (match["base"], 2, 0, "", filename)
 
 
-@dataclass
+@record()
 class Found:
     """What a folder holds: its logs and its history, each in reading order."""
 

@@ -12,7 +12,6 @@ lines); a log framing or an OOM keyword anywhere in the head (a log).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
@@ -20,6 +19,7 @@ from oomsleuth.errors import InputError
 from oomsleuth.load import atop_raw, sa_binary
 from oomsleuth.load.files import decompressed, read_errors, reason
 from oomsleuth.load.text import LOGLIKE, SNIFF_BYTES, encoding_of, looks_binary
+from oomsleuth.model.record import record
 
 HEAD_LINES = 60  # as many as load.history gives a history reader's sniff
 JOURNALD_MAGIC = b"LPKSHHRH"
@@ -52,7 +52,7 @@ class _Readable(Protocol):
     def read(self, size: int = -1, /) -> bytes: ...
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class Sniffed:
     """``kind``: log | history | journald | archive | ours | binary | other | unreadable;
     ``why`` in words."""

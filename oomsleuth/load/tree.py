@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Protocol
 
@@ -20,6 +19,7 @@ from oomsleuth.load.bundle_read import FACT_BYTES
 from oomsleuth.load.paths import is_log_name
 from oomsleuth.load.sniff import Sniffed, skipped_name, sniff_head, sniff_stream
 from oomsleuth.load.text import SNIFF_BYTES
+from oomsleuth.model.record import record
 
 Say = Callable[[str], None]
 _FACTS = re.compile(f"{sosreport.FACTS.pattern}|{bundle_read.FACTS.pattern}")
@@ -33,7 +33,7 @@ class _Readable(Protocol):
     def read(self, size: int = -1, /) -> bytes: ...
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class Scanned:
     """A member that may be an input: what its head says, and whether it is named like a log."""
 

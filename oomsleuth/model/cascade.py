@@ -8,9 +8,9 @@ drain; major faults while the cache grows (start-up) are not thrashing.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 
+from oomsleuth.model.record import record
 from oomsleuth.model.units import human_kb
 
 # kind -> what it means (the JSON schema and docs/json-schema.md list the same kinds)
@@ -37,7 +37,7 @@ KINDS = {
 }
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class CascadeStep:
     """One step of the cascade. ``before``/``after`` are the values at ``start`` and ``end``
     (for PSI, reclaim and fault rates: the last quiet value and the peak), in ``unit``:

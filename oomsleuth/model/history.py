@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 
 from oomsleuth.model.lines import Warning_
+from oomsleuth.model.record import record
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class Sample:
     """One measurement from a history source, on the wall clock.
 
@@ -32,7 +32,7 @@ class Sample:
         return None
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class History:
     """The history kept around the OOM events (only the windows that matter)."""
 
@@ -45,7 +45,7 @@ class History:
 # --- traces: what the history says about the moments of kills it never names ------------------
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class ProcessTrace:
     """Every sample of one process (pid and comm) in one history source, for lining up kills
     of boot-relative logs (:mod:`oomsleuth.clock.align`). ``complete``: the source lists every
@@ -63,7 +63,7 @@ class ProcessTrace:
     exit_code: int | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class CounterTrace:
     """An OOM-kill counter in one source: a cgroup's cumulative ``oom_kill`` (``cumulative``),
     or the host's kills per interval (atop). ``entity`` is the cgroup path, None for the host."""
@@ -75,7 +75,7 @@ class CounterTrace:
     cumulative: bool = True
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class HistoryTraces:
     """What the history says about processes and counters that matter to kills without a wall
     clock, read over the whole history (not only windows, which need a clock)."""

@@ -5,11 +5,12 @@ kills named, read on the live host or from a bundle (sosreport, ``oomsleuth coll
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 
+from oomsleuth.model.record import record
 
-@dataclass(frozen=True, slots=True)
+
+@record(frozen=True, slots=True)
 class CgroupState:
     """One memory cgroup as it was when read: its control files, by name (``memory.max``,
     ``memory.events``, ``memory.pressure``; v1 ``memory.limit_in_bytes``, ``memory.oom_control``).
@@ -23,7 +24,7 @@ class CgroupState:
         return next((text for key, text in self.files if key == name), None)
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class Swap:
     """One line of /proc/swaps."""
 
@@ -33,7 +34,7 @@ class Swap:
     used_kb: int
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class HostFacts:
     """One host at one moment (``collected``), from ``origin`` ("this host", a bundle's name)."""
 
@@ -60,7 +61,7 @@ class HostFacts:
         return next((c for c in self.cgroups if (c.path.rstrip("/") or "/") == want), None)
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class Finding:
     """What a host setting did in an incident, in words, and how sure that is."""
 

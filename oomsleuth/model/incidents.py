@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 
 from oomsleuth.model.cascade import CascadeStep
 from oomsleuth.model.host import Finding
 from oomsleuth.model.kernel import Victim
+from oomsleuth.model.record import record
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class Suspect:
     """A candidate culprit (or the verdict itself): a process, a cgroup, or memory no process
     owns. ``kind`` is process | cgroup | shmem | kernel | unknown."""
@@ -28,7 +28,7 @@ class Suspect:
     name: str | None = None  # for people, when no comm names it ("container app of pod web-1")
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class BadnessRow:
     """The kernel's choice, recomputed from the task table: rss + swap + page tables, in pages,
     adjusted by oom_score_adj (points = adj * total_pages / 1000)."""
@@ -44,7 +44,7 @@ class BadnessRow:
     victim: bool = False
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class TimelineEntry:
     time: datetime | None
     uptime_s: float | None
@@ -52,7 +52,7 @@ class TimelineEntry:
     kind: str = "note"  # pressure | reclaim | swap | psi | growth | kill | restart | note
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class Reason:
     """One of the kernel's reasons, in words (``oomsleuth.correlate.reasons``): ``kind`` is
     gfp | zones | fragmentation | allocations | sacrifice | badness | adj."""
@@ -62,7 +62,7 @@ class Reason:
     lines: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class Incident:
     """One OOM report (a memory.oom.group report with several kills is one incident)."""
 

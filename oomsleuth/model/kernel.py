@@ -6,12 +6,11 @@ convert once, at parse time, using the report's own page size.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from oomsleuth.model.lines import Stamp, Where
+from oomsleuth.model.record import record
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class Trigger:
     """The task that invoked the OOM killer (the header line and the CPU/Pid line)."""
 
@@ -28,7 +27,7 @@ class Trigger:
     mems_allowed: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class Victim:
     pid: int
     comm: str
@@ -48,7 +47,7 @@ class Victim:
         return sum(p or 0 for p in parts)
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class Reap:
     """An oom_reaper line about a victim."""
 
@@ -61,7 +60,7 @@ class Reap:
     where: Where | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class Kill:
     """One process the kernel killed: one "Killed process" line (or an oom-kill: summary)."""
 
@@ -74,7 +73,7 @@ class Kill:
     reap: Reap | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class Selection:
     """The "Kill process N (comm) score S or sacrifice child" line (kernels before 5.1)."""
 
@@ -84,7 +83,7 @@ class Selection:
     where: Where
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class TaskRow:
     """One row of the task-dump table, converted to kB with the report's page size."""
 
@@ -104,7 +103,7 @@ class TaskRow:
     extra: tuple[tuple[str, int], ...] = ()  # vendor or unknown columns, raw values
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class Counter:
     """A memcg ``usage/limit/failcnt`` triple in kB. ``limit_kb`` None = unlimited."""
 
@@ -114,7 +113,7 @@ class Counter:
     limit_raw_kb: int | None = None  # the number as printed (9007199254740988 = no limit)
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class MemcgInfo:
     memory: Counter | None = None
     memsw: Counter | None = None  # v1 memory+swap
@@ -127,7 +126,7 @@ class MemcgInfo:
     low_protection_kb: int | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class AllocationSite:
     """One line of the 6.10+ memory-allocation-profiling top list (``Memory allocations:``)."""
 
@@ -138,7 +137,7 @@ class AllocationSite:
     module: str | None = None  # the [module] when the site is in a loadable module
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class Zone:
     """One zone of the Mem-Info block, in kB: its ``Node 0 Normal free:...kB min:...kB
     low:...kB high:...kB ... managed:...kB`` line and its buddy line (``Node 0 Normal: 3*4kB
@@ -154,7 +153,7 @@ class Zone:
     free_blocks: tuple[tuple[int, int], ...] = ()  # (block size kB, count), from the buddy line
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class MemInfo:
     """The global Mem-Info block. Page counters are converted to kB."""
 
@@ -179,7 +178,7 @@ class MemInfo:
         return None
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class Constraint:
     """The ``oom-kill:constraint=...`` summary line (5.0+)."""
 
@@ -195,7 +194,7 @@ class Constraint:
     uid: int | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class OomReport:
     """One kernel OOM report: header .. memcg/Mem-Info .. task table .. kill(s) .. reaper.
 
@@ -239,7 +238,7 @@ class OomReport:
         )
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class AllocFailure:
     """A page allocation failure (warn_alloc): not a kill, often a precursor of one."""
 
@@ -252,7 +251,7 @@ class AllocFailure:
     kind: str = "page allocation failure"
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class OomdCandidate:
     """One cgroup systemd-oomd considered for a kill (its ``Considered N cgroups for killing,
     top candidates were:`` dump): how much it used, and its pressure."""
@@ -265,7 +264,7 @@ class OomdCandidate:
     pgscan: int | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class UserspaceKill:
     """A kill by a userspace OOM daemon (earlyoom, systemd-oomd, nohang, oomd) or a systemd
     unit notice that the kernel OOM killer hit one of its processes."""

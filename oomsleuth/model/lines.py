@@ -9,8 +9,9 @@ clock is. Syslog-style stamps print no year: the framer gives them ``PLACEHOLDER
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
+
+from oomsleuth.model.record import record
 
 PLACEHOLDER_YEAR = 1900
 LEAP_PLACEHOLDER_YEAR = 1904
@@ -31,7 +32,7 @@ def has_placeholder_year(wall: datetime | None) -> bool:
     )
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class LogLine:
     """One logical log line with its framing removed.
 
@@ -69,7 +70,7 @@ class LogLine:
         return "dmesg" if self.framing in DMESG_CLOCK_FRAMINGS else "log"
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class Where:
     """A place in the input."""
 
@@ -77,7 +78,7 @@ class Where:
     line: int
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class Warning_:
     """A data-quality warning tied to a place in the input."""
 
@@ -86,7 +87,7 @@ class Warning_:
     message: str
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class Stamp:
     """When something was logged: the kernel stamp and the framing's wall clock, both optional."""
 
@@ -109,7 +110,7 @@ class Stamp:
         return self.wall_kind == "receive"
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class Boot:
     """A boot boundary seen in the input."""
 
@@ -118,7 +119,7 @@ class Boot:
     reason: str = ""
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class BootSegment:
     """The lines of one boot of one host in one source, and where that boot sits on the wall
     clock (see :mod:`oomsleuth.clock.anchors`, which builds them).

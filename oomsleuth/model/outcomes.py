@@ -3,11 +3,11 @@ document and every renderer share, so all formats say the same."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 
 from oomsleuth.model.kernel import AllocFailure, OomReport, UserspaceKill
 from oomsleuth.model.lines import Where
+from oomsleuth.model.record import record
 from oomsleuth.model.report import Report
 
 # A report that ended without a kill becomes one event of these kinds.
@@ -50,7 +50,7 @@ def report_reason(report: OomReport) -> str | None:
     return OUTCOME_REASONS.get(report.outcome, f"outcome {report.outcome!r}")
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class Item:
     """One thing to show, placed in the input: a report, an allocation failure or a userspace
     kill. ``report_id`` is the index of the report in ``Report.reports``."""

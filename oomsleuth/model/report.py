@@ -3,7 +3,6 @@ with the incidents correlation found. :meth:`Report.to_dict` is the documented J
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from oomsleuth.model.history import History
@@ -11,9 +10,10 @@ from oomsleuth.model.host import HostFacts
 from oomsleuth.model.incidents import Incident
 from oomsleuth.model.kernel import AllocFailure, OomReport, UserspaceKill
 from oomsleuth.model.lines import Boot, BootSegment, Warning_
+from oomsleuth.model.record import record
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class Report:
     """What :func:`oomsleuth.analyze` returns; every renderer reads this and nothing else."""
 

@@ -7,13 +7,13 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from datetime import datetime
 
 from oomsleuth.model.history import Sample
+from oomsleuth.model.record import field, record
 
 
-@dataclass
+@record()
 class Series:
     entity: str | None
     metric: str

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 
 from oomsleuth.model import (
     Constraint,
@@ -18,6 +18,7 @@ from oomsleuth.model import (
     Victim,
     Where,
 )
+from oomsleuth.model.record import field, record
 from oomsleuth.parsers.kernel_lines import CpuLine
 from oomsleuth.parsers.kernel_outcome_lines import KilledLine
 from oomsleuth.parsers.meminfo import MemInfoDraft
@@ -28,7 +29,7 @@ MAX_TRACE = 80
 MAX_RAW_LINES = 600  # a report's own lines kept for the excerpt (a big task table is cut)
 
 
-@dataclass
+@record()
 class Draft:
     where: Where
     stamp: Stamp

@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import re
 import sys
-from dataclasses import dataclass
 
 from oomsleuth.model import Counter, Trigger
+from oomsleuth.model.record import record
 
 # A cheap pre-filter: every line that can start or feed a report contains one of these literals,
 # or looks like a task-table row (ROW_HINT). Literals, because an alternation of patterns is slow
@@ -70,7 +70,7 @@ _CPU_OLD = re.compile(
 )
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class CpuLine:
     pid: int
     comm: str

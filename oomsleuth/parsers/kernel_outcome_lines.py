@@ -11,9 +11,9 @@ dataclass, or None. They never raise; they match on shape, never on kernel versi
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from oomsleuth.model import Constraint, Victim
+from oomsleuth.model.record import record
 
 # Every line the event parsers read (the header's kernel_lines.parse_header and those here)
 # holds one of these: a cheap test before trying them all. "oom" is in the header, oom-kill:,
@@ -67,7 +67,7 @@ _KILLED_FIELD = re.compile(
 )
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class KilledLine:
     message: str | None
     victim: Victim
@@ -132,7 +132,7 @@ _REAPED = re.compile(
 _UNABLE = re.compile(r"^oom_reaper: unable to reap pid:(?P<pid>\d+) \((?P<comm>.*)\)")
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class ReaperLine:
     pid: int
     comm: str

@@ -7,9 +7,9 @@ in KB. The page size comes from the first unit of a buddy line (``Node 0 DMA: 45
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 
 from oomsleuth.model import AllocationSite, MemInfo
+from oomsleuth.model.record import field, record
 from oomsleuth.parsers.zones import ZoneDraft
 
 _TOKEN = re.compile(r"([A-Za-z_]+):\s?(\d+)(?=\s|$)")
@@ -48,7 +48,7 @@ _SKIPPED_SUFFIXES = (
 )
 
 
-@dataclass
+@record()
 class MemInfoDraft:
     """Mutable accumulator for one Mem-Info block."""
 

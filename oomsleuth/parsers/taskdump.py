@@ -13,9 +13,9 @@ Rows are kept raw (pages) until the report's page size is known; ``to_row`` conv
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from oomsleuth.model import TaskRow
+from oomsleuth.model.record import record
 
 _HEADER = re.compile(r"^\[\s*pid\s*\]\s+(?P<cols>.*\bname)\s*$")
 _ROW = re.compile(r"^\[\s*(?P<pid>-?\d+)\]\s+(?P<rest>.*)$")
@@ -45,7 +45,7 @@ def parse_table_header(text: str) -> tuple[str, ...] | None:
     return cols if cols and cols[-1] == "name" else None
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class RawRow:
     pid: int
     values: tuple[tuple[str, int], ...]

@@ -10,9 +10,9 @@ actions (running a command) and aborted blocks produce nothing.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from oomsleuth.model import LogLine, UserspaceKill, Warning_, Where
+from oomsleuth.model.record import record
 from oomsleuth.parsers.userspace_lines import make_kill, mib_to_kb, to_int
 
 _HARD_STARTS = ("TRIGGERED", "Low memory; corrective action required", ">>===", ">-----")
@@ -74,7 +74,7 @@ _OWN_LOG = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}: ")  # nohang's sep
 _REASON = ("MemAvailable", "MemUsedZram", "SwapFree", "Current PSI", "PSI ")
 
 
-@dataclass(slots=True)
+@record(slots=True)
 class _Block:
     start: LogLine
     pid: int | None = None

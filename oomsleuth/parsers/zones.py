@@ -9,9 +9,9 @@ allocator's free blocks.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 
 from oomsleuth.model.kernel import Zone
+from oomsleuth.model.record import field, record
 
 _NAMES = r"(DMA32|DMA|Normal|HighMem|Movable|Device)"
 _ZONE = re.compile(rf"^(?:Node (\d+) )?{_NAMES} free:(\d+)kB\b")
@@ -20,7 +20,7 @@ _BUDDY = re.compile(rf"^(?:Node (\d+) )?{_NAMES}: (?=\d+\*\d+kB|empty)")
 _BLOCK = re.compile(r"(\d+)\*(\d+)kB")
 
 
-@dataclass
+@record()
 class ZoneDraft:
     """The zones seen so far, by (node, name), in the order the kernel printed them."""
 

@@ -10,11 +10,11 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
 
 from markupsafe import Markup, escape
 
+from oomsleuth.model.record import field, record
 from oomsleuth.renderers.base import (
     safe_text,
 )
@@ -28,7 +28,7 @@ TIME_STEPS = (1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 108
 KB_UNITS = (("KiB", 1), ("MiB", 1024), ("GiB", 1024**2), ("TiB", 1024**3))
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class TimeAxis:
     """The shared x axis: [start, end] on the wall clock, labelled in ``tz``."""
 
@@ -67,7 +67,7 @@ class TimeAxis:
         return f"time from {first:%Y-%m-%d} to {last:%Y-%m-%d} ({zone})"
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Line:
     label: str
     times: Sequence[datetime]
@@ -77,7 +77,7 @@ class Line:
     source: str = ""  # the history source it was read from
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Level:
     """A horizontal reference line, e.g. the cgroup's limit."""
 
@@ -86,7 +86,7 @@ class Level:
     css: str = "limit"
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Mark:
     """A vertical marker: the incident's kill (``main``), or another kill in view."""
 
@@ -95,7 +95,7 @@ class Mark:
     main: bool = True
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Chart:
     key: str  # stable id: memory, swap, psi, memcg, rss
     title: str

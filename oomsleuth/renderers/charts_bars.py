@@ -9,11 +9,11 @@ Names in labels are log text: they go through ``safe_text`` and are escaped.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from markupsafe import Markup, escape
 
 from oomsleuth.model import Incident, OomReport
+from oomsleuth.model.record import record
 from oomsleuth.model.units import human_kb
 from oomsleuth.renderers.base import safe_text
 
@@ -27,14 +27,14 @@ AXIS = 40  # the share ticks under the bar
 MIN_H = 130  # at a phone's width (about half) still over 60 px tall
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Part:
     label: str
     kb: int
     css: str  # s0..s5, or "free"
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class BarChart:
     """A chart drawn once, at the kill: ``lines`` is empty (no history source to name)."""
 

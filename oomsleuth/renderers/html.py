@@ -13,7 +13,6 @@ never as markup; the charts escape their own text.
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import TextIO
 
@@ -27,6 +26,7 @@ from oomsleuth.model.outcomes import (
     source_rank,
     where_key,
 )
+from oomsleuth.model.record import field, record
 from oomsleuth.renderers import html_sections as sections
 from oomsleuth.renderers.base import (
     report_span,
@@ -48,7 +48,7 @@ from oomsleuth.renderers.verdict import culprit_text
 TEMPLATE = "report.html.j2"
 
 
-@dataclass
+@record()
 class Summary:
     kills: int = 0
     reports: int = 0
@@ -62,7 +62,7 @@ class Summary:
     history: list[tuple[str, str]] = field(default_factory=list)
 
 
-@dataclass
+@record()
 class Page:
     """Everything the template shows."""
 

@@ -12,12 +12,12 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from markupsafe import Markup
 
 from oomsleuth.model import Incident, OomReport, Report, Sample, Suspect
+from oomsleuth.model.record import field, record
 from oomsleuth.model.series import Series, index
 from oomsleuth.renderers import html_charts_scope as scope
 from oomsleuth.renderers.charts import Chart, Line, Mark, TimeAxis, draw
@@ -34,7 +34,7 @@ ALIASES = {  # what cAdvisor (Prometheus) calls a cgroup's anon, cache (shmem in
 Cut = tuple[list[datetime], list[float], str]  # times, values, source
 
 
-@dataclass
+@record()
 class ChartSet:
     """An incident's charts, drawn, with why some are missing."""
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from markupsafe import Markup, escape
 
 from oomsleuth.model import Incident, OomReport
+from oomsleuth.model.record import field, record
 from oomsleuth.renderers.base import (
     safe_text,
 )
@@ -24,7 +24,7 @@ STRIP_H = 78
 GLOBAL = "the whole machine (global OOM)"
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Event:
     """One point of the overview: a kernel report (killed or not) or a userspace kill."""
 
@@ -36,7 +36,7 @@ class Event:
     cgroup: str = GLOBAL
 
 
-@dataclass
+@record()
 class Overview:
     events: list[Event]
     strip: Markup | None = None

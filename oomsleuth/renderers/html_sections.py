@@ -8,13 +8,13 @@ printed value through the environment's ``finalize``)."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 
 from oomsleuth.model import BadnessRow, Counter, Incident, Kill, OomReport, TaskRow, Warning_
 from oomsleuth.model.outcomes import (
     gfp_text,
     report_reason,
 )
+from oomsleuth.model.record import field, record
 from oomsleuth.model.units import human_kb
 from oomsleuth.renderers import facts as shared
 from oomsleuth.renderers.base import (
@@ -31,7 +31,7 @@ TOP_TASKS = 18  # the largest tasks shown as a table; the other rows stay in the
 _TASK_ROW = re.compile(r"^\s*\[\s*(\d+)\]")
 
 
-@dataclass
+@record()
 class Verdict:
     culprit: str
     kind: str
@@ -48,14 +48,14 @@ class Verdict:
     reasons: list[tuple[str, tuple[str, ...]]] = field(default_factory=list)
 
 
-@dataclass
+@record()
 class TaskLine:
     row: TaskRow
     rss_kb: int | None
     marks: list[str]
 
 
-@dataclass
+@record()
 class Section:
     anchor: str
     number: int  # 1-based position in the report

@@ -1,0 +1,162 @@
+"""A record is the dataclass it stands for: same construction, defaults, factories, equality,
+hash, repr, refusal to change, pickling and ``dataclasses`` functions; every model class of
+oomsleuth is checked against ``@dataclass`` applied to its own body."""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import importlib
+import inspect
+import pickle
+import pkgutil
+from typing import Any
+
+import pytest
+
+import oomsleuth
+from oomsleuth.model import Kill, Stamp, Victim, Where
+from oomsleuth.model.record import field, record
+
+
+@record(frozen=True, slots=True)
+class Point:
+    x: int
+    y: str = "y"
+    tags: list[int] = field(default_factory=list)
+
+
+@record()
+class Mutable:
+    n: int
+    seen: dict[str, int] = field(default_factory=dict)
+
+
+@record(frozen=True)
+class Plain:
+    only: float
+
+
+def _all_records() -> list[type]:
+    found = []
+    for info in pkgutil.walk_packages(oomsleuth.__path__, "oomsleuth."):
+        if ".cli" in info.name or info.name.startswith("oomsleuth.fleet"):
+            continue  # the CLI and the fleet extra import optional packages
+        module = importlib.import_module(info.name)
+        for value in vars(module).values():
+            mine = isinstance(value, type) and value.__module__ == info.name
+            if mine and "_record_key" in value.__dict__:
+                found.append(value)
+    return found
+
+
+RECORDS = _all_records()
+
+
+def test_every_model_class_is_a_record() -> None:
+    assert len(RECORDS) >= 60
+    assert Kill in RECORDS and Stamp in RECORDS
+
+
+@pytest.mark.parametrize("cls", RECORDS, ids=lambda c: f"{c.__module__}.{c.__qualname__}")
+def test_record_matches_its_dataclass(cls: type) -> None:
+    """Same fields, defaults, parameters and methods' signature as ``@dataclass`` would make."""
+    params = cls.__dataclass_params__  # type: ignore[attr-defined]
+    body = {k: v for k, v in cls.__dict__.items() if not k.startswith("_record")}
+    for name in ("__init__", "__repr__", "__eq__", "__hash__", "__setattr__", "__delattr__"):
+        body.pop(name, None)
+    for name in ("__dataclass_fields__", "__dataclass_params__", "__match_args__", "__reduce__"):
+        body.pop(name, None)
+    for name in cls.__slots__ if "__slots__" in cls.__dict__ else ():
+        body.pop(name, None)
+    for name, f in cls.__dataclass_fields__.items():  # type: ignore[attr-defined]
+        if f.default is not dataclasses.MISSING:
+            body[name] = f.default
+        elif f.default_factory is not dataclasses.MISSING:
+            body[name] = dataclasses.field(default_factory=f.default_factory)
+    body.pop("__slots__", None)
+    twin: Any = dataclasses.dataclass(frozen=params.frozen, slots="__slots__" in cls.__dict__)(
+        type(cls.__name__, (), body)
+    )
+    ours = {n: (f.default, f.default_factory, f.type) for n, f in _fields(cls)}
+    theirs = {n: (f.default, f.default_factory, f.type) for n, f in _fields(twin)}
+    assert ours == theirs
+    assert _parameters(cls) == _parameters(twin)
+    assert (cls.__hash__ is None) == (twin.__hash__ is None)
+    assert cls.__match_args__ == twin.__match_args__  # type: ignore[attr-defined]
+    assert ("__slots__" in cls.__dict__) == ("__slots__" in twin.__dict__)
+
+
+def _parameters(cls: type) -> list[tuple[str, str, Any]]:
+    """``__init__``'s parameters: name, default (``<factory>`` for a factory), kind."""
+    sig = inspect.signature(cls)
+    return [(p.name, repr(p.default), p.kind) for p in sig.parameters.values()]
+
+
+def _fields(cls: type) -> list[tuple[str, dataclasses.Field[Any]]]:
+    return [(f.name, f) for f in dataclasses.fields(cls)]
+
+
+def test_construction_defaults_and_factories() -> None:
+    a, b = Point(1), Point(1)
+    assert (a.x, a.y, a.tags) == (1, "y", [])
+    assert a.tags is not b.tags  # a fresh list each time
+    assert Point(2, tags=[3]).tags == [3]
+    assert Point(x=4, y="z") == Point(4, "z")
+    with pytest.raises(TypeError):
+        Point()  # type: ignore[call-arg]
+    with pytest.raises(TypeError):
+        Point(1, nope=2)  # type: ignore[call-arg]
+
+
+def test_equality_hash_and_repr_are_the_dataclass_ones() -> None:
+    @dataclasses.dataclass(frozen=True, slots=True)
+    class Point:  # the same class as a dataclass
+        x: int
+        y: str = "y"
+        tags: tuple[int, ...] = ()
+
+    @record(frozen=True, slots=True)
+    class Ours:
+        x: int
+        y: str = "y"
+        tags: tuple[int, ...] = ()
+
+    nan = float("nan")
+    for args in ((1,), (1, "a"), (1, "a", (2, 3)), (nan,)):
+        assert repr(Ours(*args)).replace("Ours", "Point") == repr(Point(*args))  # type: ignore[arg-type]
+        assert hash(Ours(*args)) == hash(Point(*args))  # type: ignore[arg-type]
+    same = Ours(nan)  # type: ignore[arg-type]
+    assert same == same and Ours(1) != Ours(2) and Ours(1) == Ours(1)
+    assert Ours(1) != Point(1)  # another class is never equal
+    assert {Ours(1), Ours(1)} == {Ours(1)}
+
+
+def test_frozen_refuses_changes_and_mutable_allows_them() -> None:
+    p = Point(1)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        p.x = 2  # type: ignore[misc]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        del p.x  # type: ignore[misc]
+    with pytest.raises(AttributeError):
+        p.other = 1  # type: ignore[attr-defined]
+    m = Mutable(1)
+    m.n = 2
+    m.seen["a"] = 1
+    assert m == Mutable(2, {"a": 1})
+    assert Mutable.__hash__ is None  # unhashable, as a mutable dataclass
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        Plain(1.0).only = 2.0  # type: ignore[misc]
+    assert hash(Plain(1.0)) == hash((1.0,))
+
+
+def test_dataclasses_functions_pickle_and_copy() -> None:
+    p = Point(1, "a", [2])
+    assert dataclasses.is_dataclass(p)
+    assert [f.name for f in dataclasses.fields(p)] == ["x", "y", "tags"]
+    assert dataclasses.asdict(p) == {"x": 1, "y": "a", "tags": [2]}
+    assert dataclasses.replace(p, y="b") == Point(1, "b", [2])
+    kill = Kill(Victim(pid=7, comm="leaker"), Where("kern.log", 3), Stamp(uptime_s=1.5))
+    for clone in (pickle.loads(pickle.dumps(kill)), copy.deepcopy(kill), copy.copy(kill)):
+        assert clone == kill and clone is not kill
+    assert pickle.loads(pickle.dumps(Mutable(3, {"a": 1}))) == Mutable(3, {"a": 1})
