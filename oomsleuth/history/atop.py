@@ -36,7 +36,8 @@ from oomsleuth.model import Sample, Warning_
 
 _HEAD = re.compile(r"[A-Za-z]{3} \S+ \d+ \d{4}/\d\d/\d\d \d\d:\d\d:\d\d -?\d+(?: |$)")
 _WANTED = ("PRM ", "PRG ", "MEM ", "SWP ", "PAG ", "PSI ")  # most frequent first
-_MAX_WARNINGS = 20  # per code; one summary warning says how many more there were
+MAX_WARNINGS = 20  # per code; one summary warning says how many more there were
+MORE_WARNINGS = "{n} more like it"
 _NONE: tuple[Sample, ...] = ()  # what most PRG lines give
 
 
@@ -129,9 +130,21 @@ def parse_blocks(
 ) -> Iterator[Sample]:
     """:func:`parse` over lists of lines: the lines of a sample ``keep`` refused are skipped a
     run at a time (one C-level ``startswith`` a line, no Python step)."""
-    warning = WarnLimiter(warn, source, _MAX_WARNINGS, more="{n} more like it")
-    state = _State(_Reader(source, warning), keep)
-    lineno = 0
+    warning = WarnLimiter(warn, source, MAX_WARNINGS, more=MORE_WARNINGS)
+    state = reading(source, warning, keep)
+    yield from read_blocks(blocks, state)
+    warning.close(state.lines)
+
+
+def reading(source: str, warning: WarnLimiter, keep: Callable[[datetime], bool]) -> _State:
+    """The state of a reading at the start of a text, for :func:`read_blocks`."""
+    return _State(_Reader(source, warning), keep)
+
+
+def read_blocks(blocks: Iterable[list[str]], state: _State) -> Iterator[Sample]:
+    """The samples of ``blocks`` read on from ``state`` (its ``lines``: the lines read, which
+    number the warnings). :mod:`oomsleuth.load.history_split` reads a text in parts with it."""
+    lineno = state.lines
     for block in blocks:
         i, n = 0, len(block)
         while i < n:
@@ -142,7 +155,7 @@ def parse_blocks(
             i += 1
             yield from state.line(block[i - 1], lineno + i)
         lineno += n
-    warning.close(lineno)
+        state.lines = lineno
 
 
 def _skipped(block: list[str], start: int, skip: tuple[str, ...]) -> int:
@@ -162,6 +175,13 @@ class _State:
         self.reader, self.keep = reader, keep
         self.last_epoch, self.when, self.kept = "\x00", datetime.min, False  # no epoch yet
         self.skip: tuple[str, ...] = ()
+        self.lines = 0
+
+    @property
+    def settled(self) -> bool:
+        """True once a sample's time was read: from a ``SEP`` line on, the state then depends
+        only on the lines since the ``SEP`` before it (see :mod:`oomsleuth.load.history_split`)."""
+        return self.last_epoch != "\x00"
 
     def line(self, raw: str, lineno: int) -> Sequence[Sample]:
         """The samples of one line that is not a refused sample's."""
