@@ -12,6 +12,7 @@ import pytest
 
 import oomsleuth
 from oomsleuth.load import history_forked as forked
+from oomsleuth.load import history_split as split
 from oomsleuth.load.files import Input
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -25,9 +26,9 @@ def _both(
     forks: list[int] = []
     real = forked.read_forked
 
-    def counted(items, read):  # type: ignore[no-untyped-def]
-        forks.append(len(items))
-        return real(items, read)
+    def counted(jobs):  # type: ignore[no-untyped-def]
+        forks.append(len(jobs))
+        return real(jobs)
 
     monkeypatch.setattr(forked, "read_forked", counted)
     monkeypatch.setattr(forked, "FORK_BYTES", 0)
@@ -86,7 +87,8 @@ def test_small_single_or_unsafe_inputs_are_read_here(monkeypatch: pytest.MonkeyP
     monkeypatch.setattr(forked, "_cores", lambda: 2)
     monkeypatch.delenv(forked.NO_FORK, raising=False)
     monkeypatch.setattr(threading, "active_count", lambda: 1)
-    assert forked.worth_forking(two) and not forked.worth_forking(two[:1])
+    assert forked.worth_forking(two) and forked.worth_forking(two[:1])  # one may be cut
+    assert split.plan(two[0], 1 << 28, 4) is None  # but not this one: far below SPLIT_BYTES
     monkeypatch.setenv(forked.NO_FORK, "1")
     assert not forked.worth_forking(two)
     monkeypatch.delenv(forked.NO_FORK)

@@ -224,11 +224,12 @@ def load_history(
     args: Sequence[str | Input], windows: Windows, tz: tzinfo, warn: Callable[[str], None]
 ) -> History:
     """Every history input, read through its format's reader; samples outside ``windows``
-    (around the OOM events) are dropped as they are read. Several big files are read side by
-    side (:mod:`oomsleuth.load.history_forked`), with the same result."""
+    (around the OOM events) are dropped as they are read. Several big files, and parts of a big
+    atop text, are read side by side (:mod:`oomsleuth.load.history_forked`), with the same
+    result."""
     items = history_files(args, warn)
     read = functools.partial(_read_file, windows=windows, tz=tz)
-    reads = forked.read_forked(items, read) if forked.worth_forking(items) else map(read, items)
+    reads = forked.read_all(items, read, windows, JSON_LINE_BYTES)
     samples: list[Sample] = []
     sources: list[tuple[str, str]] = []
     warnings: list[Warning_] = []

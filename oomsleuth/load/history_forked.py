@@ -9,24 +9,33 @@ in the order of the files, exactly as it merges its own one-by-one reads. Small 
 file, one core, or a platform without ``fork`` read in this process (forking costs more), as
 does a process that may not fork safely: a daemonic one (a Dask worker) or one running other
 threads. ``OOMSLEUTH_NO_FORK=1`` forces that.
+
+One big plain ``atop -P`` text is itself cut into parts at sample boundaries, each read in a
+forked process too (:mod:`oomsleuth.load.history_split`, which says why the parts' merge is the
+one-process reading exactly): with one core per part, a month of atop reads in a fraction of
+the time. The jobs (whole files and parts, in the files' order) go to a pool of one process per
+core, a job at a time, so a short file and the parts of a long one share the cores evenly.
 """
 
 from __future__ import annotations
 
+import functools
 import os
 import signal
 import sys
-from collections.abc import Callable, Sequence
-from typing import NamedTuple
+from collections.abc import Callable, Iterable, Sequence
+from typing import NamedTuple, cast
 
+from oomsleuth.history.windows import Windows
 from oomsleuth.load.files import Input
 from oomsleuth.model import Sample, Warning_
 
 FORK_BYTES = 32 << 20  # all history files together: below this, one process is faster
+PARTS_PER_CORE = 4  # the most parts a big atop file is cut into, per core
 NO_FORK = "OOMSLEUTH_NO_FORK"
 
-# what the forked workers inherit: the files and the function that reads one of them
-_JOB: tuple[Sequence[Input], Callable[[Input], FileRead]] | None = None
+# what the forked workers inherit: the jobs, each read in a worker by its index
+_JOBS: Sequence[Callable[[], object]] = ()
 
 
 class FileRead(NamedTuple):
@@ -39,9 +48,40 @@ class FileRead(NamedTuple):
     outside: str  # the history-outside-window text, should no sample be in a window
 
 
+def read_all(
+    items: Sequence[Input], read: Callable[[Input], FileRead], windows: Windows, max_line: int
+) -> Iterable[FileRead]:
+    """``read(item)`` of each item, in order: side by side in forked processes when that pays
+    (see the module doc), big atop texts in parts; else one after another, as they are
+    iterated. ``max_line``: the reader's longest line (the parts read lines as it does)."""
+    if not worth_forking(items):
+        return map(read, items)
+    from oomsleuth.load import history_split as split
+
+    cut = [split.plan(item, max_line, _cores() * PARTS_PER_CORE) for item in items]
+    jobs: list[Callable[[], object]] = []
+    for item, parts in zip(items, cut, strict=True):
+        if parts is None:
+            jobs.append(functools.partial(read, item))
+        else:
+            jobs += [functools.partial(split.read_part, part, windows) for part in parts]
+    if len(jobs) < 2:
+        return map(read, items)
+    got = iter(read_forked(jobs))
+    out: list[FileRead] = []
+    for item, parts in zip(items, cut, strict=True):
+        if parts is None:
+            out.append(cast(FileRead, next(got)))
+            continue
+        reads = [cast(split.PartRead, next(got)) for _ in parts]
+        out.append(split.merge(item, reads, windows) or read(item))
+    return out
+
+
 def worth_forking(items: Sequence[Input]) -> bool:
-    """True when ``items`` should be read side by side (see the module doc)."""
-    if len(items) < 2 or os.environ.get(NO_FORK, "0") not in ("", "0"):
+    """True when ``items`` may be read side by side (see the module doc): forking is allowed
+    and safe, and they are big enough together."""
+    if os.environ.get(NO_FORK, "0") not in ("", "0"):
         return False
     if sum(map(_size, items)) < FORK_BYTES or _cores() < 2:
         return False
@@ -60,26 +100,24 @@ def _safe_to_fork() -> bool:
     )
 
 
-def read_forked(items: Sequence[Input], read: Callable[[Input], FileRead]) -> list[FileRead]:
-    """``[read(item) for item in items]``, each item in a forked process (at most one per
-    core); the results come back pickled, in order. An error in a worker is raised here."""
-    global _JOB
+def read_forked(jobs: Sequence[Callable[[], object]]) -> list[object]:
+    """``[job() for job in jobs]``, each job in a forked process (one process per core, a job
+    at a time); the results come back pickled, in order. An error in a worker is raised here."""
+    global _JOBS
     import multiprocessing
 
-    _JOB = (items, read)
+    _JOBS = jobs
     try:
         context = multiprocessing.get_context("fork")
-        workers = min(len(items), _cores())
+        workers = min(len(jobs), _cores())
         with context.Pool(workers, initializer=_quiet) as pool:
-            return pool.map(_run, range(len(items)), chunksize=1)
+            return pool.map(_run, range(len(jobs)), chunksize=1)
     finally:
-        _JOB = None
+        _JOBS = ()
 
 
-def _run(index: int) -> FileRead:
-    assert _JOB is not None  # set before the fork
-    items, read = _JOB
-    return read(items[index])
+def _run(index: int) -> object:
+    return _JOBS[index]()  # set before the fork
 
 
 def _quiet() -> None:
