@@ -27,7 +27,7 @@ import tempfile
 from pathlib import Path
 
 from bench_scan import dense
-from measure import run
+from measure import compiled, run
 
 ROOT = Path(__file__).resolve().parent.parent
 LAUNCH = "import sys; sys.path[:0] = sys.argv[1].split(':'); del sys.argv[1]; "
@@ -60,6 +60,7 @@ def main() -> int:
             "before": ":".join(p for p in (str(old), args.before_path) if p),
             "after": str(ROOT),
         }
+        compiled(str(old / "oomsleuth"), str(ROOT / "oomsleuth"))
 
         def best(code: str, path: str, *rest: str) -> tuple[float, str]:
             argv = [sys.executable, "-c", LAUNCH + code, path, *rest]

@@ -24,7 +24,7 @@ from pathlib import Path
 
 from bench_before_after import LAUNCH, MAIN, ROOT, extract
 from bench_scan import dense
-from measure import run
+from measure import compiled, run
 
 
 def git(*args: str) -> bytes:
@@ -60,6 +60,7 @@ def main() -> int:
         extract("HEAD", after)
         changed = rewind(before, args.rev, args.paths)
         print(f"{len(changed)} files as at {args.rev}: {' '.join(changed)}", flush=True)
+        compiled(str(before / "oomsleuth"), str(after / "oomsleuth"))
         packed, one = Path(tmp) / "dense.log", Path(tmp) / "one.log"
         dense(packed, args.dense)
         dense(one, 1)

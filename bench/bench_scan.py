@@ -35,7 +35,7 @@ import tempfile
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from measure import run
+from measure import compiled, run
 
 ROOT = Path(__file__).resolve().parent.parent
 REPORTS = sorted((ROOT / "fixtures" / "real").glob("*.dmesg.txt"))
@@ -146,6 +146,7 @@ def main() -> int:
         print(f"noisy log: {size:.0f} MB, {lines:,} lines, {kills} 'Killed process' lines")
         print(f"dense log: {args.dense} reports back to back; start-up: one report", flush=True)
         analyze = [sys.executable, "-m", "oomsleuth", "analyze"]
+        compiled(str(Path(__file__).resolve().parent.parent / "oomsleuth"))
 
         def best(argv: list[str], env: dict[str, str] | None = None) -> tuple[float, int, str]:
             """The fastest of --repeat runs (a shared machine only ever adds time)."""

@@ -31,3 +31,16 @@ def run(argv: list[str], env: dict[str, str] | None = None) -> tuple[float, int,
     if code not in ("0", "1"):
         sys.exit(f"failed: {' '.join(argv)}\n{proc.stderr}")
     return wall, int(peak), proc.stdout
+
+
+def compiled(*packages: str) -> None:
+    """Compile each ``oomsleuth/`` package folder to bytecode first, as ``pip install`` does:
+    a process that cannot write ``__pycache__`` (``PYTHONDONTWRITEBYTECODE``, a read-only
+    tree) would otherwise compile every changed module from source at each start and time
+    that instead of oomsleuth."""
+    for package in packages:
+        subprocess.run(
+            [sys.executable, "-m", "compileall", "-q", package],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )

@@ -10,11 +10,9 @@ import contextlib
 import os
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
-from datetime import datetime, tzinfo
+from datetime import datetime, timezone, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
-
-from dateutil import tz as dateutil_tz
 
 from oomsleuth.api_host import (
     collect,
@@ -34,6 +32,7 @@ from oomsleuth.clock import (
     parse_boot_time,
     resolve_times,
 )
+from oomsleuth.clock.local_zone import LocalZone
 from oomsleuth.errors import UsageError, log_warning
 from oomsleuth.model import Event, History, Report, Warning_
 from oomsleuth.model.outcomes import event_moments
@@ -89,7 +88,7 @@ def analyze(
     evidence = evidence_of(_paths(inputs), warn, on_info, since=since, boots=boots, tz=ctx.tz)
     sources = evidence.logs
     ctx = facts_boot(ctx, evidence.facts)
-    ctx.mtimes.update(_mtimes([(s.name, s.path) for s in sources if s.path is not None], ctx.tz))
+    ctx.mtimes.update(_mtimes([(s.name, s.path) for s in sources if s.path is not None]))
     history_paths: list[str | Input] = [*_paths(history), *evidence.history]
     report = narrowed(_parsed(sources, ctx, history_paths, warn, on_progress), evidence.since)
     report = hosted(report, evidence, len(_paths(inputs)))
@@ -243,11 +242,11 @@ def time_context(
     boot_time: str | datetime | None = None,
 ) -> TimeContext:
     """What the caller knows about time, checked: raises UsageError for a bad zone or boot."""
-    zone = dateutil_tz.gettz(tz) if isinstance(tz, str) else tz
+    zone = _named_zone(tz) if isinstance(tz, str) else tz
     if zone is None:
         if tz is not None:
             raise UsageError(f"unknown time zone {tz!r} (try an IANA name like Europe/Paris)")
-        zone = dateutil_tz.tzlocal()
+        zone = LocalZone()  # tzlocal(), loaded when a wall clock needs it
     boot: datetime | None = boot_time if isinstance(boot_time, datetime) else None
     if isinstance(boot_time, str):
         try:
@@ -262,7 +261,7 @@ def time_context(
             raise UsageError("--boot-time now: cannot read btime from /proc/stat")
     if isinstance(boot, datetime) and boot.tzinfo is None:
         boot = boot.replace(tzinfo=zone)
-    return TimeContext(tz=zone, year=year, now=datetime.now(zone), boot_time=boot)
+    return TimeContext(tz=zone, year=year, now=datetime.now(timezone.utc), boot_time=boot)
 
 
 def _paths(given: PathLike | Iterable[PathLike]) -> list[str]:
@@ -271,9 +270,16 @@ def _paths(given: PathLike | Iterable[PathLike]) -> list[str]:
     return [os.fspath(p) for p in given]
 
 
-def _mtimes(paths: Iterable[tuple[str, Path]], zone: tzinfo) -> dict[str, datetime]:
+def _named_zone(name: str) -> tzinfo | None:
+    from dateutil import tz as dateutil_tz
+
+    return dateutil_tz.gettz(name)
+
+
+def _mtimes(paths: Iterable[tuple[str, Path]]) -> dict[str, datetime]:
+    """Each file's mtime, in UTC (its user converts to the zone: none is loaded for this)."""
     out: dict[str, datetime] = {}
     for name, path in paths:
         with contextlib.suppress(OSError):
-            out[name] = datetime.fromtimestamp(path.stat().st_mtime, zone)
+            out[name] = datetime.fromtimestamp(path.stat().st_mtime, timezone.utc)
     return out

@@ -14,7 +14,6 @@ import contextlib
 import os
 import signal
 import stat
-import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any, BinaryIO, TextIO, cast
@@ -66,6 +65,8 @@ def _atomic(output: Path, mode: str) -> Iterator[IO[Any]]:
     folder = output.parent if str(output.parent) else Path(".")
     held = _hold_sigint()  # a Ctrl-C between creating the file and the cleanup below: held back
     try:
+        import tempfile  # here: only a file output needs it
+
         fd, temp = tempfile.mkstemp(prefix=f".{output.name}.", suffix=".tmp", dir=folder)
     except OSError as exc:
         _release(held)

@@ -7,15 +7,16 @@ from __future__ import annotations
 import re
 
 from oomsleuth.model import cgroup_paths as cgp
+from oomsleuth.model.patterns import lazy_compile
 
 # a pod component with what comes before its UID (kubepods-burstable-) and its .slice, if any
-POD = re.compile(rf"(.*?)pod({cgp.POD_UID})(\.slice)?")
-RUNTIME = re.compile(rf"({cgp.RUNTIME_PREFIXES})-(\w+?)(\.scope)?")
-FULL_ID = re.compile(rf"{cgp.HEX}{{64}}")
+POD = lazy_compile(rf"(.*?)pod({cgp.POD_UID})(\.slice)?")
+RUNTIME = lazy_compile(rf"({cgp.RUNTIME_PREFIXES})-(\w+?)(\.scope)?")
+FULL_ID = lazy_compile(rf"{cgp.HEX}{{64}}")
 # any unit name, target and device units too (they have no cgroup, but other fields name them)
-UNIT = re.compile(rf".+(\.(?:{'|'.join((*cgp.CGROUP_UNIT_TYPES, 'target', 'device'))}))")
-NUMBERED = re.compile(r"\d+|(?:user-|user@|session-|run-u)\d+\.(?:slice|service|scope)")
-LXC = re.compile(rf"({'|'.join(map(re.escape, cgp.LXC_PREFIXES))})(.+)")
+UNIT = lazy_compile(rf".+(\.(?:{'|'.join((*cgp.CGROUP_UNIT_TYPES, 'target', 'device'))}))")
+NUMBERED = lazy_compile(r"\d+|(?:user-|user@|session-|run-u)\d+\.(?:slice|service|scope)")
+LXC = lazy_compile(rf"({'|'.join(map(re.escape, cgp.LXC_PREFIXES))})(.+)")
 
 
 def words(text: str) -> frozenset[str]:
@@ -32,8 +33,8 @@ NAMESPACES = frozenset(("default", "kube-system", "kube-public", "kube-node-leas
 IP4 = r"(?<![\w.])(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)(?!\w|\.\d)"
 IP6 = r"(?<![\w:.])(?=[\w:]*[0-9a-fA-F])(?:[0-9a-fA-F]{0,4}:){2,7}[0-9a-fA-F]{0,4}(?![\w:])"
 HOME = r"(?<=/home/)[^/\s:'\",;()\[\]]+"
-TOKEN = re.compile(r"[^\s/()]+")
-SYSTEMD_ESCAPE = re.compile(cgp.ESCAPE)
+TOKEN = lazy_compile(r"[^\s/()]+")
+SYSTEMD_ESCAPE = lazy_compile(cgp.ESCAPE)
 # fields by role (the model's own field names); every other string is free text
 KEEP = words(
     "gfp_mask gfp_flags kernel hardware call_trace outcome code kind metric constraint framing"

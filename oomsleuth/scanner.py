@@ -27,6 +27,7 @@ from oomsleuth.model import (
     UserspaceKill,
     Where,
 )
+from oomsleuth.model.patterns import lazy_compile
 from oomsleuth.parsers import kernel, kernel_lines, userspace
 
 
@@ -50,8 +51,8 @@ class Prefilter:
 
 
 PREFILTER = Prefilter()
-_LINUX_VERSION = re.compile(r"^Linux version \d")
-_UNICODE_SENSITIVE = re.compile(r"\\[wWsSbBD]|\(\?[a-z]*i")
+_LINUX_VERSION = lazy_compile(r"^Linux version \d")
+_UNICODE_SENSITIVE = lazy_compile(r"\\[wWsSbBD]|\(\?[a-z]*i")
 
 
 def _as_bytes(pattern: str) -> bytes:

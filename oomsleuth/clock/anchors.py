@@ -28,19 +28,19 @@ wall six months or more before the previous one (December -> January); its line 
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 
 from oomsleuth.clock.borrow import Table, borrow, enter
 from oomsleuth.clock.samples import BootEstimates, KeySet, centred
 from oomsleuth.model.lines import BootSegment, LogLine, has_placeholder_year
+from oomsleuth.model.patterns import lazy_compile
 from oomsleuth.model.record import field, record
 
 YEARLESS_BASE = 1904
 JOURNAL_FRAMINGS = frozenset({"journal-json", "journal-export", "journal-verbose"})
-_LINUX_VERSION = re.compile(r"Linux version \d")
-_KEY = re.compile(r"Killed process \d|oom-kill:|invoked oom-killer")
-_PID_KEY = re.compile(r"Killed process \d|oom-kill:.*pid=\d")
+_LINUX_VERSION = lazy_compile(r"Linux version \d")
+_KEY = lazy_compile(r"Killed process \d|oom-kill:|invoked oom-killer")
+_PID_KEY = lazy_compile(r"Killed process \d|oom-kill:.*pid=\d")
 
 
 def is_yearless(wall: datetime) -> bool:

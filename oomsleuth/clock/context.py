@@ -3,14 +3,14 @@
 
 from __future__ import annotations
 
-import re
 from datetime import datetime, timezone, tzinfo
 from typing import Final
 
+from oomsleuth.model.patterns import lazy_compile
 from oomsleuth.model.record import field, record
 
 LIVE_BOOT_TIME: Final = datetime(1, 1, 1, tzinfo=timezone.utc)  # "--boot-time now"
-_EPOCH = re.compile(r"@?\d{1,12}(?:\.\d{1,9})?")
+_EPOCH = lazy_compile(r"@?\d{1,12}(?:\.\d{1,9})?")
 
 
 @record(frozen=True, slots=True)
@@ -18,7 +18,7 @@ class TimeContext:
     tz: tzinfo  # zone of naive stamps (syslog and dmesg -T write local time)
     year: int | None = None  # --year: the year of the syslog lines
     mtimes: dict[str, datetime] = field(default_factory=dict)  # source -> file mtime (aware)
-    now: datetime | None = None  # for stdin: the year is the current one
+    now: datetime | None = None  # aware (any zone): for stdin, the year is the current one
     boot_time: datetime | None = None  # --boot-time (aware): the boot of the last segment
     # where boot_time came from: "boot-time option" (--boot-time), "boot-time" (a bundle's or
     # this host's /proc/stat btime)

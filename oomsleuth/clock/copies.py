@@ -20,7 +20,6 @@ logged twice (syslog and the journal) merge the same way.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Hashable, Iterable
 from dataclasses import replace
 from datetime import datetime
@@ -28,11 +27,12 @@ from typing import TypeVar
 
 from oomsleuth.clock.clusters import NEAR, Clusters
 from oomsleuth.model import Kill, OomReport, Report, Stamp, UserspaceKill, Warning_, Where
+from oomsleuth.model.patterns import lazy_compile
 
 SAME_MOMENT_S = 3600.0  # copies whose kill lines agree on every size: a late receipt allowed
 CLOSE_S = 2.0  # otherwise
 T = TypeVar("T")
-_ESCAPED = re.compile(r"(?:\\x[0-9a-fA-F]{2})+")
+_ESCAPED = lazy_compile(r"(?:\\x[0-9a-fA-F]{2})+")
 _RANK = {"exact": 0, "derived": 1, "estimated": 2, "unknown": 3, None: 4}
 
 

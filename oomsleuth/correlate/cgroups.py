@@ -16,10 +16,11 @@ from __future__ import annotations
 import re
 
 from oomsleuth.model import cgroup_paths as cgp
+from oomsleuth.model.patterns import lazy_compile
 from oomsleuth.model.record import field, record
 
-_POD = re.compile(rf"pod({cgp.POD_UID})")
-_RUNTIME_PART = re.compile(rf"({cgp.RUNTIME_PREFIXES})-([0-9A-Za-z]{{1,128}})(\.scope)?")
+_POD = lazy_compile(rf"pod({cgp.POD_UID})")
+_RUNTIME_PART = lazy_compile(rf"({cgp.RUNTIME_PREFIXES})-([0-9A-Za-z]{{1,128}})(\.scope)?")
 _RUNTIMES = {
     "cri-containerd": "containerd",
     "crio": "cri-o",
@@ -27,11 +28,11 @@ _RUNTIMES = {
     "libpod": "podman",
 }
 _ENGINES = {"docker": "docker", "podman": "podman"}  # runtimes that are a kind of their own
-_UNIT = re.compile(rf".+\.({'|'.join(cgp.CGROUP_UNIT_TYPES)})")
+_UNIT = lazy_compile(rf".+\.({'|'.join(cgp.CGROUP_UNIT_TYPES)})")
 _UNIT_KINDS = {"service": "systemd-service", "scope": "systemd-scope", "slice": "systemd-slice"}
-_USER = re.compile(r"user-(\d{1,10})\.slice|user@(\d{1,10})\.service")
+_USER = lazy_compile(r"user-(\d{1,10})\.slice|user@(\d{1,10})\.service")
 _QOS = {"burstable": "burstable", "besteffort": "besteffort", "guaranteed": "guaranteed"}
-_ESCAPES = re.compile(rf"(?:{cgp.ESCAPE})+")
+_ESCAPES = lazy_compile(rf"(?:{cgp.ESCAPE})+")
 _KUBE_KINDS = ("kubernetes-node", "kubernetes-pod", "kubernetes-container")
 
 

@@ -12,23 +12,23 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from datetime import datetime
 
 from oomsleuth.frame import months
 from oomsleuth.frame.head import HOST_IDENT, Head, caller, inner, to_int, wall
+from oomsleuth.model.patterns import lazy_compile
 
-_STAMP = re.compile(r"\[\s*(\d{1,12}\.\d{1,9})\]")
-_BRACKET = re.compile(r"\[([^\[\]]{6,48})\] ?")
-_CLOCK = re.compile(r"\d:\d\d:\d\d.*\d{4}|\d{4}.*\d:\d\d:\d\d")
-_EN_DATE = re.compile(
+_STAMP = lazy_compile(r"\[\s*(\d{1,12}\.\d{1,9})\]")
+_BRACKET = lazy_compile(r"\[([^\[\]]{6,48})\] ?")
+_CLOCK = lazy_compile(r"\d:\d\d:\d\d.*\d{4}|\d{4}.*\d:\d\d:\d\d")
+_EN_DATE = lazy_compile(
     r"(?:[A-Z][a-z]{2} +)?([A-Z][a-z]{2}) +(\d{1,2}) (\d\d):(\d\d):(\d\d) (\d{4})"
 )
-_LOCAL_DATE = re.compile(r"(?:\S+ +)?(\S+) +(\d{1,2}) (\d\d):(\d\d):(\d\d) (\d{4})")
+_LOCAL_DATE = lazy_compile(r"(?:\S+ +)?(\S+) +(\d{1,2}) (\d\d):(\d\d):(\d\d) (\d{4})")
 _MONTH_NAMES = "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec"
 MONTHS = {_MONTH_NAMES[i : i + 3]: i // 4 + 1 for i in range(0, len(_MONTH_NAMES), 4)}
-_DMESG_X = re.compile(
+_DMESG_X = lazy_compile(
     r"(?:kern|user|mail|daemon|auth|syslog|lpr|news|uucp|cron|authpriv|ftp|local[0-7]) *:"
     r"(?:emerg|alert|crit|err|warn|notice|info|debug) *: "
 )

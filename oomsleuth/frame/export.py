@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import re
 
-_FIELD = re.compile(r"([A-Za-z0-9_]+)=(.*)\Z", re.S)
-_BINARY_KEY = re.compile(r"[A-Za-z0-9_]+\Z")
+from oomsleuth.model.patterns import lazy_compile
+
+_FIELD = lazy_compile(r"([A-Za-z0-9_]+)=(.*)\Z", re.S)
+_BINARY_KEY = lazy_compile(r"[A-Za-z0-9_]+\Z")
 _MAX_BINARY = 1 << 24  # a longer "length" means we are not looking at a real binary field
 
 

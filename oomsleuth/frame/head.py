@@ -10,14 +10,15 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta, timezone
 
+from oomsleuth.model.patterns import lazy_compile
 from oomsleuth.model.record import record
 
-_ZONE = re.compile(r"([+-])(\d\d):?(\d\d)?")
-_INNER = re.compile(r"(?:<\d>)?\[\s*(\d{1,12}\.\d{1,9})\](?:\[\s*([TC]\d+)\])? ?")
-_CALLER = re.compile(r" ?\[\s*([TC]\d+)\]")
-HOST_IDENT = re.compile(r"(\S*[^\s:]) +([^\s\[\]:]+)(?:\[(\d*)\])?:(?: |$)")
-_IDENT = re.compile(r"([^\s\[\]:]+)(?:\[(\d*)\])?:(?: |$)")
-ISO = re.compile(
+_ZONE = lazy_compile(r"([+-])(\d\d):?(\d\d)?")
+_INNER = lazy_compile(r"(?:<\d>)?\[\s*(\d{1,12}\.\d{1,9})\](?:\[\s*([TC]\d+)\])? ?")
+_CALLER = lazy_compile(r" ?\[\s*([TC]\d+)\]")
+HOST_IDENT = lazy_compile(r"(\S*[^\s:]) +([^\s\[\]:]+)(?:\[(\d*)\])?:(?: |$)")
+_IDENT = lazy_compile(r"([^\s\[\]:]+)(?:\[(\d*)\])?:(?: |$)")
+ISO = lazy_compile(
     r"(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(?:([.,])(\d{1,9}))?"
     r"(Z|[+-]\d\d(?::?\d\d)?)?(?: +|$)"
 )

@@ -15,17 +15,17 @@ between records, a ``boot_marker`` line (empty text) is produced before the new 
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping
 from datetime import datetime, timedelta, timezone
 
 from oomsleuth.frame.export import ExportReader
 from oomsleuth.frame.verbose import VerboseReader
 from oomsleuth.model.lines import LogLine
+from oomsleuth.model.patterns import lazy_compile
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
-_BOOT = re.compile(r"-- (?:Boot ([0-9a-fA-F-]{32,36})|Reboot) --\s*\Z")
-_NOISE = re.compile(
+_BOOT = lazy_compile(r"-- (?:Boot ([0-9a-fA-F-]{32,36})|Reboot) --\s*\Z")
+_NOISE = lazy_compile(
     r"-- (?:Logs begin at|Journal begins at|No entries|Journal started|Subject:|Defined-By:"
     r"|Support:|Documentation:)|░░"
 )

@@ -7,14 +7,13 @@
 
 from __future__ import annotations
 
-import re
-
 from oomsleuth.frame.head import Head
+from oomsleuth.model.patterns import lazy_compile
 
-_KMSG = re.compile(r"(\d{1,4}),(\d{1,20}),(\d{1,20}),([^;]*);")
-_KMSG_CALLER = re.compile(r"caller=([TC]\d+)")
-_KMSG_ESC = re.compile(r"(?:\\x[0-9a-fA-F]{2})+")
-_DICT = re.compile(r" [A-Z0-9_]+=")
+_KMSG = lazy_compile(r"(\d{1,4}),(\d{1,20}),(\d{1,20}),([^;]*);")
+_KMSG_CALLER = lazy_compile(r"caller=([TC]\d+)")
+_KMSG_ESC = lazy_compile(r"(?:\\x[0-9a-fA-F]{2})+")
+_DICT = lazy_compile(r" [A-Z0-9_]+=")
 
 
 def _unescape(text: str) -> str:

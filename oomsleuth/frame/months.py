@@ -15,13 +15,14 @@ from __future__ import annotations
 import json
 import unicodedata
 from functools import cache
-from importlib import resources
 
 Entry = tuple[int, frozenset[str]]
 
 
 @cache
 def _table() -> tuple[dict[str, Entry], dict[str, list[tuple[int, int, frozenset[str]]]]]:
+    from importlib import resources  # here: it imports tempfile, and most logs need no table
+
     text = resources.files("oomsleuth.frame").joinpath("month_names.json").read_text("utf-8")
     data = json.loads(text)
     months = {k: (v[0], frozenset(v[1])) for k, v in data["months"].items()}

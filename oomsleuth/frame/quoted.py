@@ -11,14 +11,13 @@ each line are cut off when what follows reads as a log line (:func:`prefixes`).
 
 from __future__ import annotations
 
-import re
-
 from oomsleuth.frame.head import Head
+from oomsleuth.model.patterns import lazy_compile
 
-QUOTE = re.compile(r"[ \t]*(?:>[ \t]?)+")
-PRIORITY = re.compile(r"<\d{1,3}>")
-_ELISION = re.compile(r"(?:\.{2,}|…|\[\.\.\.\]|\[snip\]|<snip>)\s*\Z")
-_PROMPT = re.compile(r"(?:[\w.-]+@[\w.-]+:\S*)?[$#] ")
+QUOTE = lazy_compile(r"[ \t]*(?:>[ \t]?)+")
+PRIORITY = lazy_compile(r"<\d{1,3}>")
+_ELISION = lazy_compile(r"(?:\.{2,}|…|\[\.\.\.\]|\[snip\]|<snip>)\s*\Z")
+_PROMPT = lazy_compile(r"(?:[\w.-]+@[\w.-]+:\S*)?[$#] ")
 
 
 def pieces(head: Head) -> list[str]:
@@ -36,9 +35,9 @@ def pieces(head: Head) -> list[str]:
 # line numbers and file names that tools put before each line: ``cat -n`` and ``nl`` (number,
 # tab), ``grep -n`` (``N:``, ``N-`` for context), ``grep -H``/``zgrep`` (``path:``) and
 # ``grep -rn`` (``path:N:``)
-_NUMBERED = re.compile(r" *\d{1,12}(?:\t|[:-](?=\S))")
-_NAMED = re.compile(r"[^\s:]{1,4096}:(?=\S)")
-_NUMBER = re.compile(r"\d{1,12}[:-](?=\S)")
+_NUMBERED = lazy_compile(r" *\d{1,12}(?:\t|[:-](?=\S))")
+_NAMED = lazy_compile(r"[^\s:]{1,4096}:(?=\S)")
+_NUMBER = lazy_compile(r"\d{1,12}[:-](?=\S)")
 
 
 def prefixes(s: str) -> list[int]:

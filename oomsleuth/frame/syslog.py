@@ -15,23 +15,23 @@ Syslog stamps carry no year: they get the placeholder year, or the leap placehol
 
 from __future__ import annotations
 
-import re
 from datetime import datetime, timedelta, timezone
 
 from oomsleuth.frame import months
 from oomsleuth.frame.dmesg import MONTHS
 from oomsleuth.frame.head import HOST_IDENT, ISO, Head, inner, iso_wall, tagged, to_int, wall, zone
 from oomsleuth.model.lines import LEAP_PLACEHOLDER_YEAR, PLACEHOLDER_YEAR
+from oomsleuth.model.patterns import lazy_compile
 
-_UNIX = re.compile(r"(\d{9,11})\.(\d{1,6}) (?=\S+ \S)")
+_UNIX = lazy_compile(r"(\d{9,11})\.(\d{1,6}) (?=\S+ \S)")
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
-_RFC5424 = re.compile(r"1 (\S+) (\S+) (\S+) (\S+) \S+ (?:-|(?:\[(?:[^\]\\]|\\.)*\])+)(?: |$)")
-_BSD = re.compile(r"([A-Z][a-z]{2}) +(\d{1,2}) (\d\d):(\d\d):(\d\d)(?:\.(\d{1,9}))?(?: +|$)")
-_LOCAL = re.compile(
+_RFC5424 = lazy_compile(r"1 (\S+) (\S+) (\S+) (\S+) \S+ (?:-|(?:\[(?:[^\]\\]|\\.)*\])+)(?: |$)")
+_BSD = lazy_compile(r"([A-Z][a-z]{2}) +(\d{1,2}) (\d\d):(\d\d):(\d\d)(?:\.(\d{1,9}))?(?: +|$)")
+_LOCAL = lazy_compile(
     r"([^ \t]+(?: [^ \t]+)?) +(\d{1,2}) (\d\d):(\d\d):(\d\d)(?:\.(\d{1,9}))?(?: +|$)"
 )
-_HOST_OR_IDENT = re.compile(r"\S+ +\S+:|[^\s:]+(?:\[\d*\])?:")
-_FULL = re.compile(
+_HOST_OR_IDENT = lazy_compile(r"\S+ +\S+:|[^\s:]+(?:\[\d*\])?:")
+_FULL = lazy_compile(
     r"[A-Z][a-z]{2} (\d{4})-(\d\d)-(\d\d) (\d\d):(\d\d):(\d\d)(?:\.(\d{1,9}))? (\S+) +"
 )
 

@@ -15,11 +15,13 @@ from __future__ import annotations
 
 import re
 
-_HEAD = re.compile(
+from oomsleuth.model.patterns import lazy_compile
+
+_HEAD = lazy_compile(
     r"\w{2,4}\.? \d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d+)? \S+ \[s=[0-9a-f]+;i=[0-9a-f]+;"
     r"b=(?P<b>[0-9a-f]{32});m=(?P<m>[0-9a-f]+);t=(?P<t>[0-9a-f]+);x=[0-9a-f]+\]\s*\Z"
 )
-_FIELD = re.compile(r"    ([A-Za-z0-9_]+)=(.*)\Z", re.S)
+_FIELD = lazy_compile(r"    ([A-Za-z0-9_]+)=(.*)\Z", re.S)
 
 
 class VerboseReader:

@@ -10,16 +10,16 @@ generic fields; none raises on odd input.
 from __future__ import annotations
 
 import math
-import re
 from datetime import datetime
 
 from oomsleuth.model import Sample
+from oomsleuth.model.patterns import lazy_compile
 
-_STATE_END = re.compile(r"\) (\S) ")  # ") S " closes a parenthesised name
-_NUMERIC_TAIL = re.compile(r"(?:-?\d+|[yn])(?: (?:-?\d+|[yn]))*")
-_PRG_HEAD = re.compile(r"(?:-?\d+ ){6}\(")  # ruid rgid tgid nthr exit btime (cmdline
-_PRG_HEAD_Z = re.compile(r"(?:-?\d+ ){6}\S")  # the same with atop -Z
-_PRG_CMD_END = re.compile(r"\) (?=(?:-?\d+ ){11}[yn](?: |$))")
+_STATE_END = lazy_compile(r"\) (\S) ")  # ") S " closes a parenthesised name
+_NUMERIC_TAIL = lazy_compile(r"(?:-?\d+|[yn])(?: (?:-?\d+|[yn]))*")
+_PRG_HEAD = lazy_compile(r"(?:-?\d+ ){6}\(")  # ruid rgid tgid nthr exit btime (cmdline
+_PRG_HEAD_Z = lazy_compile(r"(?:-?\d+ ){6}\S")  # the same with atop -Z
+_PRG_CMD_END = lazy_compile(r"\) (?=(?:-?\d+ ){11}[yn](?: |$))")
 
 # (field index after the six generic fields, metric); index 0 is the page size (not in PSI)
 _MEM: tuple[tuple[int, str], ...] = (

@@ -23,7 +23,6 @@ has a bug that writes ``[, {`` when it skips the first task: that is read too.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime, timezone, tzinfo
 from math import gcd
@@ -33,9 +32,12 @@ from oomsleuth.history import FormatInfo
 from oomsleuth.history.atop_fields import prm, system
 from oomsleuth.history.common import WarnLimiter
 from oomsleuth.model import Sample, Warning_
+from oomsleuth.model.patterns import lazy_compile
 
-_HEAD = re.compile(r'\s*\{\s*"host"\s*:\s*"[^"]*"\s*,\s*"timestamp"\s*:\s*\d+\s*,\s*"elapsed"\s*:')
-_EMPTY_FIRST = re.compile(r"\[\s*,\s*")  # atop's "[, {": the first task of a list was skipped
+_HEAD = lazy_compile(
+    r'\s*\{\s*"host"\s*:\s*"[^"]*"\s*,\s*"timestamp"\s*:\s*\d+\s*,\s*"elapsed"\s*:'
+)
+_EMPTY_FIRST = lazy_compile(r"\[\s*,\s*")  # atop's "[, {": the first task of a list was skipped
 _MEM_KEYS = ("physmem", "freemem", "cachemem", "buffermem", "slabmem", "cachedrt")
 _MEM_MORE = ("slabreclaim", "vmwballoon", "shmem")  # fields 7 to 9 of atop -P MEM
 _PAGE_SIZES = (65536, 16384, 4096)

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import json
 import math
-import re
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime, tzinfo
 from typing import Any
@@ -30,6 +29,7 @@ from typing import Any
 from oomsleuth.history import FormatInfo
 from oomsleuth.history.common import MEMINFO, WarnLimiter, parse_stamp
 from oomsleuth.model import Sample, Warning_
+from oomsleuth.model.patterns import lazy_compile
 
 _MEMINFO_TITLES = ["Total", "Free", "Available", "Buffers", "Cached", "Swap Cached", "Active"]
 _MEMINFO_TITLES += ["Inactive", "Anon Pages", "Shmem", "Slab", "Dirty", "Swap Total", "Swap Free"]
@@ -70,10 +70,10 @@ _PLAIN = {  # title -> metric, values as they are (rates, percent)
 _SHOWN_AS = {"Swap In": 4096.0, "Swap Out": 4096.0, "Page In": 512.0, "Page Out": 512.0}
 _EVENTS = {"Events Kill/s": "cg_oom_kill_count", "Events OOM/s": "cg_oom_count"}
 _ROOT_PSI = {"cg_psi_some_avg10": "psi_mem_some_avg10", "cg_psi_full_avg10": "psi_mem_full_avg10"}
-_SIZE = re.compile(r"(-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?) ?(B|KB|MB|GB|TB|PB|EB)")
+_SIZE = lazy_compile(r"(-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?) ?(B|KB|MB|GB|TB|PB|EB)")
 _UNITS = {u: 1024.0**i for i, u in enumerate(("B", "KB", "MB", "GB", "TB", "PB", "EB"))}
-_KEYS = re.compile(r'"(?:Datetime|Timestamp)"\s*:\s*"')
-_TITLES = re.compile(r'"(?:Pid|RSS|Name|Full Path|Mem Total|Total|Free|Available)"\s*:')
+_KEYS = lazy_compile(r'"(?:Datetime|Timestamp)"\s*:\s*"')
+_TITLES = lazy_compile(r'"(?:Pid|RSS|Name|Full Path|Mem Total|Total|Free|Available)"\s*:')
 _TEXT_COLUMNS = ("Cmdline", "Exe Path", "Comm", "Cgroup", "Full Path", "Name")
 
 

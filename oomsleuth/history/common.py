@@ -9,9 +9,10 @@ from datetime import datetime, timedelta, timezone, tzinfo
 from itertools import islice
 
 from oomsleuth.model import Warning_, Where
+from oomsleuth.model.patterns import lazy_compile
 
-_EPOCH = re.compile(r"\d{9,13}(?:\.\d{1,9})?")
-_ISO = re.compile(
+_EPOCH = lazy_compile(r"\d{9,13}(?:\.\d{1,9})?")
+_ISO = lazy_compile(
     r"(\d{4})-(\d\d)-(\d\d)[T ](\d\d):(\d\d)(?::(\d\d)(?:[.,](\d{1,9}))?)?"
     r"(?:\s?(Z|[+-]\d\d(?::?\d\d)?))?",
     re.IGNORECASE,

@@ -29,9 +29,10 @@ from datetime import datetime, tzinfo
 from oomsleuth.history import FormatInfo
 from oomsleuth.history.common import WarnLimiter, parse_stamp
 from oomsleuth.model import Sample, Warning_
+from oomsleuth.model.patterns import lazy_compile
 
-_SERIES = re.compile(r"\s*([A-Za-z_:][\w:.]*)\s*(?:\{(.*)\})?\s*")
-_LABEL = re.compile(r'\s*(\w+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^,"]*?))\s*(?:,|$)')
+_SERIES = lazy_compile(r"\s*([A-Za-z_:][\w:.]*)\s*(?:\{(.*)\})?\s*")
+_LABEL = lazy_compile(r'\s*(\w+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^,"]*?))\s*(?:,|$)')
 ENTITY_KEYS = ("entity", "pid", "cgroup", "container", "group")
 _TIME, _SERIES_NAMES = ("time", "timestamp"), ("series", "metric")
 

@@ -28,10 +28,11 @@ from datetime import date, datetime, time, timedelta, timezone, tzinfo
 from oomsleuth.history import FormatInfo
 from oomsleuth.history.common import WarnLimiter
 from oomsleuth.model import Sample, Warning_
+from oomsleuth.model.patterns import lazy_compile
 
-_SYSINFO = re.compile(r"\S+ \S+ \(.*\)\s+(?P<date>\d\S*)\s+_\w+_")
-_CLOCK = re.compile(r"(\d{1,2}):(\d\d):(\d\d)")
-_EPOCH = re.compile(r"\d{9,11}")
+_SYSINFO = lazy_compile(r"\S+ \S+ \(.*\)\s+(?P<date>\d\S*)\s+_\w+_")
+_CLOCK = lazy_compile(r"(\d{1,2}):(\d\d):(\d\d)")
+_EPOCH = lazy_compile(r"\d{9,11}")
 _METRICS = {
     "minflt/s": "proc_minflt_s",
     "majflt/s": "proc_majflt_s",

@@ -13,7 +13,6 @@ come out series by series, not in time order. Counters become rates between cons
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime, timezone, tzinfo
 from typing import Any
@@ -28,6 +27,7 @@ from oomsleuth.history.prometheus_json import (
     walk,
 )
 from oomsleuth.model import Sample, Warning_
+from oomsleuth.model.patterns import lazy_compile
 
 _KB = 1 / 1024
 # gauges: name -> (metric, factor); node_exporter before 0.16 had no _bytes suffix
@@ -56,8 +56,8 @@ COUNTERS = {
     "node_vmstat_pgfault": ("fault_s", 1.0),
 }
 PROCESS = {"resident": "proc_rss_kb", "virtual": "proc_vsz_kb", "swapped": "proc_swap_kb"}
-_PAUSE = re.compile(r"(?:^|/)pause(?:-\w+)?(?:[:@]|$)")
-_SNIFF = re.compile(
+_PAUSE = lazy_compile(r"(?:^|/)pause(?:-\w+)?(?:[:@]|$)")
+_SNIFF = lazy_compile(
     r'"resultType"\s*:\s*"(?:matrix|vector|scalar|string)"|"metric"\s*:\s*\{|'
     r'"status"\s*:\s*"error"\s*,\s*"errorType"'  # an error response: its error is said
 )

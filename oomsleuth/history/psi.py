@@ -16,21 +16,21 @@ A fall of the host PSI ``some`` total (kept since boot) is reported as a ``resta
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime, timezone, tzinfo
 
 from oomsleuth.history import FormatInfo
 from oomsleuth.history.common import MEMINFO, UNLIMITED_BYTES, WarnLimiter, parse_stamp
 from oomsleuth.model import Sample, Warning_
+from oomsleuth.model.patterns import lazy_compile
 
-_DATE = re.compile(r"\d{4}-\d\d-\d\d")
-_PSI = re.compile(
+_DATE = lazy_compile(r"\d{4}-\d\d-\d\d")
+_PSI = lazy_compile(
     r"(some|full)\s+avg10=([\d.]+)\s+avg60=([\d.]+)\s+avg300=([\d.]+)\s+total=(\d+)\s*"
 )
-_MEMINFO = re.compile(r"(\w+(?:\(\w+\))?):\s+(\d+)(?:\s+kB)?\s*")
-_STAT = re.compile(r"(\w+)\s+(\d+)\s*")
-_CG_ROOT = re.compile(r"^(?:/sys/fs/cgroup|/cgroup|/dev/cgroup)(?:/memory|/unified)?(?=/|$)")
+_MEMINFO = lazy_compile(r"(\w+(?:\(\w+\))?):\s+(\d+)(?:\s+kB)?\s*")
+_STAT = lazy_compile(r"(\w+)\s+(\d+)\s*")
+_CG_ROOT = lazy_compile(r"^(?:/sys/fs/cgroup|/cgroup|/dev/cgroup)(?:/memory|/unified)?(?=/|$)")
 
 CG_VALUE = {
     "memory.current": "cg_mem_current_kb",

@@ -28,7 +28,6 @@ Samples are placed in ``tz`` (UTC stamps converted, zoneless ones taken as local
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime, timezone, tzinfo
 from itertools import chain
@@ -39,6 +38,7 @@ from oomsleuth.history import FormatInfo
 from oomsleuth.history.common import WarnLimiter
 from oomsleuth.history.sar import checked_row, plan, warn_limiter
 from oomsleuth.model import Sample, Warning_
+from oomsleuth.model.patterns import lazy_compile
 
 # sadf -j activity -> {key: canonical metric}
 JSON_KEYS: dict[str, dict[str, str]] = {
@@ -79,9 +79,9 @@ JSON_KEYS: dict[str, dict[str, str]] = {
         for span in (10, 60, 300)
     },
 }
-_STAMP = re.compile(r"(\d{4})-(\d\d)-(\d\d)[ T](\d\d):(\d\d):(\d\d)(?: (\S+))?$")
-_JSON_START = re.compile(r'\{\s*"timestamp"\s*:|"boot"\s*:\s*(?=\{)')
-_JSON_HEAD = re.compile(r'\s*\{\s*"sysstat"\s*:')
+_STAMP = lazy_compile(r"(\d{4})-(\d\d)-(\d\d)[ T](\d\d):(\d\d):(\d\d)(?: (\S+))?$")
+_JSON_START = lazy_compile(r'\{\s*"timestamp"\s*:|"boot"\s*:\s*(?=\{)')
+_JSON_HEAD = lazy_compile(r'\s*\{\s*"sysstat"\s*:')
 _MAX_ITEM = 1 << 25  # chars one JSON item may take before we give up on it
 _TAIL = 256  # chars kept between lines: a start marker may straddle them
 

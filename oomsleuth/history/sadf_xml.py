@@ -22,7 +22,6 @@ record. Stamps with ``utc="1"`` are UTC, ``utc="0"`` (``sadf -t``) local, placed
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime, timezone, tzinfo
 from math import isfinite
@@ -32,12 +31,13 @@ from oomsleuth.history.common import WarnLimiter, parse_stamp
 from oomsleuth.history.sadf import JSON_KEYS
 from oomsleuth.history.sar import warn_limiter
 from oomsleuth.model import Sample, Warning_
+from oomsleuth.model.patterns import lazy_compile
 
-_TAG = re.compile(r'<(/?)([A-Za-z_][\w.:-]*)((?:\s+[\w.:-]+\s*=\s*"[^"]*")*)\s*(/?)>([^<]*)')
-_ATTR = re.compile(r'([\w.:-]+)\s*=\s*"([^"]*)"')
-_SNIFF = re.compile(r"<!DOCTYPE sysstat\b|<sysstat\b|godard/sysstat\"|<sysdata-version>")
-_DATE = re.compile(r"\d{4}-\d\d-\d\d")
-_TIME = re.compile(r"\d\d:\d\d:\d\d")
+_TAG = lazy_compile(r'<(/?)([A-Za-z_][\w.:-]*)((?:\s+[\w.:-]+\s*=\s*"[^"]*")*)\s*(/?)>([^<]*)')
+_ATTR = lazy_compile(r'([\w.:-]+)\s*=\s*"([^"]*)"')
+_SNIFF = lazy_compile(r"<!DOCTYPE sysstat\b|<sysstat\b|godard/sysstat\"|<sysdata-version>")
+_DATE = lazy_compile(r"\d{4}-\d\d-\d\d")
+_TIME = lazy_compile(r"\d\d:\d\d:\d\d")
 _MAX_CARRY = 1 << 16  # characters of a tag cut by line ends before we give up on it
 
 

@@ -34,6 +34,7 @@ from oomsleuth.history.common import WarnLimiter, batched
 from oomsleuth.history.sar_clock import SarClock, new_banner, restart
 from oomsleuth.history.sar_rows import far_run
 from oomsleuth.model import Sample, Warning_
+from oomsleuth.model.patterns import lazy_compile
 
 # sysstat column name (sar text and ``sadf -d`` headers) -> canonical metric
 COLUMNS: dict[str, str] = {
@@ -82,9 +83,9 @@ _EVIDENCE = frozenset(
         *("%sio-10", "INTR", "IFACE", "MBfsfree", "totsck"),
     ]
 )
-_BANNER = re.compile(r"\S+\s+\S+\s+\(([^()\s]*)\)\s+(\S*\d\S*)")
-_TIMED = re.compile(r"(\d{1,2}):(\d\d):(\d\d)(?:\s?([AaPp])\.?[Mm]\.?)?(?:\s+(.*))?$")
-_VALUE = re.compile(r"[-+]?(?:\d|\.\d|nan|inf)", re.IGNORECASE)  # a cell of a data row
+_BANNER = lazy_compile(r"\S+\s+\S+\s+\(([^()\s]*)\)\s+(\S*\d\S*)")
+_TIMED = lazy_compile(r"(\d{1,2}):(\d\d):(\d\d)(?:\s?([AaPp])\.?[Mm]\.?)?(?:\s+(.*))?$")
+_VALUE = lazy_compile(r"[-+]?(?:\d|\.\d|nan|inf)", re.IGNORECASE)  # a cell of a data row
 _UNITS = {"B": 1 / 1024, "k": 1.0, "K": 1.0, "M": 1024.0, "G": 1024.0**2, "T": 1024.0**3}
 WARN_LIMIT = 5  # warnings of one code per input; the last one says further ones are dropped
 

@@ -18,8 +18,9 @@ from operator import indexOf, itemgetter, le
 
 from oomsleuth.history.band import Band
 from oomsleuth.history.sar_clock import SarClock
+from oomsleuth.model.patterns import lazy_compile
 
-_ROW = re.compile(r"(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9][ \t]+[0-9]", re.ASCII)
+_ROW = lazy_compile(r"(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9][ \t]+[0-9]", re.ASCII)
 _TIME = itemgetter(slice(0, 8))
 
 

@@ -13,10 +13,11 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from oomsleuth.errors import UsageError
+from oomsleuth.model.patterns import lazy_compile
 
 DEFAULT_BEFORE = timedelta(minutes=30)
 DEFAULT_AFTER = timedelta(minutes=5)
-_PART = re.compile(r"(\d+(?:\.\d+)?)([smhd])")
+_PART = lazy_compile(r"(\d+(?:\.\d+)?)([smhd])")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 

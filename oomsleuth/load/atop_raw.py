@@ -14,17 +14,16 @@ which becomes a one-line :class:`HistoryError` that says what to do instead.
 from __future__ import annotations
 
 import os
-import re
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 from oomsleuth.errors import HistoryError
 from oomsleuth.load.commands import one_line, stream_lines
+from oomsleuth.model.patterns import lazy_compile
 
 # struct rawheader starts with the unsigned int 0xfeedbeef, in the writer's byte order
 _MAGICS = (b"\xef\xbe\xed\xfe", b"\xfe\xed\xbe\xef")
-_CREATED = re.compile(r"created by version (\d+\.\d+) - current version (\d+\.\d+)")
+_CREATED = lazy_compile(r"created by version (\d+\.\d+) - current version (\d+\.\d+)")
 DEFAULT_LABELS = "MEM,SWP,PAG,PSI,PRM,PRG,PRC,CPU"
 
 
@@ -69,6 +68,8 @@ def atop_to_lines(path: Path, labels: str = DEFAULT_LABELS) -> Iterator[str]:
     file cut short gives the samples atop could read, then a ``# ...`` note line that
     :func:`oomsleuth.history.atop.parse` reports as a warning.
     """
+    import shutil  # here: it imports bz2 and lzma, which a plain log does not need
+
     atop = shutil.which("atop")
     if atop is None:
         raise HistoryError(

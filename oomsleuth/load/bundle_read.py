@@ -23,12 +23,13 @@ from dateutil import tz as dateutil_tz
 
 from oomsleuth.load import facts
 from oomsleuth.model import CgroupState, HostFacts
+from oomsleuth.model.patterns import lazy_compile
 
 FORMAT = "oomsleuth-bundle"
 VERSION = 1
 _CG = "|".join(re.escape(n) for n in facts.CGROUP_FILES)
 # paths inside the bundle (after its top folder) read whole as facts
-FACTS = re.compile(
+FACTS = lazy_compile(
     r"manifest\.json|host/(?:proc-stat-btime|boot_id|hostname|uname-r|timezone|sysctl\.txt"
     rf"|swaps|meminfo|zswap-enabled|oom-score-adj-protected\.txt)|cgroups/(?:[^/]+/)*(?:{_CG})"
 )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import subprocess
-import tempfile
 from collections.abc import Generator, Mapping, Sequence
 
 from oomsleuth.errors import HistoryError
@@ -39,6 +38,8 @@ def stream_lines(
     pipe (no deadlock on chatter); up to ``stderr_limit`` bytes of it are kept. A reader that
     stops early kills the child.
     """
+    import tempfile  # here: a plain log never runs a command
+
     with tempfile.TemporaryFile() as errors:
         try:
             proc = subprocess.Popen(

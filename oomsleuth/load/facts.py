@@ -5,11 +5,11 @@ host (:mod:`oomsleuth.load.host`) and bundles (sosreports, ``oomsleuth collect``
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from datetime import datetime, timezone
 
 from oomsleuth.model import Swap
+from oomsleuth.model.patterns import lazy_compile
 
 # the sysctls findings read (oomsleuth.correlate.findings), and collect keeps
 SYSCTLS = (
@@ -41,7 +41,7 @@ CGROUP_FILES = (
     "memory.failcnt",
     "memory.oom_control",
 )
-_SYSCTL = re.compile(r"^([a-z0-9_.\-/]+)\s*=\s*(.*)$")
+_SYSCTL = lazy_compile(r"^([a-z0-9_.\-/]+)\s*=\s*(.*)$")
 
 
 def sysctls(lines: Iterable[str], wanted: Iterable[str] = SYSCTLS) -> tuple[tuple[str, str], ...]:

@@ -10,11 +10,8 @@ rotation, an I/O error) ends there with a warning; what was read before is kept.
 
 from __future__ import annotations
 
-import bz2
-import gzip
 import importlib
 import io
-import lzma
 import sys
 import zlib
 from collections.abc import Callable, Iterator
@@ -77,7 +74,9 @@ def _buffered(prefix: bytes, stream: _Readable) -> io.BufferedReader:
 
 
 def read_errors() -> tuple[type[BaseException], ...]:
-    errors: tuple[type[BaseException], ...] = (OSError, EOFError, lzma.LZMAError, zlib.error)
+    errors: tuple[type[BaseException], ...] = (OSError, EOFError, zlib.error)
+    lzma = sys.modules.get("lzma")  # (each decompressor imported only when an input needs it)
+    errors = (*errors, lzma.LZMAError) if lzma is not None else errors
     zstd = sys.modules.get("zstandard")
     errors = (*errors, zstd.ZstdError) if zstd is not None else errors
     isal = sys.modules.get("isal.isal_zlib")
@@ -90,6 +89,8 @@ def _gzip_reader(stream: io.BufferedReader) -> _Readable:
     try:
         igzip: Any = importlib.import_module("isal.igzip")
     except ImportError:
+        import gzip
+
         return gzip.GzipFile(fileobj=stream, mode="rb")
     reader: _Readable = igzip.GzipFile(fileobj=stream, mode="rb")
     return reader
@@ -111,8 +112,12 @@ def decompressed(raw: _Readable, name: str) -> _Readable:
     if magic.startswith(b"\x1f\x8b"):
         return _gzip_reader(stream)
     if magic.startswith(b"\xfd7zXZ\x00"):
+        import lzma
+
         return lzma.LZMAFile(stream)
     if magic[:3] == b"BZh" and magic[3:4].isdigit():
+        import bz2
+
         return bz2.BZ2File(stream)
     if magic.startswith(b"\x28\xb5\x2f\xfd"):
         return _zstd_reader(stream, name)
@@ -149,8 +154,12 @@ def reason(exc: BaseException) -> str:
 
 
 def _is_decompression(exc: BaseException) -> bool:
-    if isinstance(exc, (EOFError, lzma.LZMAError, zlib.error, gzip.BadGzipFile)):
+    if isinstance(exc, (EOFError, zlib.error)):
         return True
+    for name, error in (("lzma", "LZMAError"), ("gzip", "BadGzipFile")):
+        loaded = sys.modules.get(name)  # not imported: none of its errors can have been raised
+        if loaded is not None and isinstance(exc, getattr(loaded, error)):
+            return True
     module = type(exc).__module__ or ""
     return module.startswith(("isal", "igzip", "zstd", "zstandard"))
 

@@ -10,7 +10,6 @@ What cannot be read (not root, ``kernel.dmesg_restrict``) is a warning naming th
 
 from __future__ import annotations
 
-import re
 import shutil
 import subprocess
 from collections.abc import Callable, Iterator
@@ -26,6 +25,7 @@ from oomsleuth.load.files import Input
 from oomsleuth.load.host_facts import read_cgroups, read_facts
 from oomsleuth.load.kmsg import open_kmsg
 from oomsleuth.load.paths import age_key
+from oomsleuth.model.patterns import lazy_compile
 
 Say = Callable[[str], None]
 # the journal's kernel records, and the userspace killers' and systemd's own lines
@@ -39,7 +39,7 @@ JOURNAL_MATCHES = (
     "SYSLOG_IDENTIFIER=systemd",
 )
 _FAMILIES = ("syslog", "messages", "kern.log")
-_ROTATION = re.compile(r"(?:\.\d+|-\d{8}(?:\d{2})?)?(?:\.(?:gz|xz|bz2|zst))?")
+_ROTATION = lazy_compile(r"(?:\.\d+|-\d{8}(?:\d{2})?)?(?:\.(?:gz|xz|bz2|zst))?")
 JOURNAL = "journal"  # the name of the journal's export stream among the inputs
 
 

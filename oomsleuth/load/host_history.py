@@ -12,15 +12,15 @@ below's store is read with ``below dump`` where below is installed.
 
 from __future__ import annotations
 
-import re
 from datetime import datetime, timedelta, tzinfo
 from pathlib import Path
 
 from oomsleuth.load.evidence import Dated
 from oomsleuth.load.files import Input
+from oomsleuth.model.patterns import lazy_compile
 
-_SA = re.compile(r"^sar?\d\d$")
-_ATOP = re.compile(r"^atop_(\d{8})$")
+_SA = lazy_compile(r"^sar?\d\d$")
+_ATOP = lazy_compile(r"^atop_(\d{8})$")
 SAMPLERS = ("oomsleuth.samples*", "oomsleuth/*.samples", "oomsleuth/*.samples.*")
 
 

@@ -20,11 +20,13 @@ import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from oomsleuth.model.patterns import lazy_compile
+
 Block = bytes | bytearray | memoryview
 Finder = Callable[[Block], list[int]]
 NO_HYPERSCAN = "OOMSLEUTH_NO_HYPERSCAN"  # set (to anything but 0/empty) to force the fallback
-_ESCAPED = re.compile(rb"\\([^A-Za-z0-9])")  # an escaped punctuation character
-_SYNTAX = re.compile(rb"[\\.*+?()\[\]{}|^$]")
+_ESCAPED = lazy_compile(rb"\\([^A-Za-z0-9])")  # an escaped punctuation character
+_SYNTAX = lazy_compile(rb"[\\.*+?()\[\]{}|^$]")
 
 
 @functools.cache

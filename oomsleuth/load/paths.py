@@ -27,12 +27,13 @@ from pathlib import Path
 from oomsleuth.errors import InputError, log_warning, printable
 from oomsleuth.load.files import Input, checked_head, decompressed, read_errors, reason
 from oomsleuth.load.sniff import skipped_name, sniff_file
+from oomsleuth.model.patterns import lazy_compile
 from oomsleuth.model.record import field, record
 
 LOG_PREFIXES = ("kern.log", "messages", "syslog", "dmesg", "kmsg", "journal", "journalctl")
 LOG_SUFFIXES = (".log", ".json", ".export")
-_PREFIXED = re.compile(rf"^(?:{'|'.join(map(re.escape, LOG_PREFIXES))})(?:$|[._-])")
-_ROTATED = re.compile(
+_PREFIXED = lazy_compile(rf"^(?:{'|'.join(map(re.escape, LOG_PREFIXES))})(?:$|[._-])")
+_ROTATED = lazy_compile(
     r"^(?P<base>.+?)(?:\.(?P<num>\d+)|-(?P<date>\d{8}(?:\d{2})?))?(?:\.(?:gz|xz|bz2|zst))?$"
 )
 Say = Callable[[str], None]

@@ -20,19 +20,19 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 from oomsleuth.errors import HistoryError
 from oomsleuth.load.commands import one_line, stream_lines
+from oomsleuth.model.patterns import lazy_compile
 
 # struct file_magic starts with sysstat_magic 0xd596 then format_magic, in the writer's byte
 # order; format magics so far: 0x2171 (9.1.6-10.2), 0x2173 (10.3-11.6), 0x2175 (12.x)
 _MAGIC_LE, _MAGIC_BE = b"\x96\xd5", b"\xd5\x96"
-_CREATED = re.compile(r"sysstat version (\S+)")
-_FORMAT = re.compile(r"format of this file \((0x[0-9a-fA-F]+)\)")
+_CREATED = lazy_compile(r"sysstat version (\S+)")
+_FORMAT = lazy_compile(r"format of this file \((0x[0-9a-fA-F]+)\)")
 SADF_ARGS = ("-d", "--", "-A")
 INSTALL = "install sysstat: apt-get install sysstat (dnf/yum install sysstat)"
 
@@ -105,6 +105,8 @@ def sa_to_lines(path: Path) -> Iterator[str]:
     (the host died while sadc wrote it) gives the records sadf could read, then a ``# ...``
     note line that :func:`oomsleuth.history.sadf.parse` reports as a warning.
     """
+    import shutil  # here: it imports bz2 and lzma, which a plain log does not need
+
     sadf = shutil.which("sadf")
     if sadf is None:
         raise HistoryError(f"{path}: reading a binary sa file needs sadf: {INSTALL}")

@@ -11,7 +11,6 @@ lines); a log framing or an OOM keyword anywhere in the head (a log).
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Protocol
 
@@ -19,17 +18,18 @@ from oomsleuth.errors import InputError
 from oomsleuth.load import atop_raw, sa_binary
 from oomsleuth.load.files import decompressed, read_errors, reason
 from oomsleuth.load.text import LOGLIKE, SNIFF_BYTES, encoding_of, looks_binary
+from oomsleuth.model.patterns import lazy_compile
 from oomsleuth.model.record import record
 
 HEAD_LINES = 60  # as many as load.history gives a history reader's sniff
 JOURNALD_MAGIC = b"LPKSHHRH"
 # a line of a framing oomsleuth reads, or OOM words: LOGLIKE (dmesg stamps, clock times, OOM
 # keywords, journal fields), plus /dev/kmsg records and journal export fields
-LOG_HEAD = re.compile(
+LOG_HEAD = lazy_compile(
     LOGLIKE.pattern + rb"|(?m:^\d+,\d+,\d+,[^;\n]{0,8};)|(?m:^(?:MESSAGE|_TRANSPORT|PRIORITY)=)"
 )
-_JSON_OBJECT = re.compile(rb"\A\s*\{")
-_OUR_KEYS = (re.compile(rb'"schema_version"\s*:'), re.compile(rb'"tool"\s*:'))
+_JSON_OBJECT = lazy_compile(rb"\A\s*\{")
+_OUR_KEYS = (lazy_compile(rb'"schema_version"\s*:'), lazy_compile(rb'"tool"\s*:'))
 # files beside logs that are never evidence: fixtures' expectations and ground truth, manifests
 SKIPPED_NAMES = {
     ".expect.json": "an expectation file (fixtures)",
@@ -40,7 +40,7 @@ SKIPPED_NAMES = {
 
 # configuration, source and document files: never logs, whatever words they hold (a
 # node-problem-detector rule or a README may quote "Killed process")
-_NOT_LOGS = re.compile(
+_NOT_LOGS = lazy_compile(
     r"\.(?:conf|cfg|cnf|ini|ya?ml|toml|md|rst|adoc|html?|css|js|py|sh|bash|pl|rb|go|rs|c|h|cc|cpp"
     r"|java|j2|tmpl|service|timer|socket|rules|pem|crt|key|pub|patch|diff|spec|sql)"
     r"(?:\.(?:gz|xz|bz2|zst))?$"

@@ -24,22 +24,23 @@ from oomsleuth.load.bundle_read import (
     zone_of,
 )
 from oomsleuth.model import HostFacts, Swap
+from oomsleuth.model.patterns import lazy_compile
 
 _CG = "|".join(re.escape(n) for n in (*facts.CGROUP_FILES, "cgroup.controllers"))
 # paths inside the report (after its top folder)
-LOGS = re.compile(
+LOGS = lazy_compile(
     r"sos_commands/kernel/dmesg[^/]*|var/log/(?:messages|kern\.log|syslog)[^/]*"
     r"|sos_commands/logs/journalctl_[^/]*"
 )
 # journalctl outputs that are not log text
-NOT_LOGS = re.compile(
+NOT_LOGS = lazy_compile(
     r"sos_commands/logs/journalctl_--(?:disk-usage|list-boots|header|verify|fields?|list-catalog"
     r"|dump-catalog|flush|sync)[^/]*"
 )
-HISTORY = re.compile(
+HISTORY = lazy_compile(
     r"sos_commands/sar/(?:sar\d\d|sar?\d\d\.xml)|var/log/(?:sa|sysstat)/sa\d\d(?:\d{6})?"
 )
-FACTS = re.compile(
+FACTS = lazy_compile(
     r"proc/(?:stat|meminfo|swaps|sys/vm/[a-z_]+|sys/kernel/random/boot_id)"
     r"|sos_commands/kernel/(?:sysctl_-a|uname_-a)|sos_commands/memory/swapon_[^/]+"
     r"|sos_commands/host/hostname|etc/(?:hostname|timezone|localtime)|sos_reports/manifest\.json"

@@ -15,24 +15,25 @@ from __future__ import annotations
 
 import codecs
 import io
-import re
 from collections import deque
 from collections.abc import Callable, Generator, Iterator
 from functools import partial
 from itertools import chain
 
+from oomsleuth.model.patterns import lazy_compile
+
 SNIFF_BYTES = 8192  # decompressed bytes inspected to tell text from binary
 RESCUE_BYTES = 1 << 20  # how far to look for a log line when the head looks binary
 CHUNK = 1 << 16
 PIECE = 8192  # what io.TextIOWrapper reads at a time (a decoder error loses one piece)
-_NUL_BLOCK = re.compile(rb"\x00{64,}")  # zeroed blocks a crash leaves in a log: not binary
-_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1a\x1c-\x1f\x7f\ufffd]")  # keeps \t \n \v \f \r ESC
+_NUL_BLOCK = lazy_compile(rb"\x00{64,}")  # zeroed blocks a crash leaves in a log: not binary
+_CONTROL = lazy_compile(r"[\x00-\x08\x0e-\x1a\x1c-\x1f\x7f\ufffd]")  # keeps \t \n \v \f \r ESC
 # a line a log framing or an OOM report would recognise (cheap, no framing import)
-LOGLIKE = re.compile(
+LOGLIKE = lazy_compile(
     rb"\[\s*\d+\.\d{3,}\]|\d\d:\d\d:\d\d|invoked oom-killer|Killed process|oom-kill:|"
     rb"Out of memory|__REALTIME_TIMESTAMP=|\"MESSAGE\""
 )
-_KERNELISH = re.compile(
+_KERNELISH = lazy_compile(
     r"\[\s*\d+\.\d{3,}\]|[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d|\d{4}-\d\d-\d\dT\d\d:\d\d|"
     r"Killed process|invoked oom-killer|oom-kill:|Out of memory"
 )

@@ -8,7 +8,6 @@ Memory grows with the inputs and facts kept, not with the members walked past.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterator
 from pathlib import PurePosixPath
 from typing import Protocol
@@ -19,12 +18,13 @@ from oomsleuth.load.bundle_read import FACT_BYTES
 from oomsleuth.load.paths import is_log_name
 from oomsleuth.load.sniff import Sniffed, skipped_name, sniff_head, sniff_stream
 from oomsleuth.load.text import SNIFF_BYTES
+from oomsleuth.model.patterns import lazy_compile
 from oomsleuth.model.record import record
 
 Say = Callable[[str], None]
-_FACTS = re.compile(f"{sosreport.FACTS.pattern}|{bundle_read.FACTS.pattern}")
+_FACTS = lazy_compile(f"{sosreport.FACTS.pattern}|{bundle_read.FACTS.pattern}")
 # members a bundle reads by path, whatever their heads say
-_BY_PATH = re.compile(f"{sosreport.LOGS.pattern}|{sosreport.HISTORY.pattern}|(?:logs|history)/.+")
+_BY_PATH = lazy_compile(f"{sosreport.LOGS.pattern}|{sosreport.HISTORY.pattern}|(?:logs|history)/.+")
 # names that tell the kind of bundle: (prefix, whole name?)
 _MARKS = (("sos_commands/", False), ("sos_reports/", False), ("version.txt", True))
 

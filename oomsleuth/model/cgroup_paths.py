@@ -8,7 +8,7 @@ The strings are regex fragments without groups; each caller builds its own patte
 
 from __future__ import annotations
 
-import re
+from oomsleuth.model.patterns import lazy_compile
 
 HEX = "[0-9a-fA-F]"
 # a UUID with dashes, or with underscores where the systemd cgroup driver escaped them
@@ -16,7 +16,7 @@ UUID = "[-_]".join(f"{HEX}{{{n}}}" for n in (8, 4, 4, 4, 12))
 # a pod's UID as the ``pod<uid>`` component names it: a UUID, or 32 hex (a static pod's hash)
 POD_UID = rf"{UUID}|{HEX}{{32}}"
 # a container id, whole (64 hex) or cut to 12 and more
-HEX_ID = re.compile(rf"{HEX}{{12,64}}")
+HEX_ID = lazy_compile(rf"{HEX}{{12,64}}")
 # what a runtime puts before a container id: ``cri-containerd-<id>.scope``, ``docker-<id>.scope``
 RUNTIME_PREFIXES = "cri-containerd|crio-conmon|crio|docker|libpod-conmon|libpod"
 # the systemd unit types that have a cgroup (systemd.resource-control(5))

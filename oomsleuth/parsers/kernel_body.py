@@ -10,16 +10,15 @@ says whether a line opens a report whose header was lost (cut off or rate-limite
 
 from __future__ import annotations
 
-import re
-
 from oomsleuth.model import Where
+from oomsleuth.model.patterns import lazy_compile
 from oomsleuth.parsers import kernel_lines as kl
 from oomsleuth.parsers.kernel_draft import MAX_TRACE, Draft
 from oomsleuth.parsers.meminfo import MemInfoDraft
 from oomsleuth.parsers.taskdump import parse_row, parse_table_header
 
-_MEMINFO = re.compile(r"^Mem-[Ii]nfo:?\s*$")
-_ROWISH = re.compile(r"^\[\s*-?\d+\]\s+-?\d+\s")
+_MEMINFO = lazy_compile(r"^Mem-[Ii]nfo:?\s*$")
+_ROWISH = lazy_compile(r"^\[\s*-?\d+\]\s+-?\d+\s")
 # what the lines _section reads start with: memory/kmem/swap counters, Task in, Memory ...,
 # Mem-Info, Tasks state, the table header
 _SECTION_FIRSTS = frozenset("mksTM[")

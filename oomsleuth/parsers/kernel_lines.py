@@ -11,10 +11,10 @@ they match on shape, never on kernel version.
 
 from __future__ import annotations
 
-import re
 import sys
 
 from oomsleuth.model import Counter, Trigger
+from oomsleuth.model.patterns import lazy_compile
 from oomsleuth.model.record import record
 
 # A cheap pre-filter: every line that can start or feed a report contains one of these literals,
@@ -27,16 +27,16 @@ KEYWORD_LITERALS = (
     "deadlocked on memory", "OOM request",
 )  # fmt: skip
 # a task-table row or header whose report start was cut off: "[ 1804]    89  1804 ..."
-ROW_HINT = re.compile(r"\[ *(?:\d+|pid)\] +(?:-?\d+ +-?\d+ +\d+ |uid)")
+ROW_HINT = lazy_compile(r"\[ *(?:\d+|pid)\] +(?:-?\d+ +-?\d+ +\d+ |uid)")
 
 UNLIMITED_KB = 2**53 // 1024  # 9007199254740988 and friends: PAGE_COUNTER_MAX in kB
 
-_HEADER = re.compile(
+_HEADER = lazy_compile(
     r"^(?P<comm>.*?) ?invoked oom-killer: gfp_mask=(?P<mask>0x[0-9a-fA-F]+)"
     r"(?:\((?P<flags>[^)]*)\))?"
     r"(?:, nodemask=(?P<nodemask>[^,]*?))?,\s+order=(?P<order>-?\d+)(?P<tail>.*)$"
 )
-_HEADER_TAIL = re.compile(r"(oom_score_adj|oom_adj|oomkilladj)=(-?\d+)")
+_HEADER_TAIL = lazy_compile(r"(oom_score_adj|oom_adj|oomkilladj)=(-?\d+)")
 
 
 def parse_header(text: str) -> Trigger | None:
@@ -60,11 +60,11 @@ def parse_header(text: str) -> Trigger | None:
     )
 
 
-_CPU_NEW = re.compile(
+_CPU_NEW = lazy_compile(
     r"^CPU: \d+ (?:UID: (?P<uid>\d+) )?PID: (?P<pid>\d+) Comm: (?P<comm>.+?) "
     r"(?:Kdump: loaded )?(?:Not tainted|Tainted: [A-Z ]*?)\s*(?P<rel>\d+\.\d+\S*)"
 )
-_CPU_OLD = re.compile(
+_CPU_OLD = lazy_compile(
     r"^Pid: (?P<pid>\d+), comm: (?P<comm>.+?) (?:Not tainted|Tainted: [A-Z ]*?)\s*"
     r"(?P<rel>\d+\.\d+\S*)"
 )
@@ -88,7 +88,7 @@ def parse_cpu_line(text: str) -> CpuLine | None:
     return CpuLine(int(m["pid"]), m["comm"], int(uid) if uid else None, m["rel"])
 
 
-_CPUSET = re.compile(r"^(?P<comm>.*) cpuset=(?P<cpuset>\S*) mems_allowed=(?P<mems>\S*)$")
+_CPUSET = lazy_compile(r"^(?P<comm>.*) cpuset=(?P<cpuset>\S*) mems_allowed=(?P<mems>\S*)$")
 
 
 def parse_cpuset_line(text: str) -> tuple[str, str] | None:
@@ -96,7 +96,7 @@ def parse_cpuset_line(text: str) -> tuple[str, str] | None:
     return (m["cpuset"], m["mems"]) if m else None
 
 
-_COUNTER = re.compile(
+_COUNTER = lazy_compile(
     r"^(?P<name>memory|memory\+swap|kmem|swap): usage (?P<usage>\d+)kB, limit (?P<limit>\d+)kB"
     r"(?:, failcnt (?P<failcnt>\d+))?"
 )
@@ -115,8 +115,8 @@ def parse_counter(text: str) -> tuple[str, Counter] | None:
     )
 
 
-_TASK_IN = re.compile(r"^Task in (?P<task>.+) killed as a result of limit of (?P<limit>.+?)\s*$")
-_LIMIT_OF = re.compile(r"^Memory limit reached of cgroup (?P<limit>.+?)\s*$")
+_TASK_IN = lazy_compile(r"^Task in (?P<task>.+) killed as a result of limit of (?P<limit>.+?)\s*$")
+_LIMIT_OF = lazy_compile(r"^Memory limit reached of cgroup (?P<limit>.+?)\s*$")
 
 
 def parse_task_in(text: str) -> tuple[str | None, str] | None:
@@ -127,8 +127,8 @@ def parse_task_in(text: str) -> tuple[str | None, str] | None:
     return (None, m["limit"]) if m else None
 
 
-_STATS_FOR = re.compile(r"^Memory cgroup stats for (?P<path>.*?):(?P<rest>(?: \S+:\d+KB)*)\s*$")
-_V1_STAT = re.compile(r"(\w+):(\d+)KB")
+_STATS_FOR = lazy_compile(r"^Memory cgroup stats for (?P<path>.*?):(?P<rest>(?: \S+:\d+KB)*)\s*$")
+_V1_STAT = lazy_compile(r"(\w+):(\d+)KB")
 
 
 def parse_stats_for(text: str) -> tuple[str, list[tuple[str, int]]] | None:
@@ -139,7 +139,7 @@ def parse_stats_for(text: str) -> tuple[str, list[tuple[str, int]]] | None:
     return m["path"], [(k, int(v) * 1024) for k, v in _V1_STAT.findall(m["rest"])]
 
 
-_STAT_LINE = re.compile(r"^(\w+) (\d+)$")
+_STAT_LINE = lazy_compile(r"^(\w+) (\d+)$")
 
 
 def parse_stat_line(text: str) -> tuple[str, int] | None:
@@ -149,7 +149,7 @@ def parse_stat_line(text: str) -> tuple[str, int] | None:
     return (sys.intern(m[1]), int(m[2])) if m else None
 
 
-_PROTECTION = re.compile(r"^Memory cgroup min protection (\d+)kB -- low protection (\d+)kB")
+_PROTECTION = lazy_compile(r"^Memory cgroup min protection (\d+)kB -- low protection (\d+)kB")
 
 
 def parse_protection(text: str) -> tuple[int, int] | None:

@@ -10,19 +10,18 @@ dataclass, or None. They never raise; they match on shape, never on kernel versi
 
 from __future__ import annotations
 
-import re
-
 from oomsleuth.model import Constraint, Victim
+from oomsleuth.model.patterns import lazy_compile
 from oomsleuth.model.record import record
 
 # Every line the event parsers read (the header's kernel_lines.parse_header and those here)
 # holds one of these: a cheap test before trying them all. "oom" is in the header, oom-kill:,
 # oom_reaper:, memory.oom.group and panic_on_oom lines.
-EVENT_HINT = re.compile(
+EVENT_HINT = lazy_compile(
     r"oom|ill process|illed process|suppressed|page allocation failure|Out of memory and"
     r"|deadlocked on memory|OOM request ignored|Kernel panic - not syncing"
 )
-_SUMMARY_TASK = re.compile(r",task=(?P<task>.*),pid=(?P<pid>\d+),uid=(?P<uid>\d+)\s*$")
+_SUMMARY_TASK = lazy_compile(r",task=(?P<task>.*),pid=(?P<pid>\d+),uid=(?P<uid>\d+)\s*$")
 
 
 def parse_summary(text: str) -> Constraint | None:
@@ -57,11 +56,11 @@ def parse_summary(text: str) -> Constraint | None:
     )
 
 
-_KILLED = re.compile(
+_KILLED = lazy_compile(
     r"^(?:(?P<msg>.*?\S): )?Killed process (?P<pid>\d+)(?:, UID (?P<uid_a>\d+),)? "
     r"\((?P<comm>.*?)\)(?=,? (?:total-vm|vsz):|, UID \d+|\.?\s*$)(?P<rest>.*)$"
 )
-_KILLED_FIELD = re.compile(
+_KILLED_FIELD = lazy_compile(
     r"(total-vm|vsz|anon-rss|file-rss|shmem-rss|pgtables):(\d+)(kB)?|(UID)[: ](\d+)|"
     r"(oom_score_adj):(-?\d+)"
 )
@@ -107,7 +106,7 @@ def parse_killed(text: str) -> KilledLine | None:
     return KilledLine(m["msg"], victim, unit_missing)
 
 
-_SELECT = re.compile(
+_SELECT = lazy_compile(
     r"^(?:(?P<msg>.*?): )?[Kk]ill process (?P<pid>\d+) \((?P<comm>.*)\) score (?P<score>-?\d+)"
     r"\s*(?:or sacrifice child|or a child|and children)"
 )
@@ -125,11 +124,11 @@ def parse_selection(text: str) -> SelectionLine | None:
     return m["msg"], int(m["pid"]), m["comm"], int(m["score"])
 
 
-_REAPED = re.compile(
+_REAPED = lazy_compile(
     r"^oom_reaper: reaped process (?P<pid>\d+) \((?P<comm>.*)\), now anon-rss:(?P<anon>\d+)kB, "
     r"file-rss:(?P<file>\d+)kB(?:, shmem-rss:(?P<shmem>\d+)kB)?"
 )
-_UNABLE = re.compile(r"^oom_reaper: unable to reap pid:(?P<pid>\d+) \((?P<comm>.*)\)")
+_UNABLE = lazy_compile(r"^oom_reaper: unable to reap pid:(?P<pid>\d+) \((?P<comm>.*)\)")
 
 
 @record(frozen=True, slots=True)
@@ -160,7 +159,7 @@ def parse_reaper(text: str) -> ReaperLine | None:
     return ReaperLine(int(m["pid"]), m["comm"], False) if m else None
 
 
-_OOM_GROUP = re.compile(
+_OOM_GROUP = lazy_compile(
     r"^Tasks in (?P<path>.+) are going to be killed due to memory\.oom\.group set"
 )
 
@@ -170,8 +169,8 @@ def parse_oom_group(text: str) -> str | None:
     return m["path"] if m else None
 
 
-_SUPPRESSED = re.compile(r"^(?P<func>\w+): (?P<n>\d+) callbacks suppressed")
-_OLD_SUPPRESSED = re.compile(r"^printk: (?P<n>\d+) messages suppressed")
+_SUPPRESSED = lazy_compile(r"^(?P<func>\w+): (?P<n>\d+) callbacks suppressed")
+_OLD_SUPPRESSED = lazy_compile(r"^printk: (?P<n>\d+) messages suppressed")
 OOM_FUNCS = ("oom_kill_process", "dump_header", "out_of_memory", "mem_cgroup_out_of_memory")
 
 
@@ -183,7 +182,7 @@ def parse_suppressed(text: str) -> tuple[str, int] | None:
     return ("printk", int(m["n"])) if m else None
 
 
-_ALLOC_FAIL = re.compile(
+_ALLOC_FAIL = lazy_compile(
     r"^(?P<comm>.*?): page allocation failure[.:] order:(?P<order>\d+), "
     r"mode:(?P<mask>0x[0-9a-fA-F]+)(?:\((?P<flags>[^)]*)\))?"
 )

@@ -6,35 +6,34 @@ in KB. The page size comes from the first unit of a buddy line (``Node 0 DMA: 45
 
 from __future__ import annotations
 
-import re
-
 from oomsleuth.model import AllocationSite, MemInfo
+from oomsleuth.model.patterns import lazy_compile
 from oomsleuth.model.record import field, record
 from oomsleuth.parsers.zones import ZoneDraft
 
-_TOKEN = re.compile(r"([A-Za-z_]+):\s?(\d+)(?=\s|$)")
-_BUDDY = re.compile(r"^(?:Node \d+ )?[\w.]+: (?:\d+\*(\d+)kB|empty)")
-_HUGE = re.compile(
+_TOKEN = lazy_compile(r"([A-Za-z_]+):\s?(\d+)(?=\s|$)")
+_BUDDY = lazy_compile(r"^(?:Node \d+ )?[\w.]+: (?:\d+\*(\d+)kB|empty)")
+_HUGE = lazy_compile(
     r"^Node (\d+) hugepages_total=(\d+) hugepages_free=\d+ hugepages_surp=\d+ "
     r"hugepages_size=(\d+)kB"
 )
-_PAGES_LINE = re.compile(
+_PAGES_LINE = lazy_compile(
     r"^(\d+) (total pagecache pages|pages in swap cache|pages RAM|pages reserved)\s*$"
 )
-_SWAP = re.compile(r"^(Free|Total) swap\s+=\s+(-?\d+)kB")
-_SLAB_ROW = re.compile(r"^(\S+)\s+(\d+)KB\s+(\d+)KB\s*$")
+_SWAP = lazy_compile(r"^(Free|Total) swap\s+=\s+(-?\d+)kB")
+_SLAB_ROW = lazy_compile(r"^(\S+)\s+(\d+)KB\s+(\d+)KB\s*$")
 # 6.10+ memory allocation profiling: "Memory allocations:" (6.10-6.17) or "Memory allocations
 # (profiling is currently turned on):", then up to ten "%12s %8llu %s:%u [%s] func:%s" rows whose
 # size is string_get_size(STRING_UNITS_2): "38.4 MiB", "7.36 MiB", "512 B"
-_ALLOC_HEAD = re.compile(r"^Memory allocations(?: \(profiling is currently turned (on|off)\))?:$")
-_ALLOC_ROW = re.compile(
+_ALLOC_HEAD = lazy_compile(r"^Memory allocations(?: \(profiling is currently turned (on|off)\))?:$")
+_ALLOC_ROW = lazy_compile(
     r"^(\d+(?:\.\d+)?) ?([KMGTPE]iB|B)\s+(\d+)\s+(\S+:\d+)(?:\s+\[([^\]\s]+)\])?\s+func:(\S+)$"
 )
 _UNIT_KB = {"B": 1 / 1024, "KiB": 1, "MiB": 1024, "GiB": 1024**2, "TiB": 1024**3}
 _UNIT_KB |= {"PiB": 1024**4, "EiB": 1024**5}
 
 # first-line names of per-node/zone lines: these carry kB, not pages
-_NODE_LINE = re.compile(r"^Node \d+ ")
+_NODE_LINE = lazy_compile(r"^Node \d+ ")
 # lines of the block that hold nothing we keep
 _SKIPPED_PREFIXES = ("CPU ", "Swap cache stats", "pages ", "Node ")
 _SKIPPED_SUFFIXES = (

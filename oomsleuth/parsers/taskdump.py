@@ -12,14 +12,13 @@ Rows are kept raw (pages) until the report's page size is known; ``to_row`` conv
 
 from __future__ import annotations
 
-import re
-
 from oomsleuth.model import TaskRow
+from oomsleuth.model.patterns import lazy_compile
 from oomsleuth.model.record import record
 
-_HEADER = re.compile(r"^\[\s*pid\s*\]\s+(?P<cols>.*\bname)\s*$")
-_ROW = re.compile(r"^\[\s*(?P<pid>-?\d+)\]\s+(?P<rest>.*)$")
-_NUM = re.compile(r"^-?\d+$")
+_HEADER = lazy_compile(r"^\[\s*pid\s*\]\s+(?P<cols>.*\bname)\s*$")
+_ROW = lazy_compile(r"^\[\s*(?P<pid>-?\d+)\]\s+(?P<rest>.*)$")
+_NUM = lazy_compile(r"^-?\d+$")
 
 # columns whose values are pages; everything else keeps its own unit
 PAGE_COLUMNS = {

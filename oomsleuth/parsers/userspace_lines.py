@@ -8,12 +8,11 @@ see ``fixtures/userspace/README.md``.
 
 from __future__ import annotations
 
-import re
-
 from oomsleuth.model import LogLine, Stamp, UserspaceKill, Where
+from oomsleuth.model.patterns import lazy_compile
 
 _SIGNALS = {"9": "SIGKILL", "15": "SIGTERM"}
-_ANSI = re.compile(r"(?:\x1b|#033)\[[0-9;]*m")
+_ANSI = lazy_compile(r"(?:\x1b|#033)\[[0-9;]*m")
 _MAX_DIGITS = 18
 
 
@@ -84,30 +83,30 @@ def make_kill(
 
 
 # --- earlyoom (rfjakob/earlyoom kill.c) ----------------------------------------------------
-_EO_SENDING = re.compile(  # v1.3+; uid since v1.4; cmdline v1.8; oom_score v1.8; adj v1.9
+_EO_SENDING = lazy_compile(  # v1.3+; uid since v1.4; cmdline v1.8; oom_score v1.8; adj v1.9
     r"sending (?P<sig>SIG[A-Z0-9]+|\d+|\?|0 \(no-op signal\)) to process (?P<pid>\d+)"
     r'(?: uid (?P<uid>\d+))? "(?P<comm>.*?)": (?:oom_score|badness) (?P<score>-?\d+), '
     r'(?:oom_score_adj -?\d+, )?VmRSS (?P<rss>\d+) MiB(?:, cmdline "(?P<cmdline>.*)")?'
 )
 _EO_OLD = (  # v1.2, v1.1, v1.3-rc1
-    re.compile(
+    lazy_compile(
         r"Killing process '(?P<comm>.*)' with signal (?P<sig>\d+), pid: (?P<pid>\d+), "
         r"badness: (?P<score>-?\d+), VmRSS: (?P<rss>\d+) MiB"
     ),
-    re.compile(
+    lazy_compile(
         r"Killing process: (?P<comm>.*), pid: (?P<pid>\d+), badness: (?P<score>-?\d+), "
         r"VmRSS: (?P<rss>\d+) MiB"
     ),
-    re.compile(
+    lazy_compile(
         r'killing process (?P<pid>\d+) "(?P<comm>.*)" with signal (?P<sig>\d+): '
         r"badness (?P<score>-?\d+), VmRSS (?P<rss>\d+) MiB"
     ),
 )
-_EO_ANCIENT = re.compile(r"Killing process (?P<pid>\d+) (?P<comm>\S.*)")  # v0.x: tag needed
-_EO_REASON = re.compile(r"(?:[Ll]ow [Mm]emory|Out of memory)! .*")
+_EO_ANCIENT = lazy_compile(r"Killing process (?P<pid>\d+) (?P<comm>\S.*)")  # v0.x: tag needed
+_EO_REASON = lazy_compile(r"(?:[Ll]ow [Mm]emory|Out of memory)! .*")
 # earlyoom --kernel-oom (v1.9+) and -k (v0.x-v1.1): it writes "f" to /proc/sysrq-trigger and the
 # kernel's OOM killer picks the victim; the report that follows has order=-1
-_EO_KERNEL = re.compile(
+_EO_KERNEL = lazy_compile(
     r"(?:trigger_kernel_oom: )?successfully triggered kernel OOM killer|Invoking oom killer: done"
 )
 
@@ -167,7 +166,7 @@ class Earlyoom:
 
 
 # --- systemd unit notes (systemd src/core/cgroup.c, service.c) -----------------------------
-_SD_NOTE = re.compile(
+_SD_NOTE = lazy_compile(
     r"(?P<unit>\S+): (?:(?P<kernel>A process of this unit has been killed by the OOM killer"
     r"|The kernel OOM killer killed some processes in this unit)"
     r"|(?P<result>Failed with result 'oom-kill')"

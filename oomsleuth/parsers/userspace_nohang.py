@@ -9,9 +9,8 @@ actions (running a command) and aborted blocks produce nothing.
 
 from __future__ import annotations
 
-import re
-
 from oomsleuth.model import LogLine, UserspaceKill, Warning_, Where
+from oomsleuth.model.patterns import lazy_compile
 from oomsleuth.model.record import record
 from oomsleuth.parsers.userspace_lines import make_kill, mib_to_kb, to_int
 
@@ -51,26 +50,28 @@ _ABORTS = (
 )
 _FAILS = ("died before corrective action", "Cannot send a signal", "no such process")
 
-_ACTION = re.compile(
+_ACTION = lazy_compile(
     r"(?:Sending|Send) (?P<sig>SIG[A-Z0-9]+) to the victim(?:; (?P<result>.*))?"
     r"|Preventing OOM: trying to send the (?P<sig2>SIG[A-Z0-9]+) signal to (?P<comm>.*),"
 )
-_PID = re.compile(r"(?:PID|Pid):\s*(?P<pid>\d+)(?P<rest>.*)")
-_PID_NAME = re.compile(
+_PID = lazy_compile(r"(?:PID|Pid):\s*(?P<pid>\d+)(?P<rest>.*)")
+_PID_NAME = lazy_compile(
     r", [Nn]ame: (?P<comm>.*?)(?:, state: .*?EUID: (?P<uid>\d+).*|, badness: .*)?"
 )
-_ANYWHERE = re.compile(r"PID: (?P<pid>\d+), Name: (?P<comm>.*), badness: (?P<score>-?\d+)")
-_VICTIM_IS = re.compile(r"Victim is (?P<comm>.*), pid: (?P<pid>\d+), badness: (?P<score>-?\d+), .*")
-_CACHED = re.compile(r"New victim is cached victim (?P<pid>\d+) \((?P<comm>.*)\)")
-_NAME = re.compile(r"Name:\s*(?P<comm>.*)")
-_UID = re.compile(r"E?UID:\s*(?P<uid>\d+)|Uid:\s*(?P<uid2>\d+)")
-_BADNESS = re.compile(r"[Bb]adness:\s*(?P<score>-?\d+)")
-_RSS = re.compile(
+_ANYWHERE = lazy_compile(r"PID: (?P<pid>\d+), Name: (?P<comm>.*), badness: (?P<score>-?\d+)")
+_VICTIM_IS = lazy_compile(
+    r"Victim is (?P<comm>.*), pid: (?P<pid>\d+), badness: (?P<score>-?\d+), .*"
+)
+_CACHED = lazy_compile(r"New victim is cached victim (?P<pid>\d+) \((?P<comm>.*)\)")
+_NAME = lazy_compile(r"Name:\s*(?P<comm>.*)")
+_UID = lazy_compile(r"E?UID:\s*(?P<uid>\d+)|Uid:\s*(?P<uid2>\d+)")
+_BADNESS = lazy_compile(r"[Bb]adness:\s*(?P<score>-?\d+)")
+_RSS = lazy_compile(
     r"VmRSS:\s*(?P<rss>\d+(?:\.\d+)?)\s*MiB|Vm, MiB:.*?RSS:\s*(?P<rss2>\d+(?:\.\d+)?)"
 )
-_CGROUP = re.compile(r"(?:cgroup|CGroup)_v2:\s*(?P<cg>\S.*)")
+_CGROUP = lazy_compile(r"(?:cgroup|CGroup)_v2:\s*(?P<cg>\S.*)")
 _SKIP = ("Cmdline:", "cmdline:", "exe realpath:", "cwd realpath:", "Realpath:", "Cwd:", "ancestry:")
-_OWN_LOG = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}: ")  # nohang's separate_log
+_OWN_LOG = lazy_compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}: ")  # nohang's separate_log
 _REASON = ("MemAvailable", "MemUsedZram", "SwapFree", "Current PSI", "PSI ")
 
 

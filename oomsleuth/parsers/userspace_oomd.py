@@ -8,27 +8,29 @@ notices that carry the cgroup of the preceding ``Trying to kill``.
 
 from __future__ import annotations
 
-import re
 from collections import deque
 
 from oomsleuth.model import LogLine, UserspaceKill
+from oomsleuth.model.patterns import lazy_compile
 from oomsleuth.parsers.userspace_lines import make_kill, to_int
 
-_OOMD_PREFIX = re.compile(
+_OOMD_PREFIX = lazy_compile(
     r"(?:\(inl\) )?(?:\d{4} \d\d:\d\d:\d\d )?\[(?P<file>[\w.+-]+):\d+\] "  # OLOG
     r"|[IWEF]\d{4} \d\d:\d\d:\d\d\.\d+ +\d+ (?P<xfile>[\w.+-]+):\d+\] "  # 2018 XLOG
 )
 _OOMD_FILES = ("BaseKillPlugin.cpp", "OomKiller.cpp", "Log.cpp")
-_OOMD_SUMMARY = re.compile(
+_OOMD_SUMMARY = lazy_compile(
     r"(?P<p10>\d+\.\d+) \d+\.\d+ \d+\.\d+ (?P<cg>\S.*?) +(?P<usage>\d+) "
     r"(?:ruleset:\[(?P<ruleset>.*)\] detectorgroup:\[(?P<group>.*)\]|detector:(?P<det>.*?)) "
     r"killer:(?P<dry>\(dry\))?(?P<plugin>\S+?)(?: v2)?"
 )
-_OOMD_PIDS = re.compile(r"Killed (?P<n>\d+):(?P<list>(?: \S.*)?)")
-_OOMD_PID = re.compile(
+_OOMD_PIDS = lazy_compile(r"Killed (?P<n>\d+):(?P<list>(?: \S.*)?)")
+_OOMD_PID = lazy_compile(
     r" (?P<pid>\d+)(?:\((?P<comm>.*?)\)(?=(?:\[E\d+\])?(?: \d|$)))?(?P<e>\[E\d+\])?"
 )
-_OOMD_TARGET = re.compile(r"Trying to kill (?P<cg>\S.*?)(?: with cgroup\.freeze and cgroup\.kill)?")
+_OOMD_TARGET = lazy_compile(
+    r"Trying to kill (?P<cg>\S.*?)(?: with cgroup\.freeze and cgroup\.kill)?"
+)
 
 
 def _oomd_cgroup(path: str) -> str:

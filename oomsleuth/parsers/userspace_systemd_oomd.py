@@ -22,17 +22,18 @@ import re
 from dataclasses import replace
 
 from oomsleuth.model import LogLine, OomdCandidate, UserspaceKill
+from oomsleuth.model.patterns import lazy_compile
 from oomsleuth.parsers.userspace_lines import make_kill, to_int
 
-_KILLED = re.compile(
+_KILLED = lazy_compile(
     r"(?:Killed (?P<cg>/.*?)|Marked (?P<marked>/.*?) for killing) "
     r"due to (?P<why>(?:memory|swap) .*?)\.?"
 )
-_PID = re.compile(r"oomd attempting to kill (?P<pid>\d+) with (?P<sig>\S+)")  # LOG_DEBUG
-_CONSIDERED = re.compile(r"Considered \d+ cgroups for killing, top candidates were:")
-_FIELD = re.compile(r"(?P<key>[A-Z][A-Za-z ]+): (?P<value>.*)")
-_SIZE = re.compile(r"(?P<n>\d+(?:\.\d+)?)(?P<unit>[BKMGTPE]?)")
-_AVG10 = re.compile(r"Avg10: (\d+(?:\.\d+)?)")
+_PID = lazy_compile(r"oomd attempting to kill (?P<pid>\d+) with (?P<sig>\S+)")  # LOG_DEBUG
+_CONSIDERED = lazy_compile(r"Considered \d+ cgroups for killing, top candidates were:")
+_FIELD = lazy_compile(r"(?P<key>[A-Z][A-Za-z ]+): (?P<value>.*)")
+_SIZE = lazy_compile(r"(?P<n>\d+(?:\.\d+)?)(?P<unit>[BKMGTPE]?)")
+_AVG10 = lazy_compile(r"Avg10: (\d+(?:\.\d+)?)")
 _UNITS = {"B": 1 / 1024, "": 1 / 1024, "K": 1, "M": 1024, "G": 1024**2, "T": 1024**3}
 
 

@@ -8,16 +8,15 @@ allocator's free blocks.
 
 from __future__ import annotations
 
-import re
-
 from oomsleuth.model.kernel import Zone
+from oomsleuth.model.patterns import lazy_compile
 from oomsleuth.model.record import field, record
 
 _NAMES = r"(DMA32|DMA|Normal|HighMem|Movable|Device)"
-_ZONE = re.compile(rf"^(?:Node (\d+) )?{_NAMES} free:(\d+)kB\b")
-_FIELD = re.compile(r"\b(min|low|high|managed):(\d+)kB\b")
-_BUDDY = re.compile(rf"^(?:Node (\d+) )?{_NAMES}: (?=\d+\*\d+kB|empty)")
-_BLOCK = re.compile(r"(\d+)\*(\d+)kB")
+_ZONE = lazy_compile(rf"^(?:Node (\d+) )?{_NAMES} free:(\d+)kB\b")
+_FIELD = lazy_compile(r"\b(min|low|high|managed):(\d+)kB\b")
+_BUDDY = lazy_compile(rf"^(?:Node (\d+) )?{_NAMES}: (?=\d+\*\d+kB|empty)")
+_BLOCK = lazy_compile(r"(\d+)\*(\d+)kB")
 
 
 @record()

@@ -5,16 +5,16 @@ and the kernel's reasons. Every renderer takes them from here, so the formats ca
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Sequence
 
 from oomsleuth.model import Incident, Kill, OomReport, Report, Suspect, Victim
+from oomsleuth.model.patterns import lazy_compile
 from oomsleuth.model.units import UNKNOWN
 
 __all__ = ["UNKNOWN", "advice", "counts", "number", "other_suspects", "victims"]
 
 # "(357.7 MiB/min, 100% of steps up; atop-P.txt, pidstat-r.txt)": the rate and the sources
-_MEASURE = re.compile(r"\s*\([^()]*; [^()]*\)")
+_MEASURE = lazy_compile(r"\s*\([^()]*; [^()]*\)")
 
 
 def number(report_id: int) -> int:

@@ -7,13 +7,12 @@ printed value through the environment's ``finalize``)."""
 
 from __future__ import annotations
 
-import re
-
 from oomsleuth.model import BadnessRow, Counter, Incident, Kill, OomReport, TaskRow, Warning_
 from oomsleuth.model.outcomes import (
     gfp_text,
     report_reason,
 )
+from oomsleuth.model.patterns import lazy_compile
 from oomsleuth.model.record import field, record
 from oomsleuth.model.units import human_kb
 from oomsleuth.renderers import facts as shared
@@ -28,7 +27,7 @@ from oomsleuth.renderers.verdict import culprit_text
 Fact = tuple[str, str]
 TOP_BADNESS = 6  # the badness chart draws them too
 TOP_TASKS = 18  # the largest tasks shown as a table; the other rows stay in the report's lines
-_TASK_ROW = re.compile(r"^\s*\[\s*(\d+)\]")
+_TASK_ROW = lazy_compile(r"^\s*\[\s*(\d+)\]")
 
 
 @record()

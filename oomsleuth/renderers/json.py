@@ -12,6 +12,7 @@ from typing import Any, TextIO
 
 from oomsleuth.errors import UNSAFE
 from oomsleuth.model import Report
+from oomsleuth.model.patterns import lazy_compile
 from oomsleuth.renderers.json_fast import encoder
 
 
@@ -100,9 +101,9 @@ class _Layout:
 # it costs 4x the time on a big document).
 _C0 = "[\x00-\x1f"
 _TERMINAL_UNSAFE = (
-    re.compile("[" + UNSAFE.pattern[len(_C0) :])
+    lazy_compile("[" + UNSAFE.pattern[len(_C0) :])
     if UNSAFE.pattern.startswith(_C0)
-    else re.compile(f"(?![\\x00-\\x1f]){UNSAFE.pattern}")
+    else lazy_compile(f"(?![\\x00-\\x1f]){UNSAFE.pattern}")
 )
 
 

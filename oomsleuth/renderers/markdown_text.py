@@ -27,13 +27,14 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 
+from oomsleuth.model.patterns import lazy_compile
 from oomsleuth.renderers.base import safe_text
 
-_SPECIAL = re.compile(r"([\\`*_\[\]<>|#~&!$])")  # escaped anywhere
-_LEADING = re.compile(r"^([-+=])|^(\d+)([.)])")  # list, setext or ordered-list markers
+_SPECIAL = lazy_compile(r"([\\`*_\[\]<>|#~&!$])")  # escaped anywhere
+_LEADING = lazy_compile(r"^([-+=])|^(\d+)([.)])")  # list, setext or ordered-list markers
 # in a word that GFM's autolinks or GitHub's references would link: the word goes in a code span
-_LINKISH = re.compile(r"://|www\.|@|#\d", re.IGNORECASE)
-_WORDS = re.compile(r"(\s+)")
+_LINKISH = lazy_compile(r"://|www\.|@|#\d", re.IGNORECASE)
+_WORDS = lazy_compile(r"(\s+)")
 
 
 def md(text: str | None, unknown: str = "?") -> str:

@@ -1,0 +1,103 @@
+"""Regular expressions compiled when first used, not when their module is imported.
+
+oomsleuth's modules hold about 200 patterns; a one-report run uses a quarter of them, and
+compiling them all at import was ~20 ms of its start-up. :func:`lazy_compile` is ``re.compile``
+for a module-level pattern: it returns an object that compiles on its first use, then keeps the
+compiled pattern's methods and attributes as its own, so a later ``PATTERN.match(text)`` costs
+what it costs on the compiled pattern (one attribute lookup, no bound method made per call).
+It lives beside the model because every stage uses it, as it does :mod:`oomsleuth.model.record`.
+``tests/test_patterns.py`` compiles every lazy pattern in the package (a bad one fails there,
+not at 3 a.m.).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, AnyStr, cast
+
+_METHODS = (
+    "match",
+    "search",
+    "fullmatch",
+    "finditer",
+    "findall",
+    "sub",
+    "subn",
+    "split",
+    "scanner",
+)
+
+MADE: list[LazyPattern] = []  # every lazy pattern, for the test that compiles them all
+
+
+class LazyPattern:
+    """Stands for ``re.compile(pattern, flags)`` until first used (see the module doc).
+
+    Each method below runs once: compiling puts the compiled pattern's own bound methods in the
+    instance, where they shadow these (no ``__getattr__``: it would slow every lookup)."""
+
+    def __init__(self, pattern: str | bytes, flags: int) -> None:
+        self._source = (pattern, flags)
+        self._real: re.Pattern[Any] | None = None
+
+    def compiled(self) -> re.Pattern[Any]:
+        """The compiled pattern (compiling it now, once)."""
+        if self._real is None:
+            real: re.Pattern[Any] = re.compile(*self._source)
+            for name in _METHODS:
+                self.__dict__[name] = getattr(real, name)
+            self._real = real
+        return self._real
+
+    def match(self, *args: Any, **kwargs: Any) -> Any:
+        return self.compiled().match(*args, **kwargs)
+
+    def search(self, *args: Any, **kwargs: Any) -> Any:
+        return self.compiled().search(*args, **kwargs)
+
+    def fullmatch(self, *args: Any, **kwargs: Any) -> Any:
+        return self.compiled().fullmatch(*args, **kwargs)
+
+    def finditer(self, *args: Any, **kwargs: Any) -> Any:
+        return self.compiled().finditer(*args, **kwargs)
+
+    def findall(self, *args: Any, **kwargs: Any) -> Any:
+        return self.compiled().findall(*args, **kwargs)
+
+    def sub(self, *args: Any, **kwargs: Any) -> Any:
+        return self.compiled().sub(*args, **kwargs)
+
+    def subn(self, *args: Any, **kwargs: Any) -> Any:
+        return self.compiled().subn(*args, **kwargs)
+
+    def split(self, *args: Any, **kwargs: Any) -> Any:
+        return self.compiled().split(*args, **kwargs)
+
+    def scanner(self, *args: Any, **kwargs: Any) -> Any:
+        return getattr(self.compiled(), "scanner")(*args, **kwargs)  # noqa: B009 (not typed)
+
+    @property
+    def pattern(self) -> str | bytes:
+        return self._source[0]
+
+    @property
+    def flags(self) -> int:
+        return self.compiled().flags
+
+    @property
+    def groups(self) -> int:
+        return self.compiled().groups
+
+    @property
+    def groupindex(self) -> Any:
+        return self.compiled().groupindex
+
+    def __repr__(self) -> str:
+        return f"lazy {self.compiled()!r}"
+
+
+def lazy_compile(pattern: AnyStr, flags: int | re.RegexFlag = 0) -> re.Pattern[AnyStr]:
+    """``re.compile(pattern, flags)``, done on first use."""
+    made = LazyPattern(pattern, int(flags))
+    MADE.append(made)
+    return cast("re.Pattern[AnyStr]", made)
