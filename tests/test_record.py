@@ -16,7 +16,7 @@ import pytest
 
 import oomsleuth
 from oomsleuth.model import Kill, Stamp, Victim, Where
-from oomsleuth.model.record import field, record
+from oomsleuth.model.record import compiled_init, field, record
 
 
 @record(frozen=True, slots=True)
@@ -81,6 +81,7 @@ def test_record_matches_its_dataclass(cls: type) -> None:
     ours = {n: (f.default, f.default_factory, f.type) for n, f in _fields(cls)}
     theirs = {n: (f.default, f.default_factory, f.type) for n, f in _fields(twin)}
     assert ours == theirs
+    compiled_init(cls)  # before its first construction, a record's __init__ is a stub
     assert _parameters(cls) == _parameters(twin)
     assert (cls.__hash__ is None) == (twin.__hash__ is None)
     assert cls.__match_args__ == twin.__match_args__  # type: ignore[attr-defined]
@@ -95,6 +96,18 @@ def _parameters(cls: type) -> list[tuple[str, str, Any]]:
 
 def _fields(cls: type) -> list[tuple[str, dataclasses.Field[Any]]]:
     return [(f.name, f) for f in dataclasses.fields(cls)]
+
+
+def test_init_is_compiled_at_first_construction() -> None:
+    @record(frozen=True, slots=True)
+    class Late:
+        a: int
+        b: int = 2
+
+    assert "record_args" in vars(Late.__init__)  # the stub
+    assert Late(1) == Late(1, 2) and Late(a=1).b == 2
+    assert "record_args" not in vars(Late.__init__)  # replaced by the compiled one
+    assert [p.name for p in inspect.signature(Late).parameters.values()] == ["a", "b"]
 
 
 def test_construction_defaults_and_factories() -> None:
