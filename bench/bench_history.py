@@ -8,14 +8,17 @@ middle of the month) whose culprit grows in the hour before it. Then, side by si
 
   read      a Python process that only reads the same files line by line (the floor)
   analyze   ``oomsleuth analyze KERNEL_LOG --history sar --history atop --format json``
+  1 proc    the same with ``OOMSLEUTH_NO_FORK=1``: every file read in one process, one after
+            another (no files side by side, no atop text cut in parts); its JSON is compared
 
   before    the same ``analyze`` by an earlier tree (``--before PATH``: a folder holding an
             ``oomsleuth/`` package, e.g. ``git archive REV oomsleuth | tar -x -C PATH``), on
             ``PYTHONPATH``; its JSON is compared with this tree's
 
 Each is a fresh process, run ``--repeat`` times in turn (the fastest counts: other jobs share
-the machine); the script reports wall time, peak RSS, the ratio analyze/read and the load
-average, for several lengths of history so that linear time and flat memory can be seen.
+the machine); the script reports wall time, peak RSS (of the largest process: a forked
+reader's when it is the largest), the ratio analyze/read and the load average, for several
+lengths of history so that linear time and flat memory can be seen.
 
     python bench/bench_history.py [--days 7,31] [--procs 300] [--repeat 3] [--before PATH]
                                   [--keep DIR]
@@ -180,7 +183,7 @@ def main() -> int:
     exe = [sys.executable, "-P", "-m", "oomsleuth"]
     print(
         f"{'days':>5} {'sar MB':>7} {'atop MB':>8} {'read s':>7} {'analyze s':>9} "
-        f"{'ratio':>6} {'read RSS MB':>11} {'analyze RSS MB':>14}"
+        f"{'ratio':>6} {'read RSS MB':>11} {'analyze RSS MB':>14} {'1 proc s':>8} {'JSON':>5}"
         + (f" {'before s':>8} {'ratio':>6} {'RSS MB':>6} {'JSON':>5}" if args.before else "")
         + f" {'load avg':>8}  culprit"
     )
@@ -197,6 +200,10 @@ def main() -> int:
             cases = {
                 "read": ([sys.executable, "-c", READER, str(log), str(sar), str(atop)], None),
                 "analyze": ([*argv, "--format", "json"], {"PYTHONPATH": str(ROOT)}),
+                "1 proc": (
+                    [*argv, "--format", "json"],
+                    {"PYTHONPATH": str(ROOT), "OOMSLEUTH_NO_FORK": "1"},
+                ),
             }
             if args.before:
                 env = {"PYTHONPATH": str(args.before.resolve())}
@@ -210,6 +217,8 @@ def main() -> int:
                 f"{t_read:>7.2f} {t_an:>9.2f} {t_an / t_read:>6.1f} {rss_read / 1024:>11.0f} "
                 f"{rss_an / 1024:>14.0f}"
             )
+            t_one, _, out_one = best["1 proc"]
+            line += f" {t_one:>8.2f} {'same' if out_one == out else 'DIFF':>5}"
             if args.before:
                 t_b, rss_b, out_b = best["before"]
                 same = "same" if out_b == out else "DIFF"
