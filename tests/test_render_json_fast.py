@@ -28,7 +28,7 @@ from test_render_json_stream import CORPUS, CORPUS_LOGS, FIXTURE_LOGS, hostile_e
 from test_render_markdown import ALL_CASES, case_result
 
 import oomsleuth
-from oomsleuth.model import Report
+from oomsleuth.model import Report, Victim
 from oomsleuth.model.document import document_items
 from oomsleuth.renderers import json as json_renderer
 from oomsleuth.renderers import json_fast
@@ -111,6 +111,19 @@ def test_same_on_hostile_text() -> None:
     result = hostile_everywhere()
     check_same(result)
     assert "\\u202e" in rendered(result)  # the renderer's own escapes still apply
+
+
+def test_undecodable_bytes_in_an_orjson_document() -> None:
+    """The renderer hands orjson values as built (not cleaned): a piece holding a lone
+    surrogate (an input byte that did not decode) is refused by orjson and cleaned for the
+    standard library, so the text is still the cleaned document's, as UTF-8 and as escapes."""
+    victim = Victim(1, "bad\udcff\udc80name")
+    report = dataclasses.replace(mf.global_oom_report(), kills=(mf.kill(victim, 150, 1.0),))
+    result = Report(reports=(report,), sources=("kern\udcfe.log",))
+    text = rendered(result)
+    assert text == stdlib_rendered(result)
+    text.encode("utf-8")
+    assert '"comm": "bad\\\\xff\\\\x80name"' in text and '"kern\\\\xfe.log"' in text
 
 
 RENDER = """

@@ -52,30 +52,38 @@ def to_document(result: Report) -> JsonObj:
     }
 
 
-def document_items(result: Report) -> Iterator[tuple[str, Any]]:
-    """The document's top-level keys in order, each with its value cleaned (:func:`_clean`);
+def document_items(result: Report, *, cleaned: bool = True) -> Iterator[tuple[str, Any]]:
+    """The document's top-level keys in order, each with its value cleaned (:func:`clean`);
     the lists that grow with the input (sources, boots, events, warnings, incidents, host facts)
     as iterators that build and clean one element at a time when asked, so that a writer
-    (oomsleuth/renderers/json.py) never holds the whole document."""
+    (oomsleuth/renderers/json.py) never holds the whole document. ``cleaned=False``: values
+    as built, for a writer that cleans what it must (:func:`clean`) itself."""
+    tidy = clean if cleaned else _as_is
     rank = source_rank(result)  # log order; stable, so a report's own events keep their order
     events = sorted(_event_makers(result), key=lambda m: where_key(rank, m[0]))
     warnings = sorted(result.warnings, key=lambda w: where_key(rank, w.where))
     yield "schema_version", SCHEMA_VERSION
-    yield "tool", _clean({"name": "oomsleuth", "version": __version__})
-    yield "sources", _each(_clean, result.sources)
+    yield "tool", tidy({"name": "oomsleuth", "version": __version__})
+    yield "sources", _each(_as_is, result.sources, tidy)
     yield "lines_read", result.lines_read
-    yield "framings", _clean(dict(result.framings))
-    yield "boots", _each(_boot_json, result.boots)
-    yield "events", _each(lambda m: m[1](), events)
-    yield "warnings", _each(_warning_json, warnings)
-    yield "summary", _clean(_summary(result, len(events)))
-    yield "incidents", _each(incident_json, result.incidents)
-    yield "history", _clean(history_json(result))
-    yield "host_facts", _each(host_facts_json, result.host_facts)
+    yield "framings", tidy(dict(result.framings))
+    yield "boots", _each(_boot_json, result.boots, tidy)
+    yield "events", _each(lambda m: m[1](), events, tidy)
+    yield "warnings", _each(_warning_json, warnings, tidy)
+    yield "summary", tidy(_summary(result, len(events)))
+    yield "incidents", _each(incident_json, result.incidents, tidy)
+    yield "history", tidy(history_json(result))
+    yield "host_facts", _each(host_facts_json, result.host_facts, tidy)
 
 
-def _each(build: Callable[[T], Any], items: Iterable[T]) -> Iterator[Any]:
-    return (_clean(build(item)) for item in items)
+def _each(
+    build: Callable[[T], Any], items: Iterable[T], tidy: Callable[[Any], Any]
+) -> Iterator[Any]:
+    return (tidy(build(item)) for item in items)
+
+
+def _as_is(value: Any) -> Any:
+    return value
 
 
 _Maker = tuple[Where, Callable[[], JsonObj]]  # an event not built yet, and its place
@@ -239,17 +247,17 @@ def _userspace_event(u: UserspaceKill) -> JsonObj:
 _PLAIN = frozenset({int, float, bool, type(None)})  # nothing to clean, no call to make
 
 
-def _clean(value: Any) -> Any:
+def clean(value: Any) -> Any:
     """Make every string writable as UTF-8 (input bytes that did not decode become ``\\xNN``)."""
     if isinstance(value, str):
         return value if value.isascii() else unencodable_escaped(value)
     if isinstance(value, dict):
         return {
-            k if k.isascii() else unencodable_escaped(k): v if type(v) in _PLAIN else _clean(v)
+            k if k.isascii() else unencodable_escaped(k): v if type(v) in _PLAIN else clean(v)
             for k, v in value.items()
         }
     if isinstance(value, list):
-        return [v if type(v) in _PLAIN else _clean(v) for v in value]
+        return [v if type(v) in _PLAIN else clean(v) for v in value]
     return value
 
 

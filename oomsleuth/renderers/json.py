@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any, TextIO
 
 from oomsleuth.errors import UNSAFE
@@ -23,15 +23,24 @@ class JsonRenderer:
         self.indent = indent
 
     def render(self, result: Report, out: TextIO) -> None:
-        from oomsleuth.model.document import document_items
+        from oomsleuth.model.document import clean, document_items
 
-        write_document(document_items(result), out, self.indent)
+        # values as built: orjson refuses the one thing cleaning changes (a lone surrogate, an
+        # input byte that did not decode), so only what the standard library writes is cleaned
+        write_document(document_items(result, cleaned=False), out, self.indent, clean)
 
 
-def write_document(items: Iterable[tuple[str, Any]], out: TextIO, indent: int | None = 2) -> None:
+def write_document(
+    items: Iterable[tuple[str, Any]],
+    out: TextIO,
+    indent: int | None = 2,
+    clean: Callable[[Any], Any] | None = None,
+) -> None:
     """Write the object of ``items`` (key, value; a value that is an iterator is a list given
-    element by element) as :func:`dumps` would write it whole, then a newline."""
-    layout = _Layout(indent)
+    element by element) as :func:`dumps` would write it whole, then a newline. ``clean``: what
+    makes a value writable as UTF-8 (:func:`oomsleuth.model.document.clean`), for values not
+    cleaned yet."""
+    layout = _Layout(indent, clean)
     out.write("{")
     empty = True
     for key, value in items:
@@ -64,14 +73,15 @@ class _Layout:
     """The whitespace ``json.dumps`` puts around the members of a container at a depth, and the
     text of each member (orjson's once the document has :data:`EAGER_CHARS` characters)."""
 
-    def __init__(self, indent: int | None) -> None:
+    def __init__(self, indent: int | None, clean: Callable[[Any], Any] | None = None) -> None:
         self.indent = indent
+        self.clean = clean
         self.step = "" if indent is None else " " * indent
         self.written = 0
 
     def dumps(self, value: Any) -> str:
         """A member's text, at depth 0."""
-        text = dumps(value, self.indent, fast=self.written >= EAGER_CHARS)
+        text = dumps(value, self.indent, fast=self.written >= EAGER_CHARS, clean=self.clean)
         self.written += len(text)
         return text
 
@@ -107,15 +117,19 @@ _TERMINAL_UNSAFE = (
 )
 
 
-def dumps(doc: Any, indent: int | None = 2, fast: bool = True) -> str:
+def dumps(
+    doc: Any, indent: int | None = 2, fast: bool = True, clean: Callable[[Any], Any] | None = None
+) -> str:
     """JSON text that is safe to print: non-ASCII kept, DEL, C1, format (zero-width, bidi) and
     other invisible characters \\u-escaped (a surrogate pair above the BMP). One character at a
     time, so the pieces of a document escape as the whole would. Indented by 2 and ``fast``,
-    the text is orjson's where it is the standard library's (:mod:`.json_fast`)."""
+    the text is orjson's where it is the standard library's (:mod:`.json_fast`). ``clean``: for
+    a ``doc`` not cleaned yet, applied where the standard library writes it (orjson refuses
+    what cleaning would change)."""
     encode = encoder() if fast and indent == 2 else None  # orjson, where it is the same text
     text = encode(doc) if encode is not None else None
     if text is None:
-        text = json.dumps(doc, ensure_ascii=False, indent=indent)
+        text = json.dumps(doc if clean is None else clean(doc), ensure_ascii=False, indent=indent)
     if text.isascii() and "\x7f" not in text:
         return text  # of the set only C0 is ASCII besides DEL, and json escaped C0 itself
     return _TERMINAL_UNSAFE.sub(_json_escape, text)
