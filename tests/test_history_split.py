@@ -168,6 +168,29 @@ def test_resets_broken_lines_names_and_the_warning_limit_across_cuts(
     assert len(gauges) == 18 and len(gauges - rates) == 4  # the RESET samples: no rates
 
 
+@pytest.mark.parametrize("scan", [7, 64, 4096])
+def test_crlf_lines_and_sep_lines_across_the_scans_reads(
+    scan: int, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """SEP lines are looked for a few bytes at a time (``_SCAN``), forward for the cuts and
+    back for the priming, so that some are cut by the reads' ends; lines end in CRLF."""
+    log, text = _generated(tmp_path, _hostile)
+    text.write_bytes(text.read_bytes().replace(b"\n", b"\r\n"))
+    monkeypatch.setattr(split, "_SCAN", scan)
+    cuts = _cut(monkeypatch, 30)
+    alone, side = _both(monkeypatch, log, [text])
+    assert cuts == [30] and side == alone
+    assert alone[0].history is not None and alone[0].history.samples
+    data = text.read_bytes()
+    item = Input(str(text), text, loader.JSON_LINE_BYTES)
+    starts = [part.start for part in split.plan(item, loader.JSON_LINE_BYTES, 30) or []]
+    expected = [0]
+    for i in range(1, 30):  # the end of the first SEP line at or after each 30th of the file
+        at = data.index(b"\nSEP\r\n", max(len(data) * i // 30, expected[-1]) - 1) + 6
+        expected.append(at)
+    assert starts == expected
+
+
 def test_the_cut_parts_need_the_reader_state_of_the_sample_before(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
