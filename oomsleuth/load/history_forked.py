@@ -14,7 +14,8 @@ One big plain ``atop -P`` text is itself cut into parts at sample boundaries, ea
 forked process too (:mod:`oomsleuth.load.history_split`, which says why the parts' merge is the
 one-process reading exactly): with one core per part, a month of atop reads in a fraction of
 the time. The jobs (whole files and parts, in the files' order) go to a pool of one process per
-core, a job at a time, so a short file and the parts of a long one share the cores evenly.
+core, a job at a time, whole files first, so that the parts of a long one share the cores
+evenly to the end.
 """
 
 from __future__ import annotations
@@ -59,21 +60,21 @@ def read_all(
     from oomsleuth.load import history_split as split
 
     cut = [split.plan(item, max_line, _cores() * PARTS_PER_CORE) for item in items]
-    jobs: list[Callable[[], object]] = []
-    for item, parts in zip(items, cut, strict=True):
-        if parts is None:
-            jobs.append(functools.partial(read, item))
-        else:
-            jobs += [functools.partial(split.read_part, part, windows) for part in parts]
+    jobs: list[Callable[[], object]] = [
+        functools.partial(read, item) for item, parts in zip(items, cut, strict=True) if not parts
+    ]
+    wholes = len(jobs)  # whole files first, whatever their order: the parts even out the end
+    jobs += [functools.partial(split.read_part, p, windows) for parts in cut for p in parts or ()]
     if len(jobs) < 2:
         return map(read, items)
-    got = iter(read_forked(jobs))
+    got = read_forked(jobs)
+    whole, pieces = iter(got[:wholes]), iter(got[wholes:])
     out: list[FileRead] = []
     for item, parts in zip(items, cut, strict=True):
         if parts is None:
-            out.append(cast(FileRead, next(got)))
+            out.append(cast(FileRead, next(whole)))
             continue
-        reads = [cast(split.PartRead, next(got)) for _ in parts]
+        reads = [cast(split.PartRead, next(pieces)) for _ in parts]
         out.append(split.merge(item, reads, windows) or read(item))
     return out
 
