@@ -62,8 +62,6 @@ from oomsleuth.model import Sample, Warning_
 
 SPLIT_BYTES = 64 << 20  # a plain atop text this big or bigger is read in parts
 PART_BYTES = 16 << 20  # no part smaller than this (each costs a priming and a task)
-HEAD_LINES = 60  # as oomsleuth.load.history: the lines and bytes a format is sniffed on
-HEAD_BYTES = 1 << 16
 _READ = 64 << 10  # as a plain file's read in Input.line_blocks (bigger reads split slower)
 _SCAN = 1 << 18  # bytes looked at a time for a SEP line
 _SEP = (b"\nSEP\n", b"\nSEP\r\n")
@@ -121,6 +119,7 @@ def _atop_text(path: Path, name: str, max_line: int) -> bool:
     """True when the one-process reading reads the file as plain UTF-8 text through the atop
     reader: the checks of ``HistoryReading.samples`` and ``Input.line_blocks``, in order."""
     from oomsleuth.history.registry import sniff
+    from oomsleuth.load.history import HEAD_BYTES, HEAD_LINES  # loaded: it calls this
 
     broken: tuple[type[BaseException], ...] = (InputError, *read_errors())
     with path.open("rb") as f:
