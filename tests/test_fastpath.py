@@ -142,6 +142,24 @@ def test_newlines_of_big_blocks_are_counted_on_a_second_thread(
     assert len(report.reports) == 4
 
 
+@pytest.mark.parametrize("block", [4096, 65536])
+def test_a_long_line_after_the_first_block(
+    block: int, engine: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A line too long for the fast path in a later block: the line reader takes over there,
+    as it does in the first block (same lines, numbers, warning)."""
+    monkeypatch.setattr(blocks, "BLOCK", block)
+    log = tmp_path / "kern.log"
+    lines = list(_noisy(REAL / "memcg-single.dmesg.txt", 3, 400))
+    at = len(lines) // 2  # well past the first block
+    lines.insert(at, "x" * (block // 2) + " oom-kill: junk glued before it")
+    log.write_text("\n".join(lines) + "\n")
+    _same(Input(log.name, log, max_line=block // 2), engine)
+    fast, warned = _fast(Input(log.name, log, max_line=block // 2), engine)
+    assert [w.code for w in warned] == ["line-too-long"]
+    assert warned[0].where.line == at + 1 and fast.reports  # and the rest as the line reader
+
+
 def test_a_long_line_hands_over_to_the_line_reader(engine: str, tmp_path: Path) -> None:
     log = tmp_path / "kern.log"
     lines = list(_noisy(REAL / "memcg-single.dmesg.txt", 2, 30))
@@ -167,6 +185,22 @@ def test_utf16_and_gzip_and_a_broken_gzip(engine: str, tmp_path: Path) -> None:
     _, heard = _fast(Input(cut.name, cut), engine)
     assert [w.code for w in heard] == ["input-damaged"]
     assert fast.lines_read == heard[0].where.line < text.count("\n")
+
+
+def test_a_gzip_that_breaks_after_the_first_block(
+    engine: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Blocks read the stream in the line reader's pieces, whatever room is left in a block:
+    where it breaks, the same lines were read, the same warning given at the same line."""
+    monkeypatch.setattr(blocks, "BLOCK", 8192)
+    text = "\n".join(_noisy(REAL / "memcg-single.dmesg.txt", 3, 600)) + "\n"
+    data = gzip.compress(text.encode())
+    cut = tmp_path / "cut.log.gz"
+    cut.write_bytes(data[: len(data) * 2 // 3])
+    fast = _same(Input(cut.name, cut, max_line=4096), engine)
+    _, heard = _fast(Input(cut.name, cut, max_line=4096), engine)
+    assert [w.code for w in heard] == ["input-damaged"]
+    assert 8192 // 60 < fast.lines_read == heard[0].where.line < text.count("\n")
 
 
 def test_patterns_cover_the_prefilter() -> None:

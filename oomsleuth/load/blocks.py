@@ -6,10 +6,10 @@
 lines, and serves physical lines as the framer's
 :class:`~oomsleuth.frame.sparse.Sparse` source: line by line, or, asked to skip, straight to the
 next line holding a match (newlines in between are counted, never split or decoded: a full
-block's newlines are indexed per ``CHUNK`` on a counting thread while this one runs the search,
-which in C releases the GIL, so the two take both cores). A line with
-a NUL byte is always a candidate (NULs are dropped before any test, as by
-:meth:`Input.lines`), as is a block's first line.
+block's newlines are indexed per ``1 << CHUNK_BITS`` bytes on a counting thread while this one
+runs the search, which in C releases the GIL, so the two take both cores;
+:mod:`oomsleuth.load.block_fill` makes each block). A line with a NUL byte is always a candidate
+(NULs are dropped before any test, as by :meth:`Input.lines`), as is a block's first line.
 
 The lines it hands out are those of :meth:`Input.lines`, byte for byte: split on ``\\n``, a
 ``\\r\\n`` ending removed, UTF-8 with surrogate escapes, NULs dropped. Where that reader would do
@@ -23,13 +23,18 @@ from __future__ import annotations
 
 import io
 import os
-import zlib
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
-from itertools import accumulate
 from typing import TYPE_CHECKING
 
 from oomsleuth.errors import InputError
+from oomsleuth.load.block_fill import (
+    Block,
+    StreamFill,
+    broken_errors,
+    make_block,
+    plain_reader,
+)
 from oomsleuth.load.files import (
     Input,
     Problem,
@@ -45,11 +50,10 @@ from oomsleuth.model import Warning_, Where
 
 BLOCK = 4 << 20
 CHUNK_BITS = 13  # newlines are indexed per 8 KB of a block (a jump counts within one chunk)
-READ = 8192  # the line reader's own read size (TextIOWrapper's chunk)
 Tick = Callable[[int, int, int | None], None]  # (lines read, bytes read, size when known)
 
 if TYPE_CHECKING:
-    from concurrent.futures import Future, ThreadPoolExecutor
+    from concurrent.futures import Executor, ThreadPoolExecutor
 
 
 class BlockLines:
@@ -75,6 +79,7 @@ class BlockLines:
         self._base = 0  # lines before the block
         self._index: list[int] = [0]  # newlines before each CHUNK of the block
         self._pool: ThreadPoolExecutor | None = None
+        self._reader: Callable[[Block, int], None] = plain_reader(None)  # set when opened
         self._eof = False
         self._broken: BaseException | None = None
         self._slow: Iterator[str] | None = None
@@ -99,6 +104,8 @@ class BlockLines:
         ):
             self._file = stack.enter_context(self.input.path.open("rb", buffering=0))
             self.size = os.fstat(self._file.fileno()).st_size
+        file = self._file
+        self._reader = plain_reader(file) if file is not None else StreamFill(self._src)
 
     def next(self, skip: bool, /) -> tuple[int, str] | None:
         if self._src is None:
@@ -143,76 +150,35 @@ class BlockLines:
         """The next block after the complete lines served; False at the end of the input."""
         if self._eof:
             return False
-        buf, n = self._buf, self._n
-        tail = n - self._end
-        buf[:tail] = buf[self._end : n]
-        self._n, self._pos, self._at = tail, 0, 0
-        try:
-            self._fill()
-        except _broken() as exc:
-            self._broken, self._eof = exc, True
-        self._end = buf.rfind(b"\n", 0, self._n) + 1
-        if self._long_line():
-            self._slow = self._slow_lines(bytes(buf[: self._n]))
+        buf = self._buf
+        block = self._make(buf, bytes(buf[self._end : self._n]))
+        self._n, self._end, self._pos, self._at = block.n, block.end, 0, 0
+        self.bytes_read += block.got
+        self._eof, self._broken = block.eof, block.broken
+        if block.long:  # (with what the stream gave that did not fit the block)
+            rest = self._reader.rest if isinstance(self._reader, StreamFill) else b""
+            self._slow = self._slow_lines(bytes(buf[: block.n]) + rest)
             return True
         self._base = self.lines
-        counted = self._count_async(buf) if self._n == BLOCK else None
-        self._hits = self._candidates(memoryview(buf)[: self._end]) if self._end else []
-        self._index = _newline_index(buf, self._end) if counted is None else counted.result()
+        self._hits, self._index = block.hits or [], block.index or [0]
         if self._tick is not None:
             self._tick(self.lines, self.bytes_read, self.size)
-        return self._n > tail or self._end > 0
+        return block.n > block.carried or block.end > 0
 
-    def _count_async(self, buf: bytearray) -> Future[list[int]]:
-        """:func:`_newline_index` of a full block on the counting thread: it holds the GIL in
-        short steps while this thread's search in C runs without it."""
+    def _make(self, buf: bytearray, carry: bytes) -> Block:
+        read = self._reader
+        sizes = (BLOCK, self.input.max_line, CHUNK_BITS)
+        return make_block(buf, carry, read, self._find, sizes, self._workers)
+
+    def _workers(self) -> Executor:
+        """The counting thread (only big inputs start it): a full block's newlines are indexed
+        on it while this one runs the search, which in C releases the GIL."""
         if self._pool is None:
-            from concurrent.futures import ThreadPoolExecutor  # only big inputs need it
+            from concurrent.futures import ThreadPoolExecutor
 
             self._pool = ThreadPoolExecutor(1, thread_name_prefix="oomsleuth-count")
             self._stack.callback(self._pool.shutdown)
-        return self._pool.submit(_newline_index, buf, self._end)
-
-    def _fill(self) -> None:
-        """Read until the block is full or the input ends: a plain file straight into the
-        block, a decompressed stream ``READ`` bytes at a time."""
-        buf, file = self._buf, self._file
-        while self._n < BLOCK:
-            if file is not None:
-                with memoryview(buf) as view:
-                    got = file.readinto(view[self._n :])
-            else:
-                chunk = self._src.read1(min(READ, BLOCK - self._n))  # type: ignore[attr-defined]
-                got = len(chunk)
-                buf[self._n : self._n + got] = chunk
-            if not got:
-                self._eof = True
-                return
-            self._n += got
-            self.bytes_read += got
-
-    def _candidates(self, block: memoryview) -> list[int]:
-        hits = self._find(block)
-        buf, end = self._buf, self._end
-        nul = buf.find(0, 0, end)
-        if nul >= 0:
-            while nul >= 0:
-                hits.append(nul)
-                nul = buf.find(0, buf.find(b"\n", nul, end), end)
-            hits.sort()
-        return [0, *hits] if end else hits
-
-    def _long_line(self) -> bool:
-        """A line of ``max_line`` bytes or more in the block (conservative: bytes >= chars)."""
-        buf, n, limit = self._buf, self._n, self.input.max_line
-        width = limit // 2
-        for k in range(0, n - width + 1, width):
-            if buf.find(b"\n", k, k + width) < 0:
-                start = buf.rfind(b"\n", 0, k) + 1
-                stop = buf.find(b"\n", k, n)
-                if (stop if stop >= 0 else n) - start >= limit:
-                    return True
-        return False
+        return self._pool
 
     def _last(self) -> tuple[int, str] | None:
         """The end: the last line when it has no newline, the warning of a broken stream."""
@@ -231,7 +197,7 @@ class BlockLines:
         assert self._slow is not None
         try:
             line = next(self._slow, None)
-        except _broken() as exc:
+        except broken_errors() as exc:
             line = None
             self._damaged(exc)
         if line is None:
@@ -263,21 +229,9 @@ class BlockLines:
         )
 
 
-def _newline_index(buf: bytearray, end: int) -> list[int]:
-    """The newlines in ``buf`` before each multiple of ``CHUNK`` up to ``end``."""
-    count, step = buf.count, 1 << CHUNK_BITS
-    stops = range(0, end, step)
-    return list(accumulate((count(b"\n", k, min(k + step, end)) for k in stops), initial=0))
-
-
 def _plain(stream: object) -> bool:
     """True when :func:`decompressed` found no compression (it gave back a plain buffer)."""
     return type(stream) is io.BufferedReader
-
-
-def _broken() -> tuple[type[BaseException], ...]:
-    """What a stream that breaks part way raises (as :meth:`Input.lines` catches it)."""
-    return (*read_errors(), UnicodeError, zlib.error)
 
 
 def _decode(raw: bytes | bytearray) -> str:
