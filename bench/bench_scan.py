@@ -148,16 +148,20 @@ def main() -> int:
         analyze = [sys.executable, "-m", "oomsleuth", "analyze"]
         compiled(str(Path(__file__).resolve().parent.parent / "oomsleuth"))
 
-        def best(argv: list[str], env: dict[str, str] | None = None) -> tuple[float, int, str]:
-            """The fastest of --repeat runs (a shared machine only ever adds time)."""
-            return min((run(argv, env) for _ in range(args.repeat)), key=lambda r: r[0])
-
         rows = []
 
         def pair(
-            name: str, base: list[str], ours: list[str], env: dict[str, str] | None = None
+            name: str,
+            base: list[str],
+            ours: list[str],
+            env: dict[str, str] | None = None,
+            times: int = 0,
         ) -> None:
-            (t_base, rss_base, _), (t_ours, rss, out) = best(base), best(ours, env)
+            """The fastest of ``times`` (--repeat) runs of each, taken in turn so that both see
+            the same machine (a shared machine only ever adds time)."""
+            runs = [(run(base), run(ours, env)) for _ in range(times or args.repeat)]
+            t_base, rss_base, _ = min((b for b, _ in runs), key=lambda r: r[0])
+            t_ours, rss, out = min((o for _, o in runs), key=lambda r: r[0])
             rows.append((name, t_base, t_ours, rss_base, rss, _kills(out)))
             print(f"{name:<22} {t_base:>10.3f} {t_ours:>11.3f} {t_ours / t_base:>6.2f} ", end="")
             print(f"{rss_base / 1024:>11.0f} {rss / 1024:>6.0f} {_kills(out)}", flush=True)
@@ -182,6 +186,7 @@ def main() -> int:
             "start-up",
             [sys.executable, "-c", "import typer"],
             [*analyze, str(one), "--format", "json"],
+            times=max(args.repeat, 15),  # tens of ms: one slow run of either would decide
         )
         t_one, t_dense = next(r[1:3] for r in rows if r[0].startswith("dense"))
         per = (t_dense - t_one) / args.dense * 1000
