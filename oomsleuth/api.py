@@ -117,7 +117,8 @@ def _parsed(
     tick: Progress | None = None,
 ) -> Report:
     """The sources parsed, on the wall clock, copies of one kill merged."""
-    from oomsleuth.scanner import parse_sources
+    from oomsleuth.load.sources_forked import parse_forked
+    from oomsleuth.scanner import merged, parse_sources, scanned
 
     damage: list[Warning_] = []
 
@@ -125,7 +126,13 @@ def _parsed(
         damage.append(w)
         warn(w.message)
 
-    parsed = parse_sources((s.name, _blocks(s, problem, tick)) for s in sources)
+    parsed = None
+    if not tick:  # several big sources side by side, when that pays
+        parsed = parse_forked(
+            sources, lambda s, p: scanned(s.name, _blocks(s, p, None)), merged, problem
+        )
+    if parsed is None:
+        parsed = parse_sources((s.name, _blocks(s, problem, tick)) for s in sources)
     if damage:
         parsed = replace(parsed, warnings=parsed.warnings + tuple(damage))
     if history_paths and ctx.boot_time is None:

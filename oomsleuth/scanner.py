@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter as Tally
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 
 from oomsleuth.clock.anchors import AnchorTracker
 from oomsleuth.frame.sparse import ALWAYS_FIRST, ALWAYS_INSIDE, Sparse, SparseFramer
@@ -198,3 +198,48 @@ def parse_sources(
     for name, lines in sources:
         scanner.feed_source(name, lines)
     return scanner.result()
+
+
+def scanned(source: str, lines: Iterable[str] | Sparse) -> Scanner:
+    """One source read by a fresh scanner: a part for :func:`merged`."""
+    scanner = Scanner()
+    scanner.feed_source(source, lines)
+    return scanner
+
+
+def merged(parts: Sequence[Scanner]) -> Report | None:
+    """The :meth:`Scanner.result` of one scanner fed the parts' sources in order, from scanners
+    that each read their own sources (:mod:`oomsleuth.load.sources_forked` says why it is that
+    exactly); None when it would not be: a userspace parser left holding something at the end
+    of a part but the last (the next source would have gone on with it), or a source name
+    repeated (the tracker keys its streams by name)."""
+    names = [name for part in parts for name in part.sources]
+    if not parts or len(set(names)) < len(names):
+        return None
+    if not all(_idle(part.userspace) for part in parts[:-1]):
+        return None
+    whole = Scanner()
+    for part in parts:
+        for host, kp in part.kernels.items():
+            into = whole._kernel(host)  # hosts in the order they first appear
+            into.reports += kp.reports
+            into.alloc_failures += kp.alloc_failures
+            into.warnings += kp.warnings
+        whole.boots += part.boots
+        whole.sources += part.sources
+        whole.lines_read += part.lines_read
+        whole.framings.update(part.framings)
+        whole.userspace_kills += part.userspace_kills
+        whole.tracker._all += part.tracker._all  # each source's segments, in source order
+    said = [w for part in parts for w in part.userspace.warnings]
+    whole.userspace = parts[-1].userspace  # what it holds is closed by result()
+    whole.userspace.warnings = said
+    return whole.result()
+
+
+def _idle(parser: userspace.UserspaceParser) -> bool:
+    """True when ``parser`` holds nothing: its state is a fresh parser's (warnings aside)."""
+    import pickle
+
+    fresh = pickle.dumps(vars(userspace.UserspaceParser()))
+    return pickle.dumps({**vars(parser), "warnings": []}) == fresh

@@ -8,7 +8,8 @@ its warnings and what it told the user. :func:`oomsleuth.load.history.load_histo
 in the order of the files, exactly as it merges its own one-by-one reads. Small inputs, one
 file, one core, or a platform without ``fork`` read in this process (forking costs more), as
 does a process that may not fork safely: a daemonic one (a Dask worker) or one running other
-threads. ``OOMSLEUTH_NO_FORK=1`` forces that.
+threads. ``OOMSLEUTH_NO_FORK=1`` forces that. (Those conditions and the pool of forked workers
+are :mod:`oomsleuth.load.forking`'s, shared with the kernel-log sources.)
 
 One big plain ``atop -P`` text is itself cut into parts at sample boundaries, each read in a
 forked process too (:mod:`oomsleuth.load.history_split`, which says why the parts' merge is the
@@ -21,22 +22,20 @@ evenly to the end.
 from __future__ import annotations
 
 import functools
-import os
-import signal
-import sys
 from collections.abc import Callable, Iterable, Sequence
 from typing import NamedTuple, cast
 
 from oomsleuth.history.windows import Windows
 from oomsleuth.load.files import Input
+from oomsleuth.load.forking import NO_FORK, fork_forbidden, read_forked
+from oomsleuth.load.forking import cores as _cores
+from oomsleuth.load.forking import safe_to_fork as _safe_to_fork
+from oomsleuth.load.forking import size as _size
 from oomsleuth.model import Sample, Warning_
 
 FORK_BYTES = 32 << 20  # all history files together: below this, one process is faster
 PARTS_PER_CORE = 4  # the most parts a big atop file is cut into, per core
-NO_FORK = "OOMSLEUTH_NO_FORK"
-
-# what the forked workers inherit: the jobs, each read in a worker by its index
-_JOBS: Sequence[Callable[[], object]] = ()
+__all__ = ["NO_FORK", "FileRead", "read_all", "read_forked", "worth_forking"]
 
 
 class FileRead(NamedTuple):
@@ -82,60 +81,8 @@ def read_all(
 def worth_forking(items: Sequence[Input]) -> bool:
     """True when ``items`` may be read side by side (see the module doc): forking is allowed
     and safe, and they are big enough together."""
-    if os.environ.get(NO_FORK, "0") not in ("", "0"):
+    if fork_forbidden():
         return False
     if sum(map(_size, items)) < FORK_BYTES or _cores() < 2:
         return False
     return _safe_to_fork()
-
-
-def _safe_to_fork() -> bool:
-    import multiprocessing
-    import threading
-
-    return (
-        sys.platform == "linux"
-        and "fork" in multiprocessing.get_all_start_methods()
-        and not multiprocessing.current_process().daemon  # e.g. a Dask worker: no children
-        and threading.active_count() == 1  # a fork beside running threads may inherit a held lock
-    )
-
-
-def read_forked(jobs: Sequence[Callable[[], object]]) -> list[object]:
-    """``[job() for job in jobs]``, each job in a forked process (one process per core, a job
-    at a time); the results come back pickled, in order. An error in a worker is raised here."""
-    global _JOBS
-    import multiprocessing
-
-    _JOBS = jobs
-    try:
-        context = multiprocessing.get_context("fork")
-        workers = min(len(jobs), _cores())
-        with context.Pool(workers, initializer=_quiet) as pool:
-            return pool.map(_run, range(len(jobs)), chunksize=1)
-    finally:
-        _JOBS = ()
-
-
-def _run(index: int) -> object:
-    return _JOBS[index]()  # set before the fork
-
-
-def _quiet() -> None:
-    """A worker leaves Ctrl-C to the parent, which stops the pool and says it once."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-
-def _size(item: Input) -> int:
-    """A plain file's size; 0 for a stream or a bundle member (not known before reading)."""
-    try:
-        return item.path.stat().st_size if item.path is not None else 0
-    except OSError:
-        return 0
-
-
-def _cores() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):
-        return os.cpu_count() or 1
