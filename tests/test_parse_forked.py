@@ -217,8 +217,18 @@ def test_one_source_or_small_sources_are_parsed_here(monkeypatch: pytest.MonkeyP
     monkeypatch.setenv(forking.NO_FORK, "0")
     assert forked.worth_forking([Input(str(p), p) for p in MIXED])
     assert not forked.worth_forking([Input("-", None)] * 2)  # stdin
+    assert not forked.worth_forking([Input(str(MIXED[0]), MIXED[0])] * 2)  # one name twice
     monkeypatch.setattr(forked, "cores", lambda: 1)
     assert not forked.worth_forking([Input(str(p), p) for p in MIXED])
+    monkeypatch.setattr(forked, "cores", lambda: 2)
+    monkeypatch.setenv(forking.NO_FORK, "1")
+    assert not forked.worth_forking([Input(str(p), p) for p in MIXED])
+
+
+def test_one_file_given_twice(monkeypatch: pytest.MonkeyPatch) -> None:
+    alone, side, forks, merges = _both(monkeypatch, [MIXED[0], MIXED[1], MIXED[0]])
+    assert forks == [2] and merges == 1  # analyze reads a path once
+    _same(alone, side)
 
 
 def test_hosts_keep_their_first_appearance_order(

@@ -84,6 +84,8 @@ def worth_forking(sources: Sequence[Input]) -> bool:
         return False
     if any(s.path is None or s.opener is not None for s in sources):
         return False  # standard input and archive members cannot be read twice
+    if len({s.name for s in sources}) < len(sources):
+        return False  # a name given twice: the merge would decline (scanner.merged)
     if sum(map(size, sources)) < FORK_BYTES or cores() < 2:
         return False
     return safe_to_fork()
