@@ -126,11 +126,10 @@ def _parsed(
         damage.append(w)
         warn(w.message)
 
-    parsed = None
-    if not tick:  # several big sources side by side, when that pays
-        parsed = parse_forked(
-            sources, lambda s, p: scanned(s.name, _blocks(s, p, None)), merged, problem
-        )
+    # several big sources side by side, when that pays (progress as each one is in)
+    parsed = parse_forked(
+        sources, lambda s, p: scanned(s.name, _blocks(s, p, None)), merged, problem, tick
+    )
     if parsed is None:
         parsed = parse_sources((s.name, _blocks(s, problem, tick)) for s in sources)
     if damage:

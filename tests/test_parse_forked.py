@@ -58,9 +58,9 @@ def _both(
     merges: list[bool] = []
     real_fork, real_merge = forked.read_forked, scanner.merged
 
-    def counted(jobs):  # type: ignore[no-untyped-def]
+    def counted(jobs, done=None):  # type: ignore[no-untyped-def]
         forks.append(len(jobs))
-        return real_fork(jobs)
+        return real_fork(jobs, done)
 
     def merge(parts):  # type: ignore[no-untyped-def]
         got = real_merge(parts)
@@ -259,3 +259,22 @@ def test_hosts_keep_their_first_appearance_order(
     assert side.report is not None
     limits = [w.message.split()[0] for w in side.report.warnings if w.where.source == "-"]
     assert limits == ["2", "3", "1", "4"]  # alpha's (both files), then beta's
+
+
+def test_progress_is_told_as_each_source_is_in(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With a progress callback (the terminal's status line) the sources are still parsed side
+    by side; it hears the bytes of the sources parsed so far, of all, up to all of them, and
+    the result is the one without it."""
+    paths = MIXED[:4]
+    _, side, forks, _ = _both(monkeypatch, paths)
+    heard: list[tuple[str, int, int, int | None]] = []
+    told = oomsleuth.analyze(
+        paths, tz="UTC", on_warning=lambda _: None, on_progress=lambda *a: heard.append(a)
+    )
+    total = sum(p.stat().st_size for p in paths)
+    assert forks == [len(paths), len(paths)]  # _both's side-by-side run, then this one
+    assert [h[0] for h in heard] == ["4 files side by side"] * (len(paths) + 1)
+    assert heard[0][2] == 0 and heard[-1][2] == heard[-1][3] == total
+    assert [h[2] for h in heard] == sorted(h[2] for h in heard)
+    assert side.report is not None and told.to_dict() == side.report.to_dict()
+    assert heard[-1][1] == told.lines_read

@@ -40,9 +40,12 @@ def safe_to_fork() -> bool:
     )
 
 
-def read_forked(jobs: Sequence[Callable[[], object]]) -> list[object]:
+def read_forked(
+    jobs: Sequence[Callable[[], object]], done: Callable[[int, object], None] | None = None
+) -> list[object]:
     """``[job() for job in jobs]``, each job in a forked process (one process per core, a job
-    at a time); the results come back pickled, in order. An error in a worker is raised here."""
+    at a time); the results come back pickled, in order, each also to ``done(index, result)``
+    as it is in. An error in a worker is raised here."""
     global _JOBS
     import multiprocessing
 
@@ -51,7 +54,12 @@ def read_forked(jobs: Sequence[Callable[[], object]]) -> list[object]:
         context = multiprocessing.get_context("fork")
         workers = min(len(jobs), cores())
         with context.Pool(workers, initializer=_quiet) as pool:
-            return pool.map(_run, range(len(jobs)), chunksize=1)
+            got = []
+            for index, result in enumerate(pool.imap(_run, range(len(jobs)), chunksize=1)):
+                got.append(result)
+                if done is not None:
+                    done(index, result)
+            return got
     finally:
         _JOBS = ()
 

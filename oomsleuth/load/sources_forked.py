@@ -26,7 +26,9 @@ What the user is told stays the same: a child does not tell its damaged-input wa
 sends them back, and they are told here in source order once the merge is done. A source that
 raises in a child (not a log, unreadable) makes the sources be parsed again in one process,
 which raises its error, with the warnings before it, exactly as it does. Streams (standard
-input), archive members and the progress display are parsed in one process as before.
+input) and archive members are parsed in one process as before. Progress (``on_progress``, the
+terminal's status line) is told as each source's part comes in: bytes of the sources parsed so
+far, of all, under one name.
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ from oomsleuth.load.forking import cores, fork_forbidden, read_forked, safe_to_f
 from oomsleuth.model import Warning_
 
 FORK_BYTES = 32 << 20  # all sources together: below this, one process is faster
+Tick = Callable[[str, int, int, "int | None"], None]  # oomsleuth.analyze's on_progress
 T = TypeVar("T")
 R = TypeVar("R")
 
@@ -56,6 +59,7 @@ def parse_forked(
     scan: Callable[[Input, Problem], T],
     merge: Callable[[list[T]], R | None],
     problem: Problem,
+    tick: Tick | None = None,
 ) -> R | None:
     """``merge`` of ``scan(source, problem)`` of every source, each run in a forked child, with
     the damage ``problem`` hears told in source order; None when the sources are to be parsed
@@ -63,7 +67,8 @@ def parse_forked(
     if not worth_forking(sources):
         return None
     try:
-        got = read_forked([functools.partial(_job, scan, s) for s in sources])
+        jobs = [functools.partial(_job, scan, s) for s in sources]
+        got = read_forked(jobs, _progress(sources, tick) if tick is not None else None)
     except Exception:  # a result that does not pickle, no process to fork: parse them here
         return None
     if any(g is None for g in got):
@@ -76,6 +81,23 @@ def parse_forked(
         for warning in part.damage:
             problem(warning)
     return merged
+
+
+def _progress(sources: Sequence[Input], tick: Tick) -> Callable[[int, object], None]:
+    """``tick`` as each source's part comes in (all of a source at once): the bytes of the
+    sources parsed so far, of all, under one name for them all (rate and time left are
+    the reading's as a whole)."""
+    label, total = f"{len(sources)} files side by side", sum(map(size, sources))
+    read = [0, 0]  # bytes, lines
+    tick(label, 0, 0, total)
+
+    def done(index: int, part: object) -> None:
+        read[0] += size(sources[index])
+        if isinstance(part, _Part):
+            read[1] += getattr(part.parsed, "lines_read", 0)
+        tick(label, read[1], read[0], total)
+
+    return done
 
 
 def worth_forking(sources: Sequence[Input]) -> bool:
