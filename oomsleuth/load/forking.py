@@ -6,14 +6,22 @@ Shared by the history readers (:mod:`oomsleuth.load.history_forked`) and the ker
 (a Dask worker may have no children) nor beside other running threads (a fork may inherit a
 held lock); ``OOMSLEUTH_NO_FORK=1`` forbids it. Each caller sets its own size threshold, below
 which one process is faster.
+
+Each job runs in a process of its own that sends its result back through a pipe; the parent
+waits on the pipes and on nothing else, so a worker that dies without a result (the OOM killer
+is about on the hosts this runs on) is seen at once (:class:`ChildLost`: the callers then read
+in one process) where a ``multiprocessing.Pool`` would wait for it for ever.
 """
 
 from __future__ import annotations
 
+import contextlib
+import itertools
 import os
 import signal
 import sys
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from oomsleuth.load.files import Input
 
@@ -40,37 +48,81 @@ def safe_to_fork() -> bool:
     )
 
 
+class ChildLost(RuntimeError):
+    """A forked worker ended before it sent its result: killed (by the OOM killer, on a host
+    short of memory), or its result would not pickle. The caller reads in one process."""
+
+
 def read_forked(
     jobs: Sequence[Callable[[], object]], done: Callable[[int, object], None] | None = None
 ) -> list[object]:
     """``[job() for job in jobs]``, each job in a forked process (one process per core, a job
     at a time); the results come back pickled, in order, each also to ``done(index, result)``
-    as it is in. An error in a worker is raised here."""
+    as soon as it and those before it are in. An error in a job is raised here; a worker that
+    dies raises :class:`ChildLost` at once (a pool would wait for it for ever); Ctrl-C or any
+    error stops the others."""
     global _JOBS
     import multiprocessing
+    from multiprocessing.connection import wait
 
     _JOBS = jobs
+    context = multiprocessing.get_context("fork")
+    running: dict[Any, tuple[int, Any]] = {}  # result pipe -> (job, process)
+    results: dict[int, object] = {}
+    waiting = iter(range(len(jobs)))
+    told = 0
     try:
-        context = multiprocessing.get_context("fork")
-        workers = min(len(jobs), cores())
-        with context.Pool(workers, initializer=_quiet) as pool:
-            got = []
-            for index, result in enumerate(pool.imap(_run, range(len(jobs)), chunksize=1)):
-                got.append(result)
+        for index in itertools.islice(waiting, cores()):
+            running.update([_start(context, index)])
+        while running:
+            for pipe in wait(list(running)):
+                index, process = running.pop(pipe)
+                results[index] = _result(pipe, process, index)
+                running.update([_start(context, i) for i in itertools.islice(waiting, 1)])
+            while told in results:
                 if done is not None:
-                    done(index, result)
-            return got
+                    done(told, results[told])
+                told += 1
+        return [results[i] for i in range(len(jobs))]
     finally:
+        for _, process in running.values():
+            process.terminate()
+            process.join()
         _JOBS = ()
 
 
-def _run(index: int) -> object:
-    return _JOBS[index]()  # set before the fork
+def _start(context: Any, index: int) -> tuple[Any, tuple[int, Any]]:
+    reader, writer = context.Pipe(duplex=False)
+    process = context.Process(target=_child, args=(index, writer), daemon=True)
+    process.start()
+    writer.close()
+    return reader, (index, process)
 
 
-def _quiet() -> None:
-    """A worker leaves Ctrl-C to the parent, which stops the pool and says it once."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+def _result(pipe: Any, process: Any, index: int) -> object:
+    """Job ``index``'s result from its pipe (its exception raised here)."""
+    try:
+        ok, value = pipe.recv()
+    except EOFError:
+        raise ChildLost(f"worker {index} ended without a result") from None
+    finally:
+        pipe.close()
+        process.join()
+    if not ok:
+        raise value
+    return value
+
+
+def _child(index: int, pipe: Any) -> None:
+    """In the worker: run job ``index``, send (True, result) or (False, its exception)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle, once
+    try:
+        message: tuple[bool, object] = (True, _JOBS[index]())
+    except Exception as exc:
+        message = (False, exc)
+    with contextlib.suppress(Exception):  # a result that does not pickle: the parent hears
+        pipe.send(message)  # the pipe close (ChildLost)
+    pipe.close()
 
 
 def size(item: Input) -> int:

@@ -27,7 +27,7 @@ from typing import NamedTuple, cast
 
 from oomsleuth.history.windows import Windows
 from oomsleuth.load.files import Input
-from oomsleuth.load.forking import NO_FORK, fork_forbidden, read_forked
+from oomsleuth.load.forking import NO_FORK, ChildLost, fork_forbidden, read_forked
 from oomsleuth.load.forking import cores as _cores
 from oomsleuth.load.forking import safe_to_fork as _safe_to_fork
 from oomsleuth.load.forking import size as _size
@@ -66,7 +66,10 @@ def read_all(
     jobs += [functools.partial(split.read_part, p, windows) for parts in cut for p in parts or ()]
     if len(jobs) < 2:
         return map(read, items)
-    got = read_forked(jobs)
+    try:
+        got = read_forked(jobs)
+    except ChildLost:  # a worker killed (the OOM killer, say): read them here instead
+        return map(read, items)
     whole, pieces = iter(got[:wholes]), iter(got[wholes:])
     out: list[FileRead] = []
     for item, parts in zip(items, cut, strict=True):
