@@ -13,6 +13,7 @@ not at 3 a.m.).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any, AnyStr, cast
 
 _METHODS = (
@@ -33,8 +34,9 @@ MADE: list[LazyPattern] = []  # every lazy pattern, for the test that compiles t
 class LazyPattern:
     """Stands for ``re.compile(pattern, flags)`` until first used (see the module doc).
 
-    Each method below runs once: compiling puts the compiled pattern's own bound methods in the
-    instance, where they shadow these (no ``__getattr__``: it would slow every lookup)."""
+    Each of its methods (``_METHODS``, set below the class) runs once: compiling puts the
+    compiled pattern's own bound methods in the instance, where they shadow the class's (no
+    ``__getattr__``: it would slow every lookup)."""
 
     def __init__(self, pattern: str | bytes, flags: int) -> None:
         self._source = (pattern, flags)
@@ -48,33 +50,6 @@ class LazyPattern:
                 self.__dict__[name] = getattr(real, name)
             self._real = real
         return self._real
-
-    def match(self, *args: Any, **kwargs: Any) -> Any:
-        return self.compiled().match(*args, **kwargs)
-
-    def search(self, *args: Any, **kwargs: Any) -> Any:
-        return self.compiled().search(*args, **kwargs)
-
-    def fullmatch(self, *args: Any, **kwargs: Any) -> Any:
-        return self.compiled().fullmatch(*args, **kwargs)
-
-    def finditer(self, *args: Any, **kwargs: Any) -> Any:
-        return self.compiled().finditer(*args, **kwargs)
-
-    def findall(self, *args: Any, **kwargs: Any) -> Any:
-        return self.compiled().findall(*args, **kwargs)
-
-    def sub(self, *args: Any, **kwargs: Any) -> Any:
-        return self.compiled().sub(*args, **kwargs)
-
-    def subn(self, *args: Any, **kwargs: Any) -> Any:
-        return self.compiled().subn(*args, **kwargs)
-
-    def split(self, *args: Any, **kwargs: Any) -> Any:
-        return self.compiled().split(*args, **kwargs)
-
-    def scanner(self, *args: Any, **kwargs: Any) -> Any:
-        return getattr(self.compiled(), "scanner")(*args, **kwargs)  # noqa: B009 (not typed)
 
     @property
     def pattern(self) -> str | bytes:
@@ -94,6 +69,20 @@ class LazyPattern:
 
     def __repr__(self) -> str:
         return f"lazy {self.compiled()!r}"
+
+
+def _first_use(name: str) -> Callable[..., Any]:
+    """The class's ``name`` method: compile, then call the compiled pattern's own."""
+
+    def method(self: LazyPattern, *args: Any, **kwargs: Any) -> Any:
+        return getattr(self.compiled(), name)(*args, **kwargs)
+
+    method.__name__ = method.__qualname__ = name
+    return method
+
+
+for _name in _METHODS:
+    setattr(LazyPattern, _name, _first_use(_name))
 
 
 def lazy_compile(pattern: AnyStr, flags: int | re.RegexFlag = 0) -> re.Pattern[AnyStr]:
