@@ -21,7 +21,11 @@ from oomsleuth.clock.local_zone import LocalZone
 ROOT = Path(__file__).resolve().parent.parent
 
 
-@pytest.fixture(params=["Europe/Paris", "America/New_York", "Australia/Lord_Howe", "UTC"])
+ZONES = ["Europe/Paris", "America/New_York", "Australia/Lord_Howe", "UTC", "Asia/Kolkata"]
+ZONES += ["America/Sao_Paulo", "Europe/Moscow", "Pacific/Chatham", "EST5EDT"]
+
+
+@pytest.fixture(params=ZONES)
 def zone_env(request: pytest.FixtureRequest) -> Iterator[str]:
     old = os.environ.get("TZ")
     os.environ["TZ"] = request.param
@@ -40,6 +44,9 @@ def _instants() -> list[datetime]:
     for start in ("2024-03-09", "2024-03-30", "2024-04-06", "2024-10-05", "2024-10-26"):
         first = datetime.fromisoformat(start).replace(tzinfo=timezone.utc)
         out += [first + timedelta(minutes=20 * i) for i in range(3 * 72)]
+    for year in (1975, 2011, 2014, 2019, 2038):  # other rules, then (tzlocal keeps today's two)
+        first = datetime(year, 1, 1, tzinfo=timezone.utc)
+        out += [first + timedelta(hours=7 * i, seconds=13) for i in range(1252)]
     return out
 
 
@@ -55,8 +62,31 @@ def test_local_zone_is_tzlocal(zone_env: str) -> None:
             assert x.astimezone(timezone.utc) == y.astimezone(timezone.utc)
         stamp = utc.timestamp()
         assert datetime.fromtimestamp(stamp, ours).utcoffset() == b.utcoffset()
+    for ask in ("utcoffset", "dst"):  # of no datetime at all
+        assert getattr(ours, ask)(None) == getattr(theirs, ask)(None)
     assert ours == theirs and repr(ours) == repr(theirs)
     assert pickle.loads(pickle.dumps(ours)) == theirs
+
+
+@pytest.mark.parametrize("name", ["memcg-single.dmesg-T.txt", "k5.14-el9-memcg-v2.rsyslog.log"])
+def test_local_walls_are_resolved_as_tzlocal_without_dateutil(zone_env: str, name: str) -> None:
+    """Logs of naive local walls (dmesg -T, syslog) in the machine's zone: the JSON is the one
+    dateutil's ``tzlocal()`` gives, and the default zone never imports dateutil."""
+    log = next(ROOT.glob(f"fixtures/*/{name}"))
+    code = (
+        "import io, sys, oomsleuth\n"
+        "def doc(**kw):\n"
+        f"    report = oomsleuth.analyze([{str(log)!r}], **kw)\n"
+        "    out = io.StringIO(); oomsleuth.render(report, 'json', out); return out.getvalue()\n"
+        "ours = doc()\n"
+        "print('dateutil' in sys.modules)\n"
+        "from dateutil import tz\n"
+        "print(ours == doc(tz=tz.tzlocal()), '+00:00' in ours or 'Z\"' in ours)\n"
+    )
+    env = dict(os.environ, TZ=zone_env)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split()[:2] == ["False", "True"]
 
 
 def test_a_run_without_wall_clock_loads_no_zone_nor_unused_modules() -> None:
