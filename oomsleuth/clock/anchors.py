@@ -31,7 +31,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from oomsleuth.clock.borrow import Table, borrow, enter
-from oomsleuth.clock.samples import BootEstimates, KeySet, centred
+from oomsleuth.clock.samples import BootEstimates, KeySet
 from oomsleuth.model.lines import BootSegment, LogLine, has_placeholder_year
 from oomsleuth.model.patterns import lazy_compile
 from oomsleuth.model.record import field, record
@@ -111,14 +111,7 @@ class OpenSegment:
         )  # fmt: skip
 
 
-def _clock(line: LogLine) -> float | None:
-    """The line's own monotonic clock: the logger's at receipt when known (journal records of
-    one boot keep it in order even when late kernel records carry older kernel stamps)."""
-    return line.received_uptime_s if line.received_uptime_s is not None else line.uptime_s
-
-
-def _went_back(uptime: float | None, before: float | None) -> bool:
-    return uptime is not None and before is not None and uptime < before - 1.0
+_NO_EPOCH: tuple[int, str | None] = (0, None)
 
 
 @record(slots=True)
@@ -140,6 +133,8 @@ class AnchorTracker:
         self._all: list[OpenSegment] = []
 
     def observe(self, line: LogLine) -> None:
+        """Take one framed line. It runs for every framed line: the helpers it needs for the
+        common line (same segment, syslog anchor) are written out, not called."""
         if line.boot_marker:
             count, _ = self._epochs.get(line.source, (0, None))
             self._epochs[line.source] = (count + 1, line.boot_id)
@@ -148,7 +143,11 @@ class AnchorTracker:
         if stream is None:
             stream = self._streams[line.source, line.host] = _Stream()
         seg = stream.open
-        epoch, banner_id = self._epochs.get(line.source, (0, None))
+        epoch, banner_id = self._epochs.get(line.source, _NO_EPOCH)
+        uptime, received, text = line.uptime_s, line.received_uptime_s, line.text
+        # the line's own monotonic clock: the logger's at receipt when known (journal records of
+        # one boot keep it in order even when late kernel records carry older kernel stamps)
+        clock = received if received is not None else uptime
         reason = None
         if seg is None:
             reason = "boot banner" if epoch else "start"
@@ -156,9 +155,18 @@ class AnchorTracker:
             reason = "boot banner"
         elif line.boot_id and seg.boot_id and line.boot_id != seg.boot_id:
             reason = "boot id changed"
-        elif _is_linux_version(line.text) and line.ident in (None, "kernel"):
+        elif (
+            text.startswith("Linux version ")
+            and _LINUX_VERSION.match(text) is not None
+            and line.ident in (None, "kernel")
+        ):
             reason = "Linux version"
-        elif _went_back(_clock(line), seg.max_uptime) and not (line.boot_id and seg.boot_id):
+        elif (
+            clock is not None  # the uptime went back
+            and seg.max_uptime is not None
+            and clock < seg.max_uptime - 1.0
+            and not (line.boot_id and seg.boot_id)
+        ):
             reason = "uptime went back"
         if seg is None or reason is not None:
             boot_id = line.boot_id or (banner_id if reason == "boot banner" else None)
@@ -167,36 +175,42 @@ class AnchorTracker:
             )
             stream.open = seg
             self._all.append(seg)
-        self._update(stream, seg, line)
+        self._update(stream, seg, line, clock)
 
-    def _update(self, stream: _Stream, seg: OpenSegment, line: LogLine) -> None:
-        seg.last_line = line.lineno
-        seg.framings.add(line.framing)
+    def _update(
+        self, stream: _Stream, seg: OpenSegment, line: LogLine, clock: float | None
+    ) -> None:
+        """The segment takes the line (``clock``: the line's own clock)."""
+        uptime, received, text = line.uptime_s, line.received_uptime_s, line.text
+        seg.last_line = lineno = line.lineno
+        framing = line.framing
+        seg.framings.add(framing)
         seg.boot_id = seg.boot_id or line.boot_id
-        uptime, wall, moved = line.uptime_s, line.wall, None
-        clock = line.received_uptime_s if line.received_uptime_s is not None else uptime
         if clock is not None:
-            seg.max_uptime = clock if seg.max_uptime is None else max(seg.max_uptime, clock)
-        if line.received_uptime_s is not None and uptime is not None and line.ident == "kernel":
-            seg.note_lag(line.received_uptime_s - uptime)
+            before = seg.max_uptime
+            seg.max_uptime = clock if before is None or clock > before else before
+        if received is not None and uptime is not None and line.ident == "kernel":
+            seg.note_lag(received - uptime)
+        wall, moved = line.wall, None
         if wall is not None:
             seg.last_wall = wall
             if wall != stream.raw:  # lines of one report share their (syslog) wall: once
-                stream.raw, stream.moved = wall, self._move(stream, seg, wall, line.lineno)
+                stream.raw, stream.moved = wall, self._move(stream, seg, wall, lineno)
             moved = stream.moved
-        text = line.text
         if ("oom" in text or "Killed process" in text) and _KEY.search(text):  # "in": cheap
             _keep_key(seg, line, moved)
         if moved is None or uptime is None:
             return
-        if line.framing == "dmesg-T":
-            seg.tee.add(moved, uptime, line.lineno)
-        elif line.framing in JOURNAL_FRAMINGS and line.received_uptime_s is not None:
-            seg.offer("journal", moved, line.received_uptime_s, line.lineno)  # one clock read
-        elif line.framing in JOURNAL_FRAMINGS:  # no __MONOTONIC_TIMESTAMP: a receive time only
-            seg.offer("syslog", moved, uptime, line.lineno)
-        else:
-            seg.offer("syslog", moved, centred(moved, uptime), line.lineno)
+        if framing == "dmesg-T":
+            seg.tee.add(moved, uptime, lineno)
+        elif framing in JOURNAL_FRAMINGS and received is not None:
+            seg.offer("journal", moved, received, lineno)  # one clock read
+        elif framing in JOURNAL_FRAMINGS:  # no __MONOTONIC_TIMESTAMP: a receive time only
+            seg.offer("syslog", moved, uptime, lineno)
+        elif seg.anchors.kind != "journal":  # seg.offer("syslog", moved, centred(...), lineno)
+            anchors = seg.anchors
+            anchors.kind = "syslog"
+            anchors.add(moved, uptime - 0.5 if moved.microsecond == 0 else uptime, lineno)
 
     @staticmethod
     def _move(stream: _Stream, seg: OpenSegment, wall: datetime, lineno: int) -> datetime | None:
@@ -226,10 +240,6 @@ class AnchorTracker:
             if seg.boot_wall is None:
                 out[j] = borrow(seg, self._all[j], out, by_key, (by_text, by_wall))
         return tuple(out)
-
-
-def _is_linux_version(text: str) -> bool:
-    return text.startswith("Linux version ") and _LINUX_VERSION.match(text) is not None
 
 
 def _keep_key(seg: OpenSegment, line: LogLine, wall: datetime | None) -> None:
