@@ -35,6 +35,7 @@ from oomsleuth.load.block_fill import (
     make_block,
     plain_reader,
 )
+from oomsleuth.load.count_ahead import CountAhead
 from oomsleuth.load.files import (
     Input,
     Problem,
@@ -79,6 +80,7 @@ class BlockLines:
         self._base = 0  # lines before the block
         self._index: list[int] = [0]  # newlines before each CHUNK of the block
         self._pool: ThreadPoolExecutor | None = None
+        self.ahead: CountAhead | None = None  # a big plain file's newlines, counted elsewhere
         self._reader: Callable[[Block, int], None] = plain_reader(None)  # set when opened
         self._eof = False
         self._broken: BaseException | None = None
@@ -104,6 +106,9 @@ class BlockLines:
         ):
             self._file = stack.enter_context(self.input.path.open("rb", buffering=0))
             self.size = os.fstat(self._file.fileno()).st_size
+            self.ahead = CountAhead.start(self.input.path, (BLOCK, CHUNK_BITS))
+            if self.ahead is not None:
+                stack.callback(self.ahead.close)
         file = self._file
         self._reader = plain_reader(file) if file is not None else StreamFill(self._src)
 
@@ -156,6 +161,8 @@ class BlockLines:
         self.bytes_read += block.got
         self._eof, self._broken = block.eof, block.broken
         if block.long:  # (with what the stream gave that did not fit the block)
+            if self.ahead is not None:
+                self.ahead.close()
             rest = self._reader.rest if isinstance(self._reader, StreamFill) else b""
             self._slow = self._slow_lines(bytes(buf[: block.n]) + rest)
             return True
@@ -168,7 +175,12 @@ class BlockLines:
     def _make(self, buf: bytearray, carry: bytes) -> Block:
         read = self._reader
         sizes = (BLOCK, self.input.max_line, CHUNK_BITS)
-        return make_block(buf, carry, read, self._find, sizes, self._workers)
+        counted = self._counted if self.ahead is not None else None
+        return make_block(buf, carry, read, self._find, sizes, self._workers, counted)
+
+    def _counted(self, block: Block) -> list[int] | None:
+        assert self.ahead is not None
+        return self.ahead.index(block.buf, block.got, block.n, block.end)
 
     def _workers(self) -> Executor:
         """The counting thread (only big inputs start it): a full block's newlines are indexed

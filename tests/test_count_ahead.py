@@ -1,0 +1,120 @@
+"""A big plain file's newlines counted ahead in a forked process (load.count_ahead): the block
+reader's lines, numbers and result are the line reader's, whether the counter counts every
+block, dies part way, or the file grows under it; the counter is gone when reading ends."""
+
+from __future__ import annotations
+
+import os
+import signal
+from pathlib import Path
+
+import pytest
+from test_fastpath import REAL, _lines, _noisy
+from test_scan import _all_logs
+
+from oomsleuth.load import blocks, count_ahead
+from oomsleuth.load.files import Input
+from oomsleuth.load.literals import finder
+from oomsleuth.model import Report, Warning_
+from oomsleuth.scanner import candidate_patterns, parse_sources
+
+
+@pytest.fixture(autouse=True)
+def small(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Blocks of 4 KB (a report across many), a counter for any size, forking allowed."""
+    monkeypatch.setattr(blocks, "BLOCK", 4096)
+    monkeypatch.setattr(blocks, "CHUNK_BITS", 9)
+    monkeypatch.setattr(count_ahead, "AHEAD_BYTES", 0)
+    monkeypatch.delenv("OOMSLEUTH_NO_FORK", raising=False)
+
+
+def _log(tmp_path: Path, copies: int = 6) -> Path:
+    path = tmp_path / "kern.log"
+    text = "\n".join(_noisy(REAL / "memcg-bystander.dmesg.txt", copies, 300)) + "\n"
+    path.write_text(text.replace("eth0: up 7\n", "eth0: up 7\r\n").replace("up 9", "up\x00 9"))
+    return path
+
+
+def _read(source: blocks.BlockLines) -> Report:
+    return parse_sources([(source.input.name, source)])
+
+
+def _reader(path: Path) -> tuple[blocks.BlockLines, list[Warning_]]:
+    heard: list[Warning_] = []
+    find, _ = finder(candidate_patterns())
+    return blocks.BlockLines(Input(path.name, path, max_line=2048), find, heard.append), heard
+
+
+def _alive(pid: int) -> bool:
+    try:
+        done, _ = os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        return False
+    return done == 0
+
+
+def test_every_block_counted_ahead_gives_the_line_readers_result(tmp_path: Path) -> None:
+    path = _log(tmp_path)
+    source, heard = _reader(path)
+    fast = _read(source)
+    assert source.ahead is not None and source.ahead.used >= path.stat().st_size // 4096
+    assert (fast, heard) == _lines(Input(path.name, path, max_line=2048))
+    assert fast.reports and fast.lines_read == path.read_bytes().count(b"\n")
+    assert not _alive(source.ahead.pid)  # reaped at the end
+
+
+@pytest.mark.parametrize("log", _all_logs(), ids=lambda p: p.name)
+def test_every_fixture_and_corpus_log_counted_ahead(log: Path) -> None:
+    source, heard = _reader(log)
+    assert (_read(source), heard) == _lines(Input(log.name, log, max_line=2048))
+    assert source.ahead is not None and source.ahead.used
+
+
+def test_a_counter_that_dies_part_way_is_replaced_by_counting_here(tmp_path: Path) -> None:
+    path = _log(tmp_path)
+    source, heard = _reader(path)
+    first = source.next(True)
+    assert first is not None and source.ahead is not None
+    os.kill(source.ahead.pid, signal.SIGKILL)  # as the OOM killer would
+    rest = []
+    while (line := source.next(True)) is not None:
+        rest.append(line)
+    assert source.ahead.pipe is None  # the reader stopped asking it
+    again, _ = _reader(path)
+    assert [first, *rest] == list(iter(lambda: again.next(True), None))
+    assert not heard
+
+
+def test_a_file_that_grows_under_the_counter_is_counted_here_from_there(
+    tmp_path: Path,
+) -> None:
+    """The counter read the file before it grew (its last block is short); the reader reads
+    the grown file, sees its block differ there, and counts from then on itself."""
+    path = _log(tmp_path, copies=2)
+    source, heard = _reader(path)
+    first = source.next(True)  # the counter is running; let it reach the end
+    assert first is not None and source.ahead is not None
+    while _alive(source.ahead.pid):
+        os.sched_yield()
+    with path.open("a") as log:
+        log.write("\n".join(_noisy(REAL / "memcg-single.dmesg.txt", 1, 5000)) + "\n")
+    lines = [first, *iter(lambda: source.next(True), None)]
+    assert source.ahead.pipe is None and source.ahead.used >= 1
+    again, _ = _reader(path)
+    assert lines == list(iter(lambda: again.next(True), None))
+    assert lines[-1][0] == path.read_bytes().count(b"\n") and not heard
+
+
+def test_small_files_standard_input_and_no_fork_have_no_counter(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = _log(tmp_path, copies=1)
+    monkeypatch.setattr(count_ahead, "AHEAD_BYTES", path.stat().st_size + 1)
+    source, _ = _reader(path)
+    source.next(True)
+    assert source.ahead is None
+    monkeypatch.setattr(count_ahead, "AHEAD_BYTES", 0)
+    monkeypatch.setenv("OOMSLEUTH_NO_FORK", "1")
+    source, _ = _reader(path)
+    source.next(True)
+    assert source.ahead is None
