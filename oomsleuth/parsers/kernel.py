@@ -32,7 +32,7 @@ from oomsleuth.model import (
 )
 from oomsleuth.parsers import kernel_lines as kl
 from oomsleuth.parsers import kernel_outcome_lines as ko
-from oomsleuth.parsers.kernel_body import feed_body, starts_fragment, touch
+from oomsleuth.parsers.kernel_body import feed_body, plain_body, starts_fragment, touch
 from oomsleuth.parsers.kernel_draft import MAX_RAW_LINES, Draft
 from oomsleuth.parsers.kernel_settle import GAP_S, RECENT, attach_reap, is_settled, to_reap
 
@@ -74,9 +74,14 @@ class KernelParser:
         s = line.text.strip()
         if not s:
             return
+        d = self._draft
+        if d is not None:
+            up, last = line.uptime_s, d.last_uptime  # a gap ends the report (GAP_S either way)
+            if up is not None and last is not None and (up - last > GAP_S or up - last < -GAP_S):
+                self._finish()
+            elif plain_body(d, s, line):
+                return  # a memcg stat or call trace line, read for less
         where = Where(line.source, line.lineno)
-        if self._draft is not None and self._gap(self._draft, line):
-            self._finish()
         if ko.EVENT_HINT.search(s) is not None and self._feed_event_line(s, line, where):
             self._raw(line)
             return
@@ -253,12 +258,6 @@ class KernelParser:
         d.last_where = where
         self._draft = d
         return d
-
-    def _gap(self, d: Draft, line: LogLine) -> bool:
-        if line.uptime_s is not None and d.last_uptime is not None:
-            delta = line.uptime_s - d.last_uptime
-            return delta > GAP_S or delta < -GAP_S
-        return False
 
     def _attach_reap(self, r: ko.ReaperLine, where: Where) -> None:
         reap = to_reap(r, where)

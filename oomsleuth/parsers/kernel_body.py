@@ -10,10 +10,12 @@ says whether a line opens a report whose header was lost (cut off or rate-limite
 
 from __future__ import annotations
 
-from oomsleuth.model import Where
+import sys
+
+from oomsleuth.model import LogLine, Where
 from oomsleuth.model.patterns import lazy_compile
 from oomsleuth.parsers import kernel_lines as kl
-from oomsleuth.parsers.kernel_draft import MAX_TRACE, Draft
+from oomsleuth.parsers.kernel_draft import MAX_RAW_LINES, MAX_TRACE, Draft
 from oomsleuth.parsers.meminfo import MemInfoDraft
 from oomsleuth.parsers.taskdump import parse_row, parse_table_header
 
@@ -32,6 +34,39 @@ def touch(d: Draft, uptime_s: float | None, where: Where) -> None:
     if uptime_s is not None:
         d.last_uptime = uptime_s
     d.last_where = where
+
+
+def plain_body(d: Draft, s: str, line: LogLine) -> bool:
+    """Read a body line of the open report ``d`` the general way would read as a memcg stat
+    line (``anon 1024``) of the stats phase or a call trace line (no space, or only after a
+    leading ``? ``) of the stack phase, and return True; else False, reading nothing.
+
+    ``s`` is ``line``'s text, stripped. The general way (:meth:`KernelParser.feed`) tests the
+    line for events, then :func:`feed_body`; here both are skipped, with the same result: with
+    neither "oom" nor "suppressed" in it, such a line holds no ``EVENT_HINT`` word (the others
+    have a space after a letter or "-", with a letter after it), no section parser reads it (a
+    space, ":" or "-" each needs, or a first character "M" or "["), nor the stack dump's
+    CPU/cpuset/hardware readers. ``tests/test_kernel_body_fast.py`` checks both ways agree."""
+    if d.kills or "oom" in s or "suppressed" in s:
+        return False
+    phase = d.phase
+    if phase == "stats":
+        stat = kl.STAT_LINE.match(s)  # kl.parse_stat_line(s): s is stripped
+        if stat is None:
+            return False
+        if len(d.stats) < MAX_STATS and d.stats_path is not None:
+            d.stats.append((sys.intern(stat[1]), int(stat[2])))
+        touch(d, line.uptime_s, Where(line.source, line.lineno))
+    elif phase == "stack" and (
+        (" " not in s and s[:1] not in "M[") or (s.startswith("? ") and " " not in s[2:])
+    ):
+        if len(d.trace) < MAX_TRACE:
+            d.trace.append(s)
+    else:
+        return False
+    if len(d.raw) < MAX_RAW_LINES:
+        d.raw.append((line.lineno, line.text))
+    return True
 
 
 def feed_body(d: Draft, s: str, uptime_s: float | None, where: Where) -> bool:

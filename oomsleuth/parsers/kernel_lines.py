@@ -139,13 +139,14 @@ def parse_stats_for(text: str) -> tuple[str, list[tuple[str, int]]] | None:
     return m["path"], [(k, int(v) * 1024) for k, v in _V1_STAT.findall(m["rest"])]
 
 
-_STAT_LINE = lazy_compile(r"^(\w+) (\d+)$")
+STAT_LINE = lazy_compile(r"^(\w+) (\d+)$")
 
 
 def parse_stat_line(text: str) -> tuple[str, int] | None:
     """A memcg stat line (``anon 1024``); the name interned: every report repeats the same few
-    dozen, and hundreds of reports would hold a copy each."""
-    m = _STAT_LINE.match(text.strip())
+    dozen, and hundreds of reports would hold a copy each (``kernel_body.plain_body`` reads
+    the same way)."""
+    m = STAT_LINE.match(text.strip())
     return (sys.intern(m[1]), int(m[2])) if m else None
 
 

@@ -1,0 +1,173 @@
+"""The kernel parser reads a memcg stat line of the stats phase and a call trace line of the
+stack phase for less (:func:`oomsleuth.parsers.kernel_body.plain_body`: no event test, no
+section tests). With the shortcut and without it (every line the general way), the real,
+handwritten and shared-corpus logs, and reports with lines built to trip the shortcut (stat
+names holding "oom", section lines without spaces, ``? `` lines with ``cpuset=``,
+``Mem-Info:`` in the stack dump, rows, events and kills inside the body), give the same
+reports, allocation failures and warnings; and every line the shortcut takes is one no event
+or section parser reads."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from oomsleuth.frame.framer import frame_lines
+from oomsleuth.model import AllocFailure, LogLine, OomReport, Warning_
+from oomsleuth.parsers import kernel
+from oomsleuth.parsers import kernel_body as kb
+from oomsleuth.parsers import kernel_lines as kl
+from oomsleuth.parsers import kernel_outcome_lines as ko
+from oomsleuth.parsers.taskdump import parse_table_header
+
+ROOT = Path(__file__).resolve().parent.parent
+CORPUS = ROOT.parent / "shared" / "corpus"
+FILES = (
+    sorted((ROOT / "fixtures" / "real").glob("*.txt"))
+    + sorted(
+        p for p in (ROOT / "fixtures" / "handwritten").iterdir() if p.suffix in (".txt", ".log")
+    )
+    + (sorted(CORPUS.glob("*.log")) if CORPUS.is_dir() else [])
+)
+Parsed = tuple[list[OomReport], list[AllocFailure], list[Warning_]]
+
+
+def framed(lines: list[str]) -> list[LogLine]:
+    return list(frame_lines(lines))
+
+
+def parsed(lines: list[LogLine], fast: bool, monkeypatch: pytest.MonkeyPatch) -> Parsed:
+    with monkeypatch.context() as mp:
+        if not fast:
+            mp.setattr(kernel, "plain_body", lambda d, s, line: False)
+        kp = kernel.KernelParser()
+        for line in lines:
+            kp.feed(line)
+        kp.close()
+    return kp.reports, kp.alloc_failures, kp.warnings
+
+
+def taken(lines: list[LogLine], monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
+    """(phase, text) of every line the shortcut read."""
+    out: list[tuple[str, str]] = []
+    plain = kb.plain_body
+
+    def spy(d: kb.Draft, s: str, line: LogLine) -> bool:
+        phase = d.phase
+        took = plain(d, s, line)
+        if took:
+            out.append((phase, s))
+        return took
+
+    with monkeypatch.context() as mp:
+        mp.setattr(kernel, "plain_body", spy)
+        kp = kernel.KernelParser()
+        for line in lines:
+            kp.feed(line)
+    return out
+
+
+SECTION_PARSERS = (
+    kl.parse_counter,
+    kl.parse_task_in,
+    kl.parse_stats_for,
+    kl.parse_protection,
+    kb._MEMINFO.match,
+    parse_table_header,
+    kb._ROWISH.match,
+    kl.parse_cpu_line,
+    kl.parse_cpuset_line,
+    lambda s: True if s.startswith(("Tasks state", "Hardware name:")) else None,
+)
+
+
+def read_by_none(s: str) -> None:
+    assert ko.EVENT_HINT.search(s) is None, s
+    assert all(not parse(s) for parse in SECTION_PARSERS), s
+
+
+@pytest.mark.parametrize("path", FILES, ids=lambda p: p.name)
+def test_logs_read_the_same_with_the_shortcut(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    lines = framed(path.read_text(encoding="utf-8", errors="surrogateescape").splitlines())
+    assert parsed(lines, True, monkeypatch) == parsed(lines, False, monkeypatch)
+    for _, s in taken(lines, monkeypatch):
+        read_by_none(s)
+
+
+def test_the_shortcut_takes_stat_and_trace_lines(monkeypatch: pytest.MonkeyPatch) -> None:
+    phases = {
+        phase
+        for path in FILES[:10]
+        for phase, _ in taken(framed(path.read_text(encoding="utf-8").splitlines()), monkeypatch)
+    }
+    assert phases == {"stats", "stack"}
+
+
+HEAD = [
+    "stress invoked oom-killer: gfp_mask=0xcc0(GFP_KERNEL), order=0, oom_score_adj=0",
+    "CPU: 3 UID: 0 PID: 4242 Comm: stress Not tainted 6.12.0 #1",
+    "Call Trace:",
+]
+MEMCG = [
+    "memory: usage 51200kB, limit 51200kB, failcnt 0",
+    "Memory cgroup stats for /a:",
+]
+TAIL = [
+    "Tasks state (memory values in pages):",
+    "[  pid  ]   uid  tgid total_vm      rss pgtables_bytes swapents oom_score_adj name",
+    "[   4242]     0  4242    55342    14367   163840        0             0 stress",
+    "oom-kill:constraint=CONSTRAINT_MEMCG,nodemask=(null),cpuset=/,mems_allowed=0,task=stress,"
+    "pid=4242,uid=0",
+    "Memory cgroup out of memory: Killed process 4242 (stress) total-vm:221368kB, anon-rss:0kB,"
+    " file-rss:0kB, shmem-rss:0kB, UID:0 pgtables:160kB oom_score_adj:0",
+]
+BODY = st.sampled_from(
+    [
+        "dump_stack_lvl+0x57/0x80",
+        "oom_kill_process.cold+0x8/0x8a",
+        "? srso_alias_return_thunk+0x5/0xfbef5",
+        "? x cpuset=/ mems_allowed=0",
+        "? cpuset=/",
+        "x cpuset=/ mems_allowed=0",
+        "Mem-Info:",
+        "Mem-info",
+        "memory:",
+        "kmem:usage",
+        "Tasks",
+        "[",
+        "[1]",
+        "[  1]     0     1   1   1   1   1   0 a",
+        "anon 1024",
+        "oom_kill 3",
+        "suppressed 1",
+        "total_rss 104325120",
+        "swap 0",
+        "Memory 1",
+        "memory: usage 1kB, limit 2kB, failcnt 0",
+        "Memory cgroup stats for /b:",
+        "Task in /a killed as a result of limit of /a",
+        "dump_header: 3 callbacks suppressed",
+        "a: page allocation failure: order:0, mode:0x0",
+        "Out of memory: Killed process 7 (a) total-vm:1kB, anon-rss:1kB, file-rss:0kB",
+        "\u00e9t\u00e9 \u0663",
+        "x_1 \u0663\u0664",
+        "",
+    ]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(BODY, max_size=6), st.lists(BODY, max_size=6), st.booleans())
+def test_built_reports_read_the_same_with_the_shortcut(
+    stack: list[str], stats: list[str], gap: bool
+) -> None:
+    body = [*HEAD, *stack, *MEMCG, *stats, *TAIL]
+    step = 20.0 if gap else 0.001
+    lines = framed([f"[{100 + i * step:12.6f}] {text}" for i, text in enumerate(body)])
+    with pytest.MonkeyPatch.context() as mp:
+        assert parsed(lines, True, mp) == parsed(lines, False, mp)
+        for _, s in taken(lines, mp):
+            read_by_none(s)
