@@ -60,11 +60,11 @@ def make_block(
     find: Finder,
     sizes: tuple[int, int, int],
     workers: Callable[[], Executor],
-    counted: Callable[[Block], list[int] | None] | None = None,
+    made: Callable[[Block], tuple[list[int], list[int]] | None] | None = None,
 ) -> Block:
     """Read, search and index one block into ``buf`` (``sizes``: block size, max line length,
-    chunk bits; ``read(block, size)`` fills it; ``counted(block)``: its index when counted
-    elsewhere (:mod:`oomsleuth.load.count_ahead`); else ``workers()``: where a full block's
+    chunk bits; ``read(block, size)`` fills it; ``made(block)``: its hits and index when made
+    elsewhere (:mod:`oomsleuth.load.search_ahead`); else ``workers()``: where a full block's
     newlines are counted while it is searched)."""
     size, max_line, chunk_bits = sizes
     block = Block(buf, n=len(carry), carried=len(carry))
@@ -77,9 +77,9 @@ def make_block(
     if long_line(buf, block.n, max_line):
         block.long = True
         return block
-    known = counted(block) if counted is not None else None
+    known = made(block) if made is not None else None
     if known is not None:
-        block.hits, block.index = candidates(find, buf, end), known
+        block.hits, block.index = known
         return block
     full = block.n == size
     count = workers().submit(newline_index, buf, end, chunk_bits) if full else None

@@ -35,7 +35,6 @@ from oomsleuth.load.block_fill import (
     make_block,
     plain_reader,
 )
-from oomsleuth.load.count_ahead import CountAhead
 from oomsleuth.load.files import (
     Input,
     Problem,
@@ -46,6 +45,7 @@ from oomsleuth.load.files import (
     reason,
 )
 from oomsleuth.load.literals import Finder
+from oomsleuth.load.search_ahead import Made, SearchAhead
 from oomsleuth.load.text import split_lines
 from oomsleuth.model import Warning_, Where
 
@@ -80,7 +80,7 @@ class BlockLines:
         self._base = 0  # lines before the block
         self._index: list[int] = [0]  # newlines before each CHUNK of the block
         self._pool: ThreadPoolExecutor | None = None
-        self.ahead: CountAhead | None = None  # a big plain file's newlines, counted elsewhere
+        self.ahead: SearchAhead | None = None  # a big plain file's blocks, made elsewhere
         self._reader: Callable[[Block, int], None] = plain_reader(None)  # set when opened
         self._eof = False
         self._broken: BaseException | None = None
@@ -106,7 +106,8 @@ class BlockLines:
         ):
             self._file = stack.enter_context(self.input.path.open("rb", buffering=0))
             self.size = os.fstat(self._file.fileno()).st_size
-            self.ahead = CountAhead.start(self.input.path, (BLOCK, CHUNK_BITS))
+            sizes = (BLOCK, self.input.max_line, CHUNK_BITS)
+            self.ahead = SearchAhead.start(self.input.path, self._find, sizes)
             if self.ahead is not None:
                 stack.callback(self.ahead.close)
         file = self._file
@@ -175,12 +176,12 @@ class BlockLines:
     def _make(self, buf: bytearray, carry: bytes) -> Block:
         read = self._reader
         sizes = (BLOCK, self.input.max_line, CHUNK_BITS)
-        counted = self._counted if self.ahead is not None else None
-        return make_block(buf, carry, read, self._find, sizes, self._workers, counted)
+        made = self._made if self.ahead is not None else None
+        return make_block(buf, carry, read, self._find, sizes, self._workers, made)
 
-    def _counted(self, block: Block) -> list[int] | None:
+    def _made(self, block: Block) -> Made | None:
         assert self.ahead is not None
-        return self.ahead.index(block.buf, block.got, block.n, block.end)
+        return self.ahead.made(block.buf, block.got, block.n, block.end)
 
     def _workers(self) -> Executor:
         """The counting thread (only big inputs start it): a full block's newlines are indexed

@@ -1,6 +1,7 @@
-"""A big plain file's newlines counted ahead in a forked process (load.count_ahead): the block
-reader's lines, numbers and result are the line reader's, whether the counter counts every
-block, dies part way, or the file grows under it; the counter is gone when reading ends."""
+"""A big plain file's blocks searched and indexed ahead in a forked process (load.search_ahead):
+the block reader's lines, numbers and result are the line reader's, whether the process makes
+every block, dies part way, or the file grows under it; the process is gone when reading
+ends."""
 
 from __future__ import annotations
 
@@ -9,22 +10,24 @@ import signal
 from pathlib import Path
 
 import pytest
-from test_fastpath import REAL, _lines, _noisy
+from test_fastpath import REAL, _lines, _noisy, engine
 from test_scan import _all_logs
 
-from oomsleuth.load import blocks, count_ahead
+from oomsleuth.load import blocks, search_ahead
 from oomsleuth.load.files import Input
 from oomsleuth.load.literals import finder
 from oomsleuth.model import Report, Warning_
 from oomsleuth.scanner import candidate_patterns, parse_sources
 
+__all__ = ["engine"]  # the fixture, from test_fastpath: hyperscan and the Python finder
+
 
 @pytest.fixture(autouse=True)
 def small(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Blocks of 4 KB (a report across many), a counter for any size, forking allowed."""
+    """Blocks of 4 KB (a report across many), a search process for any size, forking allowed."""
     monkeypatch.setattr(blocks, "BLOCK", 4096)
     monkeypatch.setattr(blocks, "CHUNK_BITS", 9)
-    monkeypatch.setattr(count_ahead, "AHEAD_BYTES", 0)
+    monkeypatch.setattr(search_ahead, "AHEAD_BYTES", 0)
     monkeypatch.delenv("OOMSLEUTH_NO_FORK", raising=False)
 
 
@@ -53,7 +56,7 @@ def _alive(pid: int) -> bool:
     return done == 0
 
 
-def test_every_block_counted_ahead_gives_the_line_readers_result(tmp_path: Path) -> None:
+def test_every_block_made_ahead_gives_the_line_readers_result(tmp_path: Path) -> None:
     path = _log(tmp_path)
     source, heard = _reader(path)
     fast = _read(source)
@@ -64,13 +67,14 @@ def test_every_block_counted_ahead_gives_the_line_readers_result(tmp_path: Path)
 
 
 @pytest.mark.parametrize("log", _all_logs(), ids=lambda p: p.name)
-def test_every_fixture_and_corpus_log_counted_ahead(log: Path) -> None:
+def test_every_fixture_and_corpus_log_made_ahead(log: Path, engine: str) -> None:
     source, heard = _reader(log)
     assert (_read(source), heard) == _lines(Input(log.name, log, max_line=2048))
     assert source.ahead is not None and source.ahead.used
+    assert finder(candidate_patterns())[1] == engine
 
 
-def test_a_counter_that_dies_part_way_is_replaced_by_counting_here(tmp_path: Path) -> None:
+def test_a_process_that_dies_part_way_is_replaced_by_searching_here(tmp_path: Path) -> None:
     path = _log(tmp_path)
     source, heard = _reader(path)
     first = source.next(True)
@@ -85,14 +89,14 @@ def test_a_counter_that_dies_part_way_is_replaced_by_counting_here(tmp_path: Pat
     assert not heard
 
 
-def test_a_file_that_grows_under_the_counter_is_counted_here_from_there(
+def test_a_file_that_grows_under_the_process_is_searched_here_from_there(
     tmp_path: Path,
 ) -> None:
-    """The counter read the file before it grew (its last block is short); the reader reads
-    the grown file, sees its block differ there, and counts from then on itself."""
+    """The process read the file before it grew (its last block is short); the reader reads
+    the grown file, sees its block differ there, and makes its blocks from then on itself."""
     path = _log(tmp_path, copies=2)
     source, heard = _reader(path)
-    first = source.next(True)  # the counter is running; let it reach the end
+    first = source.next(True)  # the process is running; let it reach the end
     assert first is not None and source.ahead is not None
     while _alive(source.ahead.pid):
         os.sched_yield()
@@ -105,15 +109,15 @@ def test_a_file_that_grows_under_the_counter_is_counted_here_from_there(
     assert lines[-1][0] == path.read_bytes().count(b"\n") and not heard
 
 
-def test_small_files_standard_input_and_no_fork_have_no_counter(
+def test_small_files_and_no_fork_have_no_search_process(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     path = _log(tmp_path, copies=1)
-    monkeypatch.setattr(count_ahead, "AHEAD_BYTES", path.stat().st_size + 1)
+    monkeypatch.setattr(search_ahead, "AHEAD_BYTES", path.stat().st_size + 1)
     source, _ = _reader(path)
     source.next(True)
     assert source.ahead is None
-    monkeypatch.setattr(count_ahead, "AHEAD_BYTES", 0)
+    monkeypatch.setattr(search_ahead, "AHEAD_BYTES", 0)
     monkeypatch.setenv("OOMSLEUTH_NO_FORK", "1")
     source, _ = _reader(path)
     source.next(True)

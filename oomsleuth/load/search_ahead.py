@@ -1,0 +1,129 @@
+"""A big plain file's blocks searched and indexed ahead, in a forked process.
+
+For each block, :class:`~oomsleuth.load.blocks.BlockLines` needs the finder's candidate offsets
+(the hyperscan search) and the count of newlines before each chunk (the index its jumps count
+from). Made in the reading process, the two took the second core only while they ran side by
+side, and not even then on a log with reports: ``bytearray.count`` holds the GIL, and every match
+the search reports must take the GIL back, so the search waited on the count; the parsing then
+ran alone. A forked process holds no lock of this one: it reads the same file from its own
+descriptor, makes the same blocks with the same :func:`~oomsleuth.load.block_fill.make_block`
+(each the last one's incomplete line and then the file until the block is full), the same
+finder (inherited) and its own counting thread, and writes each block's hits and index down a
+pipe, ahead of the reader by up to a pipe's worth. The reader then only reads the bytes and
+parses; the search and the count of the next blocks go on beside it.
+
+Hits and index are functions of the block's bytes only, so they are the ones the reader would
+make; the reader still checks each record against its own block (bytes read, size, end of the
+last complete line, the first and last bytes) and at the first difference (a file that grew or
+changed under us) stops the process and makes its blocks itself, as it does when the process
+dies (the OOM killer is about on the hosts this runs on) or when the reader hands over to the
+line reader. Used for plain files of ``AHEAD_BYTES`` or more when forking is allowed and safe
+(:mod:`oomsleuth.load.forking`: not beside other threads, nor in a daemon such as the workers
+that parse several files side by side) and there are two cores.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import pickle
+import signal
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from oomsleuth.load.forking import cores, fork_forbidden, safe_to_fork
+from oomsleuth.load.literals import Finder
+
+AHEAD_BYTES = 64 << 20  # smaller files: the fork costs more than it saves
+_SAMPLE = 32  # bytes compared at each end of a block
+Made = tuple[list[int], list[int]]  # a block's hits and newline index
+
+
+class SearchAhead:
+    """The process that searches one file ahead, and the reading end of its pipe."""
+
+    def __init__(self, pid: int, pipe: BinaryIO) -> None:
+        self.pid = pid
+        self.pipe: BinaryIO | None = pipe
+        self.used = 0  # blocks whose hits and index came from the process
+
+    @classmethod
+    def start(cls, path: Path, find: Finder, sizes: tuple[int, int, int]) -> SearchAhead | None:
+        """A process making the blocks of ``path`` (``sizes``: block bytes, longest line, chunk
+        bits) with ``find``; None when it is not worth it or not allowed (module doc)."""
+        try:
+            if os.stat(path).st_size < AHEAD_BYTES or fork_forbidden() or cores() < 2:
+                return None
+        except OSError:
+            return None
+        if not safe_to_fork():
+            return None
+        read, write = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the process: never returns
+            os.close(read)
+            _search(path, find, sizes, write)
+        os.close(write)
+        return cls(pid, os.fdopen(read, "rb"))
+
+    def made(self, buf: bytearray, got: int, n: int, end: int) -> Made | None:
+        """The hits and index of the block just read into ``buf`` (``got`` bytes read, ``n`` in
+        all, complete lines up to ``end``); None, and the process stopped, when it has none or
+        its block is not this one."""
+        if self.pipe is None:
+            return None
+        try:
+            record = pickle.load(self.pipe)
+        except Exception:  # the process died, or left (an error: it makes no more)
+            record = None
+        if record is None or record[:5] != _key(buf, got, n, end):
+            self.close()
+            return None
+        self.used += 1
+        made: Made = record[5]
+        return made
+
+    def close(self) -> None:
+        """Stop the process (if still running) and reap it."""
+        if self.pipe is None:
+            return
+        self.pipe.close()
+        self.pipe = None
+        with contextlib.suppress(OSError):
+            os.kill(self.pid, signal.SIGKILL)
+        with contextlib.suppress(OSError):
+            os.waitpid(self.pid, 0)
+
+
+def _key(buf: bytes | bytearray, got: int, n: int, end: int) -> tuple[Any, ...]:
+    return got, n, end, bytes(buf[: min(_SAMPLE, end)]), bytes(buf[max(0, end - _SAMPLE) : end])
+
+
+def _search(path: Path, find: Finder, sizes: tuple[int, int, int], write: int) -> None:
+    """In the process: each block's key, hits and index down the pipe, then exit."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from oomsleuth.load.block_fill import make_block, plain_reader
+
+    code = 0
+    try:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the reader's to handle
+        buf = bytearray(sizes[0])
+        with (
+            open(path, "rb", buffering=0) as file,
+            open(write, "wb") as pipe,
+            ThreadPoolExecutor(1) as pool,
+        ):
+            read, carry = plain_reader(file), b""
+            while True:
+                block = make_block(buf, carry, read, find, sizes, lambda: pool)
+                made = (block.hits or [], block.index or [0])
+                pickle.dump((*_key(buf, block.got, block.n, block.end), made), pipe)
+                pipe.flush()
+                if block.eof or block.long:  # the reader reads no further, or hands over
+                    break
+                carry = bytes(buf[block.end : block.n])
+    except BaseException:
+        code = 1
+    finally:
+        os._exit(code)
