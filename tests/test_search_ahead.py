@@ -5,6 +5,7 @@ ends."""
 
 from __future__ import annotations
 
+import gzip
 import os
 import signal
 from pathlib import Path
@@ -56,14 +57,31 @@ def _alive(pid: int) -> bool:
     return done == 0
 
 
-def test_every_block_made_ahead_gives_the_line_readers_result(tmp_path: Path) -> None:
+@pytest.mark.parametrize("packed", ["plain", "gzip"])
+def test_every_block_made_ahead_gives_the_line_readers_result(packed: str, tmp_path: Path) -> None:
     path = _log(tmp_path)
+    data = path.read_bytes()
+    if packed == "gzip":
+        path = tmp_path / "kern.log.gz"
+        path.write_bytes(gzip.compress(data))
     source, heard = _reader(path)
     fast = _read(source)
-    assert source.ahead is not None and source.ahead.used >= path.stat().st_size // 4096
+    assert source.ahead is not None and source.ahead.used >= len(data) // 4096
     assert (fast, heard) == _lines(Input(path.name, path, max_line=2048))
-    assert fast.reports and fast.lines_read == path.read_bytes().count(b"\n")
+    assert fast.reports and fast.lines_read == data.count(b"\n")
     assert not _alive(source.ahead.pid)  # reaped at the end
+
+
+def test_a_gzip_that_breaks_part_way_ends_where_the_line_reader_ends(tmp_path: Path) -> None:
+    """The process's stream breaks where the reader's does: the same lines, the same warning."""
+    packed = gzip.compress(_log(tmp_path).read_bytes())
+    path = tmp_path / "cut.log.gz"
+    path.write_bytes(packed[: len(packed) * 2 // 3])
+    source, heard = _reader(path)
+    fast = _read(source)
+    assert source.ahead is not None and source.ahead.used
+    assert (fast, heard) == _lines(Input(path.name, path, max_line=2048))
+    assert [w.code for w in heard] == ["input-damaged"]
 
 
 @pytest.mark.parametrize("log", _all_logs(), ids=lambda p: p.name)

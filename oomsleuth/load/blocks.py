@@ -21,6 +21,7 @@ warning.
 
 from __future__ import annotations
 
+import functools
 import io
 import os
 from collections.abc import Callable, Iterator
@@ -45,7 +46,7 @@ from oomsleuth.load.files import (
     reason,
 )
 from oomsleuth.load.literals import Finder
-from oomsleuth.load.search_ahead import Made, SearchAhead
+from oomsleuth.load.search_ahead import Fill, Made, SearchAhead, worth
 from oomsleuth.load.text import split_lines
 from oomsleuth.model import Warning_, Where
 
@@ -106,12 +107,25 @@ class BlockLines:
         ):
             self._file = stack.enter_context(self.input.path.open("rb", buffering=0))
             self.size = os.fstat(self._file.fileno()).st_size
-            sizes = (BLOCK, self.input.max_line, CHUNK_BITS)
-            self.ahead = SearchAhead.start(self.input.path, self._find, sizes)
-            if self.ahead is not None:
-                stack.callback(self.ahead.close)
         file = self._file
         self._reader = plain_reader(file) if file is not None else StreamFill(self._src)
+        if self._slow is None:
+            self._search_ahead(compressed=not _plain(stream))
+
+    def _search_ahead(self, compressed: bool) -> None:
+        """A process to make the blocks ahead, for a big file (:mod:`.search_ahead`)."""
+        source = self.input
+        if source.path is None or source.opener is not None or not source.path.is_file():
+            return  # standard input, an archive member, a FIFO: can be read once only
+        try:
+            if not worth(os.stat(source.path).st_size, compressed):
+                return
+        except OSError:
+            return
+        sizes = (BLOCK, source.max_line, CHUNK_BITS)
+        self.ahead = SearchAhead.start(functools.partial(_fill, source), self._find, sizes)
+        if self.ahead is not None:
+            self._stack.callback(self.ahead.close)
 
     def next(self, skip: bool, /) -> tuple[int, str] | None:
         if self._src is None:
@@ -240,6 +254,16 @@ class BlockLines:
                 f"{count} line(s) before it were read, the rest could not be",
             )
         )
+
+
+def _fill(source: Input, stack: ExitStack) -> Fill:
+    """The block filler of a fresh opening of ``source``, as :meth:`BlockLines._open` makes
+    it (in the search process)."""
+    stream = decompressed(source.open(stack), source.name)
+    if _plain(stream) and source.path is not None:
+        return plain_reader(stack.enter_context(source.path.open("rb", buffering=0)))
+    head, _ = checked_head(stream, source.name)
+    return StreamFill(_buffered(head, stream))
 
 
 def _plain(stream: object) -> bool:

@@ -28,15 +28,20 @@ import contextlib
 import os
 import pickle
 import signal
-from pathlib import Path
-from typing import Any, BinaryIO
+from collections.abc import Callable
+from contextlib import ExitStack
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from oomsleuth.load.forking import cores, fork_forbidden, safe_to_fork
 from oomsleuth.load.literals import Finder
 
-AHEAD_BYTES = 64 << 20  # smaller files: the fork costs more than it saves
+if TYPE_CHECKING:
+    from oomsleuth.load.block_fill import Block
+
+AHEAD_BYTES = 64 << 20  # smaller inputs: the fork costs more than it saves
 _SAMPLE = 32  # bytes compared at each end of a block
 Made = tuple[list[int], list[int]]  # a block's hits and newline index
+Fill = Callable[["Block", int], None]  # fills a block (block_fill.plain_reader, StreamFill)
 
 
 class SearchAhead:
@@ -48,21 +53,19 @@ class SearchAhead:
         self.used = 0  # blocks whose hits and index came from the process
 
     @classmethod
-    def start(cls, path: Path, find: Finder, sizes: tuple[int, int, int]) -> SearchAhead | None:
-        """A process making the blocks of ``path`` (``sizes``: block bytes, longest line, chunk
-        bits) with ``find``; None when it is not worth it or not allowed (module doc)."""
-        try:
-            if os.stat(path).st_size < AHEAD_BYTES or fork_forbidden() or cores() < 2:
-                return None
-        except OSError:
-            return None
-        if not safe_to_fork():
+    def start(
+        cls, fill: Callable[[ExitStack], Fill], find: Finder, sizes: tuple[int, int, int]
+    ) -> SearchAhead | None:
+        """A process making the blocks that ``fill(stack)`` (a fresh opening of the input)
+        fills, with ``find`` (``sizes``: block bytes, longest line, chunk bits); None when
+        forking is not allowed or not safe, or there is one core (module doc)."""
+        if fork_forbidden() or cores() < 2 or not safe_to_fork():
             return None
         read, write = os.pipe()
         pid = os.fork()
         if pid == 0:  # the process: never returns
             os.close(read)
-            _search(path, find, sizes, write)
+            _search(fill, find, sizes, write)
         os.close(write)
         return cls(pid, os.fdopen(read, "rb"))
 
@@ -99,22 +102,26 @@ def _key(buf: bytes | bytearray, got: int, n: int, end: int) -> tuple[Any, ...]:
     return got, n, end, bytes(buf[: min(_SAMPLE, end)]), bytes(buf[max(0, end - _SAMPLE) : end])
 
 
-def _search(path: Path, find: Finder, sizes: tuple[int, int, int], write: int) -> None:
+def worth(size: int, compressed: bool) -> bool:
+    """Whether an input of ``size`` bytes on disk is worth a process (a compressed one holds
+    about ten times more)."""
+    return size * (8 if compressed else 1) >= AHEAD_BYTES
+
+
+def _search(
+    fill: Callable[[ExitStack], Fill], find: Finder, sizes: tuple[int, int, int], write: int
+) -> None:
     """In the process: each block's key, hits and index down the pipe, then exit."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from oomsleuth.load.block_fill import make_block, plain_reader
+    from oomsleuth.load.block_fill import make_block
 
     code = 0
     try:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the reader's to handle
         buf = bytearray(sizes[0])
-        with (
-            open(path, "rb", buffering=0) as file,
-            open(write, "wb") as pipe,
-            ThreadPoolExecutor(1) as pool,
-        ):
-            read, carry = plain_reader(file), b""
+        with ExitStack() as stack, open(write, "wb") as pipe, ThreadPoolExecutor(1) as pool:
+            read, carry = fill(stack), b""
             while True:
                 block = make_block(buf, carry, read, find, sizes, lambda: pool)
                 made = (block.hits or [], block.index or [0])
