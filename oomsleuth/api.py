@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import replace
 from datetime import datetime, timezone, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
@@ -36,6 +35,7 @@ from oomsleuth.clock.local_zone import LocalZone
 from oomsleuth.errors import UsageError, log_warning
 from oomsleuth.model import Event, History, Report, Warning_
 from oomsleuth.model.outcomes import event_moments
+from oomsleuth.model.record import replace
 
 if TYPE_CHECKING:
     from oomsleuth.load.blocks import BlockLines

@@ -8,7 +8,6 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Callable
-from dataclasses import replace
 from datetime import datetime, timezone, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -17,6 +16,7 @@ from oomsleuth.clock import TimeContext
 from oomsleuth.errors import UsageError, log_warning
 from oomsleuth.model import HostFacts, Report, Stamp
 from oomsleuth.model.outcomes import event_moments
+from oomsleuth.model.record import replace
 
 if TYPE_CHECKING:
     from oomsleuth.history.windows import Windows

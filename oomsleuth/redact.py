@@ -23,13 +23,13 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections.abc import Callable
-from dataclasses import replace
 from pathlib import PurePosixPath
 from typing import Any
 
 from oomsleuth import redact_rules as rules
 from oomsleuth.model import Report
 from oomsleuth.model import cgroup_paths as cgp
+from oomsleuth.model.record import replace
 
 
 def redact(result: Report, *, comms: bool = False) -> Report:

@@ -16,7 +16,7 @@ import pytest
 
 import oomsleuth
 from oomsleuth.model import Kill, Stamp, Victim, Where
-from oomsleuth.model.record import compiled_init, field, record
+from oomsleuth.model.record import compiled_init, field, record, replace
 
 
 @record(frozen=True, slots=True)
@@ -173,3 +173,42 @@ def test_dataclasses_functions_pickle_and_copy() -> None:
     for clone in (pickle.loads(pickle.dumps(kill)), copy.deepcopy(kill), copy.copy(kill)):
         assert clone == kill and clone is not kill
     assert pickle.loads(pickle.dumps(Mutable(3, {"a": 1}))) == Mutable(3, {"a": 1})
+
+
+def _records_in(value: Any, seen: dict[int, Any]) -> None:
+    """Every record reachable from ``value`` (through records, tuples, lists and dicts)."""
+    if id(value) in seen:
+        return
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        seen[id(value)] = value
+        for f in dataclasses.fields(value):
+            _records_in(getattr(value, f.name), seen)
+    elif isinstance(value, (tuple, list)):
+        for item in value:
+            _records_in(item, seen)
+    elif isinstance(value, dict):
+        for item in value.values():
+            _records_in(item, seen)
+
+
+def test_replace_is_dataclasses_replace_on_every_record_of_real_reports() -> None:
+    """``record.replace`` gives what ``dataclasses.replace`` gives, field by field, on every
+    record of the reports of real logs (and raises as it does for a name that is no field)."""
+    root = oomsleuth.__path__[0] + "/../fixtures"
+    logs = ["real/memcg-single.dmesg-T.txt", "handwritten/k5.14-el9-memcg-v2.rsyslog.log"]
+    seen: dict[int, Any] = {}
+    for log in logs:
+        _records_in(oomsleuth.analyze([f"{root}/{log}"], tz="UTC"), seen)
+    kinds = {type(v) for v in seen.values()}
+    assert len(kinds) >= 15 and all("_record_key" in k.__dict__ for k in kinds)
+    for value in seen.values():
+        names = [f.name for f in dataclasses.fields(value)]
+        assert replace(value) == dataclasses.replace(value)
+        for name in names:
+            new = object()
+            ours, theirs = replace(value, **{name: new}), dataclasses.replace(value, **{name: new})
+            assert type(ours) is type(theirs) and ours == theirs and ours is not value
+            assert getattr(ours, name) is new
+        with pytest.raises(TypeError):
+            replace(value, no_such_field=1)
+    assert replace(Point(1), y="b", tags=[3]) == Point(1, "b", [3])

@@ -26,7 +26,6 @@ in the history puts the boot in the five minutes before it (sadc starts shortly 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import replace
 from datetime import timedelta
 
 from oomsleuth.clock.windows import (
@@ -40,6 +39,7 @@ from oomsleuth.clock.windows import (
     windows,
 )
 from oomsleuth.model import BootSegment, HistoryTraces, Report, Warning_, Where
+from oomsleuth.model.record import replace
 
 RESTART_LEAD_S = 300.0  # sadc starts within minutes of a boot
 

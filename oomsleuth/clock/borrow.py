@@ -3,12 +3,12 @@ source's segment of the same boot (see :mod:`oomsleuth.clock.anchors`)."""
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
 from oomsleuth.clock.samples import BootEstimates, KeySet, centred
 from oomsleuth.model.lines import BootSegment
+from oomsleuth.model.record import replace
 
 if TYPE_CHECKING:
     from oomsleuth.clock.anchors import OpenSegment

@@ -21,13 +21,13 @@ logged twice (syslog and the journal) merge the same way.
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Iterable
-from dataclasses import replace
 from datetime import datetime
 from typing import TypeVar
 
 from oomsleuth.clock.clusters import NEAR, Clusters
 from oomsleuth.model import Kill, OomReport, Report, Stamp, UserspaceKill, Warning_, Where
 from oomsleuth.model.patterns import lazy_compile
+from oomsleuth.model.record import replace
 
 SAME_MOMENT_S = 3600.0  # copies whose kill lines agree on every size: a late receipt allowed
 CLOSE_S = 2.0  # otherwise

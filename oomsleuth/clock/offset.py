@@ -19,7 +19,6 @@ processes but not the victim.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import datetime, timedelta, timezone, tzinfo
 
 from oomsleuth.clock.align import agreement
@@ -33,7 +32,7 @@ from oomsleuth.clock.windows import (
     windows,
 )
 from oomsleuth.model import History, HistoryTraces, Kill, OomReport, Report, Warning_
-from oomsleuth.model.record import record
+from oomsleuth.model.record import record, replace
 
 ALIVE_SLACK_S = 120.0  # a victim seen alive this long after its kill: the clocks differ
 QUARTER_S = 900.0  # zone offsets are whole quarter hours

@@ -33,7 +33,6 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections.abc import Iterable
-from dataclasses import replace
 from datetime import datetime, timedelta
 
 from oomsleuth.clock.anchors import AnchorTracker, is_yearless
@@ -50,6 +49,7 @@ from oomsleuth.model import (
     Where,
     has_placeholder_year,
 )
+from oomsleuth.model.record import replace
 
 RECEIVE_NOTE = "the time the logger received the line; the kernel's own stamp is not in it"
 

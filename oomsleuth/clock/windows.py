@@ -5,11 +5,10 @@ up with them. See that module for what each window means."""
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
-from dataclasses import replace
 from datetime import datetime, timezone
 
 from oomsleuth.model import HistoryTraces, OomReport, ProcessTrace
-from oomsleuth.model.record import record
+from oomsleuth.model.record import record, replace
 
 INF = float("inf")
 COMM_LEN = 15

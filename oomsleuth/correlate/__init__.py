@@ -3,10 +3,10 @@ imports nothing but the model."""
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import timedelta
 
 from oomsleuth.model import History, HostFacts, Report
+from oomsleuth.model.record import replace
 
 DEFAULT_BEFORE = timedelta(minutes=30)  # as the CLI's --window default: history before a kill
 

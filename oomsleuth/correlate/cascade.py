@@ -14,13 +14,13 @@ from ONE history source: the one with the most samples in the window.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import datetime, timezone
 
 from oomsleuth.correlate import cascade_levels, cascade_pressure
 from oomsleuth.correlate.cascade_window import Sources, Window, by_source, cgroup_key
 from oomsleuth.model import OomReport
 from oomsleuth.model.cascade import CascadeStep, lead_text, step_text
+from oomsleuth.model.record import replace
 
 __all__ = ["Sources", "by_source", "from_report", "steps", "words"]
 

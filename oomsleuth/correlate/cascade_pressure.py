@@ -14,13 +14,13 @@ grows are start-up reads (binaries, data files warming up), not thrashing.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import replace
 from datetime import datetime
 
 from oomsleuth.correlate.cascade_levels import MEASURED, page_cache
 from oomsleuth.correlate.cascade_window import Cut, Window
 from oomsleuth.model import OomReport
 from oomsleuth.model.cascade import CascadeStep
+from oomsleuth.model.record import replace
 
 HOST_WIDE = 0.4  # a host-wide signal told for a cgroup's OOM
 NEAR_KILL_S = 180.0  # ... when it peaked this close to the kill

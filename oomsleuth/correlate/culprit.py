@@ -9,12 +9,11 @@ unreclaimable slab); the size of the biggest consumer when nothing else is known
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import datetime, timedelta
 
 from oomsleuth.correlate.series import Growth, growth
 from oomsleuth.model import OomReport, Suspect, TaskRow
-from oomsleuth.model.record import record
+from oomsleuth.model.record import record, replace
 from oomsleuth.model.series import Series
 from oomsleuth.model.units import human_kb
 

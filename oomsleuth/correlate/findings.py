@@ -10,11 +10,11 @@ System settings are here; the settings of the cgroup a kill named are in
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import replace
 from datetime import datetime, timedelta
 
 from oomsleuth.correlate.findings_cgroup import cgroup_findings
 from oomsleuth.model import Finding, History, HostFacts, Incident, OomReport, Report
+from oomsleuth.model.record import replace
 from oomsleuth.model.series import Series, index
 from oomsleuth.model.units import human_kb
 

@@ -3,9 +3,8 @@ a cgroup is joined to the task table's rows (pids, comm) and to the report's own
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from oomsleuth.model import OomReport, Suspect
+from oomsleuth.model.record import replace
 
 
 def _same_comm(a: str | None, b: str | None) -> bool:

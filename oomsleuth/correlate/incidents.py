@@ -5,7 +5,6 @@ Pure: takes the parse result (times already resolved) and the history kept aroun
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import datetime, timedelta
 
 from oomsleuth.correlate import (
@@ -29,6 +28,7 @@ from oomsleuth.model import (
     Victim,
 )
 from oomsleuth.model.cascade import step_text
+from oomsleuth.model.record import replace
 from oomsleuth.model.series import Series, index
 from oomsleuth.model.units import human_kb
 

@@ -7,12 +7,11 @@ mean (Kubernetes QoS). Pure: a report and its badness rows in, ``Reason`` object
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from oomsleuth.correlate import gfp
 from oomsleuth.model import BadnessRow, Incident, OomReport, Report
 from oomsleuth.model.incidents import Reason
 from oomsleuth.model.kernel import Zone
+from oomsleuth.model.record import replace
 from oomsleuth.model.units import human_kb
 
 ZONE_ORDER = ("DMA", "DMA32", "Normal", "HighMem", "Movable")

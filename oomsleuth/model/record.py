@@ -151,6 +151,25 @@ def _methods(names: tuple[str, ...], frozen: bool) -> dict[str, Any]:
     return out
 
 
+def replace(obj: T, /, **changes: Any) -> T:
+    """``dataclasses.replace(obj, **changes)``, the same new object, quicker for a record:
+    its values in one call (``_record_key``), the changes put in by position, the class
+    called with them in order, with no walk over the fields' metadata (a report's times and
+    incident take a dozen replaces). Anything else, or a name that is not a field (which
+    raises as ``dataclasses.replace`` does), goes to ``dataclasses.replace``."""
+    cls = type(obj)
+    key = cls.__dict__.get("_record_key")
+    if key is None:
+        return dataclasses.replace(obj, **changes)  # type: ignore[type-var]
+    names: tuple[str, ...] = cls.__match_args__  # type: ignore[attr-defined]
+    values = list(key(obj))
+    for name, value in changes.items():
+        if name not in names:
+            return dataclasses.replace(obj, **changes)  # type: ignore[type-var]
+        values[names.index(name)] = value
+    return cls(*values)
+
+
 def _key(names: tuple[str, ...]) -> Callable[[Any], tuple[Any, ...]]:
     if not names:
         return lambda obj: ()

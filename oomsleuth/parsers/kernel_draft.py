@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from oomsleuth.model import (
     Constraint,
     Counter,
@@ -18,7 +16,7 @@ from oomsleuth.model import (
     Victim,
     Where,
 )
-from oomsleuth.model.record import field, record
+from oomsleuth.model.record import field, record, replace
 from oomsleuth.parsers.kernel_lines import CpuLine
 from oomsleuth.parsers.kernel_outcome_lines import KilledLine
 from oomsleuth.parsers.meminfo import MemInfoDraft

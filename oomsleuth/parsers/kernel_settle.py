@@ -9,9 +9,8 @@ out) once every kill has its reaper line, ``RECENT`` newer reports exist, or the
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from oomsleuth.model import OomReport, Reap, Where
+from oomsleuth.model.record import replace
 from oomsleuth.parsers.kernel_outcome_lines import ReaperLine
 
 GAP_S = 10.0  # a kill line this long after the report's last line starts a new event

@@ -19,10 +19,10 @@ next line that is not part of it).
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 
 from oomsleuth.model import LogLine, OomdCandidate, UserspaceKill
 from oomsleuth.model.patterns import lazy_compile
+from oomsleuth.model.record import replace
 from oomsleuth.parsers.userspace_lines import make_kill, to_int
 
 _KILLED = lazy_compile(
