@@ -14,7 +14,7 @@ from oomsleuth.model.patterns import lazy_compile
 from oomsleuth.model.record import record
 
 _ZONE = lazy_compile(r"([+-])(\d\d):?(\d\d)?")
-_INNER = lazy_compile(r"(?:<\d>)?\[\s*(\d{1,12}\.\d{1,9})\](?:\[\s*([TC]\d+)\])? ?")
+INNER = lazy_compile(r"(?:<\d>)?\[\s*(\d{1,12}\.\d{1,9})\](?:\[\s*([TC]\d+)\])? ?")
 _CALLER = lazy_compile(r" ?\[\s*([TC]\d+)\]")
 HOST_IDENT = lazy_compile(r"(\S*[^\s:]) +([^\s\[\]:]+)(?:\[(\d*)\])?:(?: |$)")
 _IDENT = lazy_compile(r"([^\s\[\]:]+)(?:\[(\d*)\])?:(?: |$)")
@@ -76,7 +76,7 @@ def iso_wall(match: re.Match[str]) -> datetime | None:
 
 def inner(head: Head) -> Head:
     """Strip a kernel line's own ``[seconds]`` (and caller id) inside a syslog-style message."""
-    match = _INNER.match(head.text)
+    match = INNER.match(head.text)
     if match is not None:
         head.uptime_s = float(match[1])
         head.caller = match[2] or head.caller

@@ -9,6 +9,11 @@ its true line number. :meth:`SparseFramer.frame_sparse` is :meth:`Framer.frame` 
 change: it asks to skip exactly when ``frame`` would test the prefilter, and still tests every
 line it gets, so a source that hands out more lines than needed changes nothing. The result is
 the same LogLines, line numbers and counts as ``frame`` over every line.
+
+The lines of a syslog report share their ``Mon DD HH:MM:SS host ident: `` prefix: a line that
+starts with the one :mod:`~oomsleuth.frame.syslog` keeps is read by ``syslog.kept`` straight
+into the pending line, in this loop, without the generators and tests of the general way
+(``tests/test_frame_fast.py`` compares the two).
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Protocol, runtime_checkable
 
+from oomsleuth.frame import syslog
 from oomsleuth.frame.framer import Framer, _State
 from oomsleuth.frame.journal import JournalReader
 from oomsleuth.model.lines import LogLine
@@ -44,13 +50,12 @@ class SparseFramer(Framer):
     def frame_sparse(self, source: Sparse) -> Iterator[LogLine]:
         search = self.prefilter.search if self.prefilter is not None else None
         st = _State(JournalReader(self.source))
+        journal, stats = st.journal, self.stats
+        quiet = False  # journal.busy was False, and no line went to the general way since
         try:
             while True:
                 idle = (
-                    search is not None
-                    and st.pending is None
-                    and not st.journal.busy
-                    and not self.full
+                    search is not None and st.pending is None and not journal.busy and not self.full
                 )
                 got = source.next(idle)
                 if got is None:
@@ -63,6 +68,29 @@ class SparseFramer(Framer):
                     and ALWAYS_INSIDE not in raw
                 ):
                     continue  # a line the source could not rule out, ruled out here
+                if (
+                    not st.after_kmsg
+                    and (head := syslog.kept(raw.rstrip("\r\n"), lineno)) is not None
+                    and "#01" not in head.text
+                    and (quiet or not journal.busy)
+                ):
+                    # the fast lane: what _step does with a line that starts with the kept
+                    # syslog prefix while no journal record is open ("Mon DD HH:MM:SS host
+                    # ident: ", so no verbose head, wrap, banner, quote or priority), no pieces
+                    quiet = True
+                    pending, st.pending = st.pending, None
+                    if pending is not None:  # self._emit(pending), inline
+                        stats[pending.framing] = stats.get(pending.framing, 0) + 1
+                        h = pending  # the caller may flip self.full at this yield
+                        yield LogLine(self.source, h.lineno, h.text, h.framing, h.uptime_s,
+                                      h.wall, h.host, h.ident, h.ident_pid, h.caller)  # fmt: skip
+                    if self.full or search is None or search(raw) is not None:
+                        st.base = 0
+                        st.pending = head
+                    else:
+                        self.skipped += 1
+                    continue
+                quiet = False  # the journal reader may take this line
                 yield from self._physical(st, raw, lineno)
             yield from self._end(st)
         finally:

@@ -19,7 +19,18 @@ from datetime import datetime, timedelta, timezone
 
 from oomsleuth.frame import months
 from oomsleuth.frame.dmesg import MONTHS
-from oomsleuth.frame.head import HOST_IDENT, ISO, Head, inner, iso_wall, tagged, to_int, wall, zone
+from oomsleuth.frame.head import (
+    HOST_IDENT,
+    INNER,
+    ISO,
+    Head,
+    inner,
+    iso_wall,
+    tagged,
+    to_int,
+    wall,
+    zone,
+)
 from oomsleuth.model.lines import LEAP_PLACEHOLDER_YEAR, PLACEHOLDER_YEAR
 from oomsleuth.model.patterns import lazy_compile
 
@@ -82,6 +93,20 @@ def last_prefix() -> str:
     """The last prefix :func:`named` read and keeps ("": none): a line starting with it is read
     from it."""
     return _last[0]
+
+
+def kept(s: str, lineno: int) -> Head | None:
+    """``named(s)`` with ``lineno`` set, for a line that starts with the kept prefix; None for
+    any other line. The framer's fast lane: one Head built with all its fields, no call."""
+    key, framing, when, host, ident, pid = _last
+    if not key or not s.startswith(key):
+        return None
+    width = len(key)
+    text = s[width:]
+    if ident == "kernel" and (match := INNER.match(text)) is not None:  # inner(head)
+        return Head(framing, text[match.end() :], width, float(match[1]), when, host, ident,
+                    pid, match[2] or None, lineno)  # fmt: skip
+    return Head(framing, text, width, None, when, host, ident, pid, None, lineno)
 
 
 def named(s: str) -> Head | None:
