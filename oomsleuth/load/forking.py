@@ -4,8 +4,9 @@ the jobs themselves (each run in a forked child that inherits everything loaded 
 Shared by the history readers (:mod:`oomsleuth.load.history_forked`) and the kernel-log sources
 (:mod:`oomsleuth.load.sources_forked`). Forking is for Linux only, never from a daemonic process
 (a Dask worker may have no children) nor beside other running threads (a fork may inherit a
-held lock); ``OOMSLEUTH_NO_FORK=1`` forbids it. Each caller sets its own size threshold, below
-which one process is faster.
+held lock), nor with less than 256 MB of memory to spare on the host or in its cgroup
+(:mod:`oomsleuth.load.headroom`); ``OOMSLEUTH_NO_FORK=1`` forbids it. Each caller sets its
+own size threshold, below which one process is faster.
 
 Each job runs in a process of its own that sends its result back through a pipe; the parent
 waits on the pipes and on nothing else, so a worker that dies without a result (the OOM killer
@@ -24,6 +25,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from oomsleuth.load.files import Input
+from oomsleuth.load.headroom import MIN_HEADROOM, headroom
 
 NO_FORK = "OOMSLEUTH_NO_FORK"
 
@@ -45,7 +47,15 @@ def safe_to_fork() -> bool:
         and "fork" in multiprocessing.get_all_start_methods()
         and not multiprocessing.current_process().daemon  # e.g. a Dask worker: no children
         and threading.active_count() == 1  # a fork beside running threads may inherit a held lock
+        and roomy()
     )
+
+
+def roomy() -> bool:
+    """Whether there is memory to spare for a forked process (:mod:`.headroom`): a host or
+    container short of memory is read in one process, not pushed to its OOM killer."""
+    room = headroom()
+    return room is None or room >= MIN_HEADROOM
 
 
 class ChildLost(RuntimeError):
