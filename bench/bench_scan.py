@@ -17,6 +17,7 @@ and times each as a fresh process, in one run:
   grep -c 'Killed process' noisy         against  oomsleuth analyze noisy --format json
   (the same, pure-Python finder: OOMSLEUTH_NO_HYPERSCAN=1)
   zcat noisy.gz | grep -c ...            against  oomsleuth analyze noisy.gz --format json
+  (noise, noisy and noisy.gz also in one process, OOMSLEUTH_NO_FORK=1: no search-ahead process)
   oomsleuth analyze one                  against  dense: (dense - one) / DENSE = per report
   python -c "import typer"               against  oomsleuth analyze one --format json
 
@@ -176,10 +177,16 @@ def main() -> int:
             ["grep", "-c", "Killed process", str(log)],
             [*analyze, str(log), "--format", "json"],
         )
+        one_process = {"OOMSLEUTH_NO_FORK": "1"}  # no search-ahead process
+        pair("noise, 1 process", [*grep, str(quiet)],
+             [*analyze, str(quiet), "--format", "json"], one_process)  # fmt: skip
+        pair("noisy, 1 process", ["grep", "-c", "Killed process", str(log)],
+             [*analyze, str(log), "--format", "json"], one_process)  # fmt: skip
         pair("noisy, pure Python", ["grep", "-c", "Killed process", str(log)],
              [*analyze, str(log), "--format", "json"], {"OOMSLEUTH_NO_HYPERSCAN": "1"})  # fmt: skip
         zgrep = ["sh", "-c", f"zcat '{gz}' | grep -c 'Killed process'"]
         pair("noisy.gz", zgrep, [*analyze, str(gz), "--format", "json"])
+        pair("noisy.gz, 1 process", zgrep, [*analyze, str(gz), "--format", "json"], one_process)
         pair(f"dense ({args.dense})", [*analyze, str(one), "--format", "json"],
              [*analyze, str(packed), "--format", "json"])  # fmt: skip
         pair(
