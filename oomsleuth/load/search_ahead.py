@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import pickle
 import signal
 from collections.abc import Callable
 from contextlib import ExitStack
@@ -75,6 +74,8 @@ class SearchAhead:
         its block is not this one."""
         if self.pipe is None:
             return None
+        import pickle  # (only a big input gets here: no import for the others)
+
         try:
             record = pickle.load(self.pipe)
         except Exception:  # the process died, or left (an error: it makes no more)
@@ -112,6 +113,7 @@ def _search(
     fill: Callable[[ExitStack], Fill], find: Finder, sizes: tuple[int, int, int], write: int
 ) -> None:
     """In the process: each block's key, hits and index down the pipe, then exit."""
+    import pickle
     from concurrent.futures import ThreadPoolExecutor
 
     from oomsleuth.load.block_fill import make_block
