@@ -5,6 +5,7 @@ ends."""
 
 from __future__ import annotations
 
+import gc
 import gzip
 import os
 import signal
@@ -125,6 +126,17 @@ def test_a_file_that_grows_under_the_process_is_searched_here_from_there(
     again, _ = _reader(path)
     assert lines == list(iter(lambda: again.next(True), None))
     assert lines[-1][0] == path.read_bytes().count(b"\n") and not heard
+
+
+def test_a_reader_dropped_part_way_stops_and_reaps_its_process(tmp_path: Path) -> None:
+    source, _ = _reader(_log(tmp_path))
+    assert source.next(True) is not None and source.ahead is not None
+    pid = source.ahead.pid
+    assert _alive(pid)
+    del source
+    gc.collect()
+    with pytest.raises(ChildProcessError):
+        os.waitpid(pid, os.WNOHANG)  # reaped already
 
 
 def test_small_files_and_no_fork_have_no_search_process(

@@ -27,6 +27,7 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import weakref
 from collections.abc import Callable
 from contextlib import ExitStack
 from typing import TYPE_CHECKING, Any, BinaryIO
@@ -50,6 +51,8 @@ class SearchAhead:
         self.pid = pid
         self.pipe: BinaryIO | None = pipe
         self.used = 0  # blocks whose hits and index came from the process
+        # a reader dropped unclosed (a consumer that stopped early) still stops and reaps it
+        self._stop = weakref.finalize(self, _stop, pid, pipe)
 
     @classmethod
     def start(
@@ -89,14 +92,16 @@ class SearchAhead:
 
     def close(self) -> None:
         """Stop the process (if still running) and reap it."""
-        if self.pipe is None:
-            return
-        self.pipe.close()
         self.pipe = None
-        with contextlib.suppress(OSError):
-            os.kill(self.pid, signal.SIGKILL)
-        with contextlib.suppress(OSError):
-            os.waitpid(self.pid, 0)
+        self._stop()  # (once)
+
+
+def _stop(pid: int, pipe: BinaryIO) -> None:
+    pipe.close()
+    with contextlib.suppress(OSError):
+        os.kill(pid, signal.SIGKILL)
+    with contextlib.suppress(OSError):
+        os.waitpid(pid, 0)
 
 
 def _key(buf: bytes | bytearray, got: int, n: int, end: int) -> tuple[Any, ...]:
