@@ -297,3 +297,24 @@ def test_live_memcg_oom_kill_is_reported(live_cgroup: LiveCgroup, tmp_path: Path
         assert ev["uptime_s"] is not None and ev["uptime_s"] >= first_usec / 1e6, where
         if ev["tasks"] is not None:
             assert [t["pid"] for t in ev["tasks"]] == [leaker_pid], where
+
+
+def test_no_fork_in_a_cgroup_short_of_memory(live_cgroup: LiveCgroup) -> None:
+    """In a real memory cgroup limited to 32 MB, oomsleuth's headroom is at most the room left
+    under the limit, so it forks no helper process (load.headroom, load.forking)."""
+    code = (
+        "from oomsleuth.load.forking import roomy\n"
+        "from oomsleuth.load.headroom import headroom\n"
+        "print(headroom(), roomy())\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code],
+        preexec_fn=_join(live_cgroup.dir / "cgroup.procs"),
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 0, proc.stderr
+    room, roomy = proc.stdout.split()
+    assert 0 <= int(room) < LIMIT_BYTES and roomy == "False"
