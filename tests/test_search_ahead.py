@@ -30,6 +30,7 @@ def small(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(blocks, "BLOCK", 4096)
     monkeypatch.setattr(blocks, "CHUNK_BITS", 9)
     monkeypatch.setattr(search_ahead, "AHEAD_BYTES", 0)
+    monkeypatch.setattr(search_ahead, "safe_to_fork", lambda: True)  # other tests' idle threads
     monkeypatch.delenv("OOMSLEUTH_NO_FORK", raising=False)
 
 
@@ -148,6 +149,7 @@ def test_small_files_and_no_fork_have_no_search_process(
     source.next(True)
     assert source.ahead is None
     monkeypatch.setattr(search_ahead, "AHEAD_BYTES", 0)
+    monkeypatch.setattr(search_ahead, "safe_to_fork", lambda: True)  # other tests' idle threads
     monkeypatch.setenv("OOMSLEUTH_NO_FORK", "1")
     source, _ = _reader(path)
     source.next(True)
