@@ -7,9 +7,11 @@ lines, and serves physical lines as the framer's
 :class:`~oomsleuth.frame.sparse.Sparse` source: line by line, or, asked to skip, straight to the
 next line holding a match (newlines in between are counted, never split or decoded: a full
 block's newlines are indexed per ``1 << CHUNK_BITS`` bytes on a counting thread while this one
-runs the search, which in C releases the GIL, so the two take both cores;
-:mod:`oomsleuth.load.block_fill` makes each block). A line with a NUL byte is always a candidate
-(NULs are dropped before any test, as by :meth:`Input.lines`), as is a block's first line.
+runs the search, which in C releases the GIL; :mod:`oomsleuth.load.block_fill` makes each
+block). For a big file, a forked process makes the same blocks ahead of this reader and sends
+their hits and index (:mod:`oomsleuth.load.search_ahead`): the reader then only reads the bytes
+and parses. A line with a NUL byte is always a candidate (NULs are dropped before any test, as
+by :meth:`Input.lines`), as is a block's first line.
 
 The lines it hands out are those of :meth:`Input.lines`, byte for byte: split on ``\\n``, a
 ``\\r\\n`` ending removed, UTF-8 with surrogate escapes, NULs dropped. Where that reader would do
