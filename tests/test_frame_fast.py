@@ -1,11 +1,12 @@
 """The sparse framer's fast lane (:meth:`oomsleuth.frame.sparse.SparseFramer.frame_sparse`): a
 line that starts with the kept syslog prefix is read by :func:`oomsleuth.frame.syslog.kept`
-straight into the pending line, without the general way (``_physical``/``_step``). With the
-lane and without it (``kept`` returning None), every fixture and shared-corpus log and lines
-built to trip the lane (journal export records whose binary data holds syslog lines, verbose
-records, JSON lines, wraps, continuations, ``#012`` pieces, kmsg lines, banners, quotes,
-priorities, CRLF) give the same lines, counts and skips, with the prefilter and without it;
-and ``kept`` reads a line as ``named`` does."""
+straight into the pending line (a tuple, made a Head only if the general way needs it),
+without the general way (``_physical``/``_step``). With the lane and without it (``kept``
+returning None), every fixture and shared-corpus log and lines built to trip the lane
+(journal export records whose binary data holds syslog lines, verbose records, JSON lines,
+wraps, continuations, ``#012`` pieces, kmsg lines, banners, quotes, priorities, CRLF) give the
+same lines, counts and skips, with the prefilter and without it; and ``kept`` reads a line as
+``named`` does."""
 
 from __future__ import annotations
 
@@ -171,10 +172,13 @@ LINE = st.builds(lambda *p: f"{p[0]} {p[1]} {p[2]}{p[3]}", STAMPS, HOSTS, TAGS, 
 def test_kept_reads_as_named(lines: list[str], lineno: int) -> None:
     syslog._last = ("", "", None, None, None, None)
     for line in lines:
-        head = syslog.kept(line, lineno)
-        if head is not None:
+        got = syslog.kept(line, lineno)
+        if got is not None:
             named = syslog.named(line)
             assert named is not None
             named.lineno = lineno
-            assert head == named, line
+            assert syslog.as_head(got) == named, line
+            fields = (named.lineno, named.text, named.framing, named.uptime_s, named.wall)
+            fields += (named.host, named.ident, named.ident_pid, named.caller, named.width)
+            assert got == fields, line
         syslog.named(line)

@@ -52,10 +52,15 @@ class SparseFramer(Framer):
         st = _State(JournalReader(self.source))
         journal, stats = st.journal, self.stats
         quiet = False  # journal.busy was False, and no line went to the general way since
+        fast: syslog.Kept | None = None  # the pending line, read in the fast lane
         try:
             while True:
                 idle = (
-                    search is not None and st.pending is None and not journal.busy and not self.full
+                    search is not None
+                    and st.pending is None
+                    and fast is None
+                    and not journal.busy
+                    and not self.full
                 )
                 got = source.next(idle)
                 if got is None:
@@ -70,28 +75,34 @@ class SparseFramer(Framer):
                     continue  # a line the source could not rule out, ruled out here
                 if (
                     not st.after_kmsg
-                    and (head := syslog.kept(raw.rstrip("\r\n"), lineno)) is not None
-                    and "#01" not in head.text
+                    and (k := syslog.kept(raw.rstrip("\r\n"), lineno)) is not None
+                    and "#01" not in k[1]
                     and (quiet or not journal.busy)
                 ):
                     # the fast lane: what _step does with a line that starts with the kept
                     # syslog prefix while no journal record is open ("Mon DD HH:MM:SS host
                     # ident: ", so no verbose head, wrap, banner, quote or priority), no pieces
                     quiet = True
-                    pending, st.pending = st.pending, None
-                    if pending is not None:  # self._emit(pending), inline
-                        stats[pending.framing] = stats.get(pending.framing, 0) + 1
-                        h = pending  # the caller may flip self.full at this yield
-                        yield LogLine(self.source, h.lineno, h.text, h.framing, h.uptime_s,
-                                      h.wall, h.host, h.ident, h.ident_pid, h.caller)  # fmt: skip
+                    if fast is not None:  # self._emit(as_head(fast)), inline
+                        f, fast = fast, None
+                        stats[f[2]] = stats.get(f[2], 0) + 1
+                        yield LogLine(self.source, f[0], f[1], f[2], f[3], f[4], f[5], f[6],
+                                      f[7], f[8])  # fmt: skip
+                    elif st.pending is not None:
+                        yield from self._flush(st)
+                    # the caller may have flipped self.full at the yield
                     if self.full or search is None or search(raw) is not None:
                         st.base = 0
-                        st.pending = head
+                        fast = k
                     else:
                         self.skipped += 1
                     continue
                 quiet = False  # the journal reader may take this line
+                if fast is not None:
+                    st.pending, fast = syslog.as_head(fast), None
                 yield from self._physical(st, raw, lineno)
+            if fast is not None:
+                st.pending = syslog.as_head(fast)
             yield from self._end(st)
         finally:
             self.lines_read += source.lines

@@ -95,18 +95,30 @@ def last_prefix() -> str:
     return _last[0]
 
 
-def kept(s: str, lineno: int) -> Head | None:
-    """``named(s)`` with ``lineno`` set, for a line that starts with the kept prefix; None for
-    any other line. The framer's fast lane: one Head built with all its fields, no call."""
+# a line read from the kept prefix: LogLine's fields after its source, then the text column
+Kept = tuple[int, str, str, float | None, datetime | None, str | None, str | None, int | None,
+             str | None, int]  # fmt: skip
+
+
+def kept(s: str, lineno: int) -> Kept | None:
+    """``named(s)`` with ``lineno`` set, as a tuple (:func:`as_head` makes it the Head), for a
+    line that starts with the kept prefix; None for any other line. The framer's fast lane: no
+    Head, no call (the kernel stamp read as :func:`~oomsleuth.frame.head.inner` reads it)."""
     key, framing, when, host, ident, pid = _last
     if not key or not s.startswith(key):
         return None
     width = len(key)
     text = s[width:]
-    if ident == "kernel" and (match := INNER.match(text)) is not None:  # inner(head)
-        return Head(framing, text[match.end() :], width, float(match[1]), when, host, ident,
-                    pid, match[2] or None, lineno)  # fmt: skip
-    return Head(framing, text, width, None, when, host, ident, pid, None, lineno)
+    if ident == "kernel" and (match := INNER.match(text)) is not None:
+        return (lineno, text[match.end() :], framing, float(match[1]), when, host, ident, pid,
+                match[2] or None, width)  # fmt: skip
+    return (lineno, text, framing, None, when, host, ident, pid, None, width)
+
+
+def as_head(k: Kept) -> Head:
+    """The Head :func:`named` gives for the line :func:`kept` read as ``k``."""
+    lineno, text, framing, uptime, when, host, ident, pid, caller, width = k
+    return Head(framing, text, width, uptime, when, host, ident, pid, caller, lineno)
 
 
 def named(s: str) -> Head | None:
