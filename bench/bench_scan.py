@@ -11,7 +11,9 @@ Generates, in one temporary folder:
   dense    DENSE reports back to back (per-report cost)
   one      one report (start-up)
 
-and times each as a fresh process, in one run:
+and times each as a fresh process, in one run (RSS MB: the peak of oomsleuth's largest process;
+all PSS: the peak of the memory of oomsleuth and any process it forked, shared pages split
+between them, sampled every 20 ms):
 
   grep -c 'Killed process' noise         against  oomsleuth analyze noise --format json
   grep -c 'Killed process' noisy         against  oomsleuth analyze noisy --format json
@@ -36,7 +38,7 @@ import tempfile
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from measure import compiled, run
+from measure import compiled, run, run_tree
 
 ROOT = Path(__file__).resolve().parent.parent
 REPORTS = sorted((ROOT / "fixtures" / "real").glob("*.dmesg.txt"))
@@ -113,6 +115,12 @@ def dense(path: Path, reports: int) -> None:
             f.writelines(lines)
 
 
+def _untreed(argv: list[str], env: dict[str, str] | None) -> tuple[float, int, int, str]:
+    """:func:`measure.run`, with the all-processes PSS given as the one process's RSS."""
+    wall, rss, out = run(argv, env)
+    return wall, rss, rss, out
+
+
 def _kills(out: str) -> int:
     return sum(e["kind"] == "oom_kill" for e in json.loads(out)["events"])
 
@@ -159,16 +167,19 @@ def main() -> int:
             times: int = 0,
         ) -> None:
             """The fastest of ``times`` (--repeat) runs of each, taken in turn so that both see
-            the same machine (a shared machine only ever adds time)."""
-            runs = [(run(base), run(ours, env)) for _ in range(times or args.repeat)]
+            the same machine (a shared machine only ever adds time); the memory of all of
+            oomsleuth's processes sampled too, but for runs of tens of ms (``times``)."""
+            measure = run_tree if not times else _untreed
+            runs = [(run(base), measure(ours, env)) for _ in range(times or args.repeat)]
             t_base, rss_base, _ = min((b for b, _ in runs), key=lambda r: r[0])
-            t_ours, rss, out = min((o for _, o in runs), key=lambda r: r[0])
+            t_ours, rss, tree, out = min((o for _, o in runs), key=lambda r: r[0])
             rows.append((name, t_base, t_ours, rss_base, rss, _kills(out)))
             print(f"{name:<22} {t_base:>10.3f} {t_ours:>11.3f} {t_ours / t_base:>6.2f} ", end="")
-            print(f"{rss_base / 1024:>11.0f} {rss / 1024:>6.0f} {_kills(out)}", flush=True)
+            print(f"{rss_base / 1024:>11.0f} {rss / 1024:>6.0f} {tree / 1024:>7.0f} ", end="")
+            print(_kills(out), flush=True)
 
         print(f"{'case':<22} {'baseline s':>10} {'oomsleuth s':>11} {'ratio':>6} ", end="")
-        print(f"{'base RSS MB':>11} {'RSS MB':>6} kills", flush=True)
+        print(f"{'base RSS MB':>11} {'RSS MB':>6} {'all PSS':>7} kills", flush=True)
 
         grep = ["grep", "-c", "Killed process"]
         pair("noise only", [*grep, str(quiet)], [*analyze, str(quiet), "--format", "json"])
