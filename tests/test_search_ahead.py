@@ -5,6 +5,7 @@ ends."""
 
 from __future__ import annotations
 
+import functools
 import gc
 import gzip
 import os
@@ -30,7 +31,6 @@ def small(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(blocks, "BLOCK", 4096)
     monkeypatch.setattr(blocks, "CHUNK_BITS", 9)
     monkeypatch.setattr(search_ahead, "AHEAD_BYTES", 0)
-    monkeypatch.setattr(search_ahead, "safe_to_fork", lambda: True)  # other tests' idle threads
     monkeypatch.delenv("OOMSLEUTH_NO_FORK", raising=False)
 
 
@@ -140,7 +140,7 @@ def test_a_reader_dropped_part_way_stops_and_reaps_its_process(tmp_path: Path) -
         os.waitpid(pid, os.WNOHANG)  # reaped already
 
 
-def test_small_files_and_no_fork_have_no_search_process(
+def test_small_files_no_fork_no_memory_and_workers_have_no_search_process(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     path = _log(tmp_path, copies=1)
@@ -149,8 +149,17 @@ def test_small_files_and_no_fork_have_no_search_process(
     source.next(True)
     assert source.ahead is None
     monkeypatch.setattr(search_ahead, "AHEAD_BYTES", 0)
-    monkeypatch.setattr(search_ahead, "safe_to_fork", lambda: True)  # other tests' idle threads
     monkeypatch.setenv("OOMSLEUTH_NO_FORK", "1")
     source, _ = _reader(path)
     source.next(True)
     assert source.ahead is None
+    monkeypatch.delenv("OOMSLEUTH_NO_FORK")
+    for unwise, says in (("roomy", False), ("_daemon", True)):  # no memory; a worker
+        with monkeypatch.context() as patch:
+            patch.setattr(search_ahead, unwise, functools.partial(bool, says))
+            source, _ = _reader(path)
+            source.next(True)
+            assert source.ahead is None
+    source, _ = _reader(path)
+    source.next(True)
+    assert source.ahead is not None

@@ -23,7 +23,6 @@ warning.
 
 from __future__ import annotations
 
-import functools
 import io
 import os
 from collections.abc import Callable, Iterator
@@ -48,7 +47,7 @@ from oomsleuth.load.files import (
     reason,
 )
 from oomsleuth.load.literals import Finder
-from oomsleuth.load.search_ahead import Fill, Made, SearchAhead, worth
+from oomsleuth.load.search_ahead import Made, SearchAhead, worth
 from oomsleuth.load.text import split_lines
 from oomsleuth.model import Warning_, Where
 
@@ -125,7 +124,7 @@ class BlockLines:
         except OSError:
             return
         sizes = (BLOCK, source.max_line, CHUNK_BITS)
-        self.ahead = SearchAhead.start(functools.partial(_fill, source), self._find, sizes)
+        self.ahead = SearchAhead.start(source, self._find, sizes)
         if self.ahead is not None:
             self._stack.callback(self.ahead.close)
 
@@ -256,16 +255,6 @@ class BlockLines:
                 f"{count} line(s) before it were read, the rest could not be",
             )
         )
-
-
-def _fill(source: Input, stack: ExitStack) -> Fill:
-    """The block filler of a fresh opening of ``source``, as :meth:`BlockLines._open` makes
-    it (in the search process)."""
-    stream = decompressed(source.open(stack), source.name)
-    if _plain(stream) and source.path is not None:
-        return plain_reader(stack.enter_context(source.path.open("rb", buffering=0)))
-    head, _ = checked_head(stream, source.name)
-    return StreamFill(_buffered(head, stream))
 
 
 def _plain(stream: object) -> bool:

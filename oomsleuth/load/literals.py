@@ -17,6 +17,7 @@ import functools
 import importlib
 import os
 import re
+import weakref
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -27,6 +28,20 @@ Finder = Callable[[Block], list[int]]
 NO_HYPERSCAN = "OOMSLEUTH_NO_HYPERSCAN"  # set (to anything but 0/empty) to force the fallback
 _ESCAPED = lazy_compile(rb"\\([^A-Za-z0-9])")  # an escaped punctuation character
 _SYNTAX = lazy_compile(rb"[\\.*+?()\[\]{}|^$]")
+
+
+_PATTERNS: weakref.WeakKeyDictionary[Finder, tuple[bytes, ...]] = weakref.WeakKeyDictionary()
+
+
+def patterns_of(find: Finder) -> tuple[bytes, ...] | None:
+    """The patterns a finder made here searches for (None for another callable): what a
+    process of its own needs to make the same finder."""
+    return _PATTERNS.get(find)
+
+
+def _known(find: Finder, patterns: Sequence[bytes]) -> Finder:
+    _PATTERNS[find] = tuple(patterns)
+    return find
 
 
 @functools.cache
@@ -55,7 +70,7 @@ def adaptive(patterns: tuple[bytes, ...]) -> Finder:
         seen += len(block)
         return slow(block) if seen <= EAGER_BYTES else finder(patterns)[0](block)
 
-    return find
+    return _known(find, patterns)
 
 
 def _hyperscan(patterns: Sequence[bytes]) -> Finder:
@@ -79,7 +94,7 @@ def _hyperscan(patterns: Sequence[bytes]) -> Finder:
         hits.sort()
         return hits
 
-    return find
+    return _known(find, patterns)
 
 
 def is_literal(pattern: bytes) -> bool:
@@ -108,4 +123,4 @@ def _python(patterns: Sequence[bytes]) -> Finder:
         hits.sort()
         return hits
 
-    return find
+    return _known(find, patterns)
