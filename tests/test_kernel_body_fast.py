@@ -39,6 +39,10 @@ def framed(lines: list[str]) -> list[LogLine]:
     return list(frame_lines(lines))
 
 
+def read(path: Path) -> list[str]:
+    return path.read_text(encoding="utf-8", errors="surrogateescape").splitlines()
+
+
 def parsed(lines: list[LogLine], fast: bool, monkeypatch: pytest.MonkeyPatch) -> Parsed:
     with monkeypatch.context() as mp:
         if not fast:
@@ -91,19 +95,17 @@ def read_by_none(s: str) -> None:
 
 @pytest.mark.parametrize("path", FILES, ids=lambda p: p.name)
 def test_logs_read_the_same_with_the_shortcut(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    lines = framed(path.read_text(encoding="utf-8", errors="surrogateescape").splitlines())
+    lines = framed(read(path))
     assert parsed(lines, True, monkeypatch) == parsed(lines, False, monkeypatch)
     for _, s in taken(lines, monkeypatch):
         read_by_none(s)
 
 
 def test_the_shortcut_takes_stat_and_trace_lines(monkeypatch: pytest.MonkeyPatch) -> None:
-    phases = {
-        phase
-        for path in FILES[:10]
-        for phase, _ in taken(framed(path.read_text(encoding="utf-8").splitlines()), monkeypatch)
-    }
+    phases = {phase for path in FILES[:10] for phase, _ in taken(framed(read(path)), monkeypatch)}
     assert phases == {"stats", "stack"}
+    stats = [s for path in FILES[:3] for phase, s in taken(framed(read(path)), monkeypatch)]
+    assert any(s.startswith("total_") for s in stats)
 
 
 HEAD = [
@@ -154,18 +156,37 @@ BODY = st.sampled_from(
         "Out of memory: Killed process 7 (a) total-vm:1kB, anon-rss:1kB, file-rss:0kB",
         "\u00e9t\u00e9 \u0663",
         "x_1 \u0663\u0664",
+        "_ 1",
+        "__ 2",
+        "a  1",
+        "a 1 2",
+        "a\t1",
+        "a 1\u00b2",
+        "a\u00b2 1",
+        "\u00e9_x 12",
+        "a-b 1",
+        "1a 2",
+        "0 1",
+        "a 1x",
         "",
     ]
 )
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.lists(BODY, max_size=6), st.lists(BODY, max_size=6), st.booleans())
+@given(
+    st.lists(BODY, max_size=6),
+    st.lists(BODY, max_size=6),
+    st.sampled_from([0.001, 20.0]),
+    st.integers(0, 30),
+)
 def test_built_reports_read_the_same_with_the_shortcut(
-    stack: list[str], stats: list[str], gap: bool
+    stack: list[str], stats: list[str], step: float, cut: int
 ) -> None:
+    """Lines ``step`` seconds apart (20: a gap ends the report at each line), the report cut
+    ``cut`` lines before its end (the log ends inside it)."""
     body = [*HEAD, *stack, *MEMCG, *stats, *TAIL]
-    step = 20.0 if gap else 0.001
+    body = body[: len(body) - cut] + ["x"] * (cut % 2)
     lines = framed([f"[{100 + i * step:12.6f}] {text}" for i, text in enumerate(body)])
     with pytest.MonkeyPatch.context() as mp:
         assert parsed(lines, True, mp) == parsed(lines, False, mp)

@@ -32,7 +32,7 @@ from oomsleuth.model import (
 )
 from oomsleuth.parsers import kernel_lines as kl
 from oomsleuth.parsers import kernel_outcome_lines as ko
-from oomsleuth.parsers.kernel_body import feed_body, plain_body, starts_fragment, touch
+from oomsleuth.parsers.kernel_body import TOUCHED, feed_body, plain_body, starts_fragment, touch
 from oomsleuth.parsers.kernel_draft import MAX_RAW_LINES, Draft
 from oomsleuth.parsers.kernel_settle import GAP_S, RECENT, attach_reap, is_settled, to_reap
 
@@ -55,6 +55,7 @@ class KernelParser:
         self._draft: Draft | None = None
         self._suppressed: int | None = None
         self._handed = 0  # reports handed out by settled()
+        self._touched: LogLine | None = None  # see _place
 
     @property
     def busy(self) -> bool:
@@ -79,8 +80,12 @@ class KernelParser:
             up, last = line.uptime_s, d.last_uptime  # a gap ends the report (GAP_S either way)
             if up is not None and last is not None and (up - last > GAP_S or up - last < -GAP_S):
                 self._finish()
-            elif plain_body(d, s, line):
+            elif took := plain_body(d, s, line):
+                if took == TOUCHED:
+                    self._touched = line  # d.last_where, built when read (_place)
                 return  # a memcg stat or call trace line, read for less
+        if self._touched is not None:
+            self._place()
         where = Where(line.source, line.lineno)
         if ko.EVENT_HINT.search(s) is not None and self._feed_event_line(s, line, where):
             self._raw(line)
@@ -102,11 +107,8 @@ class KernelParser:
     def close(self) -> None:
         self._finish(cut="the log ends inside the report")
         if self._suppressed:
-            self._warn(
-                None,
-                "suppressed",
-                f"{self._suppressed} OOM report(s) were rate-limited at the end of the input",
-            )
+            why = f"{self._suppressed} OOM report(s) were rate-limited at the end of the input"
+            self._warn(None, "suppressed", why)
             self._suppressed = None
 
     def settled(self, uptime_s: float | None, *, final: bool = False) -> list[OomReport]:
@@ -140,11 +142,8 @@ class KernelParser:
         elif (killed := ko.parse_killed(s)) is not None:
             self._on_kill(killed, line, where, stamp)
         elif "Killed process" in s:
-            self._warn(
-                where,
-                "kill-line-unreadable",
-                f"a 'Killed process' line could not be read (kept out of the kills): {s[:160]!r}",
-            )
+            why = "a 'Killed process' line could not be read (kept out of the kills)"
+            self._warn(where, "kill-line-unreadable", f"{why}: {s[:160]!r}")
         elif (sel := ko.parse_selection(s)) is not None:
             self._on_selection(sel, line, where, stamp)
         elif (summary := ko.parse_summary(s)) is not None:
@@ -169,12 +168,8 @@ class KernelParser:
         self._finish()
         self._start(where, stamp, header=header)
         if header.gfp_mask is None:
-            self._warn(
-                where,
-                "header-unreadable",
-                "the 'invoked oom-killer' line could not be "
-                "read past the task name (cut off or damaged)",
-            )
+            why = "the 'invoked oom-killer' line could not be read past the task name"
+            self._warn(where, "header-unreadable", f"{why} (cut off or damaged)")
 
     def _on_kill(self, killed: ko.KilledLine, line: LogLine, where: Where, stamp: Stamp) -> None:
         d = self._draft
@@ -265,13 +260,18 @@ class KernelParser:
         if d is not None and any(k[0].victim.pid == r.pid for k in d.kills):
             d.reaps.setdefault(r.pid, reap)
         elif not attach_reap(self.reports, reap):
-            self._warn(
-                where,
-                "reaper-without-kill",
-                f"oom_reaper line about pid {r.pid} matches no kill in the input",
-            )
+            why = f"oom_reaper line about pid {r.pid} matches no kill in the input"
+            self._warn(where, "reaper-without-kill", why)
+
+    def _place(self) -> None:
+        """The open report's last line is the stat line plain_body last touched it with: its
+        Where, built now (before any other line touches the report, and before it finishes)."""
+        line, self._touched = self._touched, None
+        if line is not None and self._draft is not None:
+            self._draft.last_where = Where(line.source, line.lineno)
 
     def _finish(self, cut: str | None = None) -> None:
+        self._place()
         d, self._draft = self._draft, None
         if d is None:
             return

@@ -36,10 +36,15 @@ def touch(d: Draft, uptime_s: float | None, where: Where) -> None:
     d.last_where = where
 
 
-def plain_body(d: Draft, s: str, line: LogLine) -> bool:
+TAKEN, TOUCHED = 1, 2  # what plain_body did (0: nothing)
+
+
+def plain_body(d: Draft, s: str, line: LogLine) -> int:
     """Read a body line of the open report ``d`` the general way would read as a memcg stat
     line (``anon 1024``) of the stats phase or a call trace line (no space, or only after a
-    leading ``? ``) of the stack phase, and return True; else False, reading nothing.
+    leading ``? ``) of the stack phase, and return ``TAKEN``; else 0, reading nothing. A stat
+    line touches the report: ``TOUCHED``, and the caller makes ``d.last_where`` this line's
+    Where before anything reads or changes it (one Where for a run of stat lines).
 
     ``s`` is ``line``'s text, stripped. The general way (:meth:`KernelParser.feed`) tests the
     line for events, then :func:`feed_body`; here both are skipped, with the same result: with
@@ -48,25 +53,30 @@ def plain_body(d: Draft, s: str, line: LogLine) -> bool:
     space, ":" or "-" each needs, or a first character "M" or "["), nor the stack dump's
     CPU/cpuset/hardware readers. ``tests/test_kernel_body_fast.py`` checks both ways agree."""
     if d.kills or "oom" in s or "suppressed" in s:
-        return False
+        return 0
     phase = d.phase
     if phase == "stats":
-        stat = kl.STAT_LINE.match(s)  # kl.parse_stat_line(s): s is stripped
-        if stat is None:
-            return False
+        # kl.parse_stat_line(s), without its regex: "^(\w+) (\d+)$" is a name of word
+        # characters (str.isalnum or "_", as re reads \w), one space, decimal digits (\d)
+        name, _, value = s.partition(" ")
+        if not (value.isdecimal() and name.replace("_", "a").isalnum()):
+            return 0
         if len(d.stats) < MAX_STATS and d.stats_path is not None:
-            d.stats.append((sys.intern(stat[1]), int(stat[2])))
-        touch(d, line.uptime_s, Where(line.source, line.lineno))
-    elif phase == "stack" and (
+            d.stats.append((sys.intern(name), int(value)))
+        if len(d.raw) < MAX_RAW_LINES:
+            d.raw.append((line.lineno, line.text))
+        if line.uptime_s is not None:  # touch(d, line.uptime_s, where), but for the Where
+            d.last_uptime = line.uptime_s
+        return TOUCHED
+    if phase == "stack" and (
         (" " not in s and s[:1] not in "M[") or (s.startswith("? ") and " " not in s[2:])
     ):
         if len(d.trace) < MAX_TRACE:
             d.trace.append(s)
-    else:
-        return False
-    if len(d.raw) < MAX_RAW_LINES:
-        d.raw.append((line.lineno, line.text))
-    return True
+        if len(d.raw) < MAX_RAW_LINES:
+            d.raw.append((line.lineno, line.text))
+        return TAKEN
+    return 0
 
 
 def feed_body(d: Draft, s: str, uptime_s: float | None, where: Where) -> bool:
