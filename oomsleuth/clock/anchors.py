@@ -131,6 +131,9 @@ class AnchorTracker:
         self._streams: dict[tuple[str, str | None], _Stream] = {}
         self._epochs: dict[str, tuple[int, str | None]] = {}  # source -> (banners, last boot id)
         self._all: list[OpenSegment] = []
+        # the last line's source, host, stream and epoch: the next line is most often the same
+        # stream's (a boot marker, which moves an epoch, clears it)
+        self._hot: tuple[str, str | None, _Stream, int, str | None] | None = None
 
     def observe(self, line: LogLine) -> None:
         """Take one framed line. It runs for every framed line: the helpers it needs for the
@@ -138,12 +141,18 @@ class AnchorTracker:
         if line.boot_marker:
             count, _ = self._epochs.get(line.source, (0, None))
             self._epochs[line.source] = (count + 1, line.boot_id)
+            self._hot = None
             return
-        stream = self._streams.get((line.source, line.host))
-        if stream is None:
-            stream = self._streams[line.source, line.host] = _Stream()
+        hot = self._hot
+        if hot is not None and hot[0] is line.source and hot[1] == line.host:
+            _, _, stream, epoch, banner_id = hot
+        else:
+            stream = self._streams.get((line.source, line.host))  # type: ignore[assignment]
+            if stream is None:
+                stream = self._streams[line.source, line.host] = _Stream()
+            epoch, banner_id = self._epochs.get(line.source, _NO_EPOCH)
+            self._hot = (line.source, line.host, stream, epoch, banner_id)
         seg = stream.open
-        epoch, banner_id = self._epochs.get(line.source, _NO_EPOCH)
         uptime, received, text = line.uptime_s, line.received_uptime_s, line.text
         # the line's own monotonic clock: the logger's at receipt when known (journal records of
         # one boot keep it in order even when late kernel records carry older kernel stamps)
