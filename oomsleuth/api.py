@@ -117,7 +117,6 @@ def _parsed(
     tick: Progress | None = None,
 ) -> Report:
     """The sources parsed, on the wall clock, copies of one kill merged."""
-    from oomsleuth.load.sources_forked import parse_forked
     from oomsleuth.scanner import merged, parse_sources, scanned
 
     damage: list[Warning_] = []
@@ -126,10 +125,13 @@ def _parsed(
         damage.append(w)
         warn(w.message)
 
-    # several big sources side by side, when that pays (progress as each one is in)
-    parsed = parse_forked(
-        sources, lambda s, p: scanned(s.name, _blocks(s, p, None)), merged, problem, tick
-    )
+    parsed = None
+    if len(sources) > 1:  # several big sources side by side, when that pays
+        from oomsleuth.load.sources_forked import parse_forked
+
+        parsed = parse_forked(
+            sources, lambda s, p: scanned(s.name, _blocks(s, p, None)), merged, problem, tick
+        )
     if parsed is None:
         parsed = parse_sources((s.name, _blocks(s, problem, tick)) for s in sources)
     if damage:

@@ -30,7 +30,7 @@ def small(monkeypatch: pytest.MonkeyPatch) -> None:
     """Blocks of 4 KB (a report across many), a search process for any size, forking allowed."""
     monkeypatch.setattr(blocks, "BLOCK", 4096)
     monkeypatch.setattr(blocks, "CHUNK_BITS", 9)
-    monkeypatch.setattr(search_ahead, "AHEAD_BYTES", 0)
+    monkeypatch.setattr(blocks, "AHEAD_BYTES", 0)
     monkeypatch.delenv("OOMSLEUTH_NO_FORK", raising=False)
 
 
@@ -144,11 +144,11 @@ def test_small_files_no_fork_no_memory_and_workers_have_no_search_process(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     path = _log(tmp_path, copies=1)
-    monkeypatch.setattr(search_ahead, "AHEAD_BYTES", path.stat().st_size + 1)
+    monkeypatch.setattr(blocks, "AHEAD_BYTES", path.stat().st_size + 1)
     source, _ = _reader(path)
     source.next(True)
     assert source.ahead is None
-    monkeypatch.setattr(search_ahead, "AHEAD_BYTES", 0)
+    monkeypatch.setattr(blocks, "AHEAD_BYTES", 0)
     monkeypatch.setenv("OOMSLEUTH_NO_FORK", "1")
     source, _ = _reader(path)
     source.next(True)

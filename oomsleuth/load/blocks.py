@@ -47,16 +47,18 @@ from oomsleuth.load.files import (
     reason,
 )
 from oomsleuth.load.literals import Finder
-from oomsleuth.load.search_ahead import Made, SearchAhead, worth
 from oomsleuth.load.text import split_lines
 from oomsleuth.model import Warning_, Where
 
 BLOCK = 4 << 20
+AHEAD_BYTES = 64 << 20  # smaller inputs are not worth a search-ahead process
 CHUNK_BITS = 13  # newlines are indexed per 8 KB of a block (a jump counts within one chunk)
 Tick = Callable[[int, int, int | None], None]  # (lines read, bytes read, size when known)
 
 if TYPE_CHECKING:
     from concurrent.futures import Executor, ThreadPoolExecutor
+
+    from oomsleuth.load.search_ahead import Made, SearchAhead
 
 
 class BlockLines:
@@ -119,10 +121,13 @@ class BlockLines:
         if source.path is None or source.opener is not None or not source.path.is_file():
             return  # standard input, an archive member, a FIFO: can be read once only
         try:
-            if not worth(os.stat(source.path).st_size, compressed):
-                return
+            size = os.stat(source.path).st_size
         except OSError:
             return
+        if size * (8 if compressed else 1) < AHEAD_BYTES:  # a compressed one holds ~10x more
+            return
+        from oomsleuth.load.search_ahead import SearchAhead
+
         sizes = (BLOCK, source.max_line, CHUNK_BITS)
         self.ahead = SearchAhead.start(source, self._find, sizes)
         if self.ahead is not None:

@@ -21,7 +21,7 @@ they are the ones the reader would make; the reader still checks each record aga
 block (bytes read, size, end of the last complete line, the first and last bytes) and at the
 first difference (a file that grew or changed under us) stops the process and makes its blocks
 itself, as it does when the process dies (the OOM killer is about on the hosts this runs on)
-or when the reader hands over to the line reader. Used for files of ``AHEAD_BYTES`` or more
+or when the reader hands over to the line reader. Used for files of ``blocks.AHEAD_BYTES`` or more
 (compressed: an eighth of that) when there are two cores, helper processes are allowed
 (``OOMSLEUTH_NO_FORK``), memory is to spare (:func:`~oomsleuth.load.forking.roomy`) and this is
 not a daemonic worker (several files parsed side by side, a Dask worker: the cores are taken).
@@ -41,7 +41,6 @@ from oomsleuth.load.forking import cores, fork_forbidden, roomy
 from oomsleuth.load.literals import Finder, patterns_of
 from oomsleuth.load.search_worker import Job, key
 
-AHEAD_BYTES = 64 << 20  # smaller inputs: the process costs more than it saves
 Made = tuple[list[int], list[int]]  # a block's hits and newline index
 _ROOT = str(Path(__file__).resolve().parent.parent.parent)  # where this oomsleuth is imported from
 _PROGRAM = (
@@ -132,9 +131,3 @@ def _daemon() -> bool:
     import multiprocessing
 
     return bool(multiprocessing.current_process().daemon)
-
-
-def worth(size: int, compressed: bool) -> bool:
-    """Whether an input of ``size`` bytes on disk is worth a process (a compressed one holds
-    about ten times more)."""
-    return size * (8 if compressed else 1) >= AHEAD_BYTES
