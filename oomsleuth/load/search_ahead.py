@@ -102,7 +102,7 @@ class SearchAhead:
             record = pickle.load(self.pipe)
         except Exception:  # the process died, or left (an error: it makes no more)
             record = None
-        if record is None or record[:5] != key(buf, got, n, end):
+        if not isinstance(record, tuple) or record[:5] != key(buf, got, n, end):
             self.close()
             return None
         self.used += 1
