@@ -19,18 +19,27 @@ def run(argv: list[str], env: dict[str, str] | None = None) -> tuple[float, int,
     """Wall time, peak RSS in kB (of this command alone) and stdout of a fresh process; exit
     codes 0 and 1 (oomsleuth's "found" and "none found") count as success. ``env``: variables
     added to this process's environment."""
+    wall, (peak,), out = _measured(MEASURE, argv, env)
+    return wall, peak, out
+
+
+def _measured(
+    script: str, argv: list[str], env: dict[str, str] | None
+) -> tuple[float, list[int], str]:
+    """``argv`` run under the measuring ``script`` (which writes its exit code and then its
+    figures as the last line of stderr): wall time, the figures, stdout."""
     t0 = time.perf_counter()
     proc = subprocess.run(
-        [sys.executable, "-c", MEASURE, *argv],
+        [sys.executable, "-c", script, *argv],
         capture_output=True,
         text=True,
         env={**os.environ, **env} if env else None,
     )
     wall = time.perf_counter() - t0
-    code, peak = proc.stderr.strip().splitlines()[-1].split()
+    code, *figures = proc.stderr.strip().splitlines()[-1].split()
     if code not in ("0", "1"):
         sys.exit(f"failed: {' '.join(argv)}\n{proc.stderr}")
-    return wall, int(peak), proc.stdout
+    return wall, [int(f) for f in figures], proc.stdout
 
 
 TREE = """
@@ -76,18 +85,8 @@ def run_tree(argv: list[str], env: dict[str, str] | None = None) -> tuple[float,
     split between the processes sharing them) of the command and every process it started,
     sampled every 20 ms, in kB: the memory of a command that forks helpers. The sampling adds
     a little time; compare it with itself."""
-    t0 = time.perf_counter()
-    proc = subprocess.run(
-        [sys.executable, "-c", TREE, *argv],
-        capture_output=True,
-        env={**os.environ, **env} if env else None,
-    )
-    wall = time.perf_counter() - t0
-    err = proc.stderr.decode(errors="replace")
-    code, peak, tree = err.strip().splitlines()[-1].split()
-    if code not in ("0", "1"):
-        sys.exit(f"failed: {' '.join(argv)}\n{err}")
-    return wall, int(peak), int(tree), proc.stdout.decode()
+    wall, (peak, tree), out = _measured(TREE, argv, env)
+    return wall, peak, tree, out
 
 
 def compiled(*packages: str) -> None:

@@ -154,7 +154,7 @@ def test_small_files_no_fork_no_memory_and_workers_have_no_search_process(
     source.next(True)
     assert source.ahead is None
     monkeypatch.delenv("OOMSLEUTH_NO_FORK")
-    for unwise, says in (("roomy", False), ("_daemon", True)):  # no memory; a worker
+    for unwise, says in (("roomy", False), ("daemonic", True)):  # no memory; a worker
         with monkeypatch.context() as patch:
             patch.setattr(search_ahead, unwise, functools.partial(bool, says))
             source, _ = _reader(path)

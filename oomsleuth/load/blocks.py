@@ -8,10 +8,10 @@ lines, and serves physical lines as the framer's
 next line holding a match (newlines in between are counted, never split or decoded: a full
 block's newlines are indexed per ``1 << CHUNK_BITS`` bytes on a counting thread while this one
 runs the search, which in C releases the GIL; :mod:`oomsleuth.load.block_fill` makes each
-block). For a big file, a forked process makes the same blocks ahead of this reader and sends
-their hits and index (:mod:`oomsleuth.load.search_ahead`): the reader then only reads the bytes
-and parses. A line with a NUL byte is always a candidate (NULs are dropped before any test, as
-by :meth:`Input.lines`), as is a block's first line.
+block). For a big file, a process of its own makes the same blocks ahead of this reader and
+sends their hits and index (:mod:`oomsleuth.load.search_ahead`): the reader then only reads
+the bytes and parses. A line with a NUL byte is always a candidate (NULs are dropped before any
+test, as by :meth:`Input.lines`), as is a block's first line.
 
 The lines it hands out are those of :meth:`Input.lines`, byte for byte: split on ``\\n``, a
 ``\\r\\n`` ending removed, UTF-8 with surrogate escapes, NULs dropped. Where that reader would do
@@ -45,6 +45,7 @@ from oomsleuth.load.files import (
     decompressed,
     read_errors,
     reason,
+    uncompressed,
 )
 from oomsleuth.load.literals import Finder
 from oomsleuth.load.text import split_lines
@@ -105,7 +106,7 @@ class BlockLines:
         elif (
             self.input.path is not None
             and self.input.opener is None
-            and _plain(stream)
+            and uncompressed(stream)
             and self.input.path.is_file()  # not a FIFO: reopened, it would wait for a writer
         ):
             self._file = stack.enter_context(self.input.path.open("rb", buffering=0))
@@ -113,7 +114,7 @@ class BlockLines:
         file = self._file
         self._reader = plain_reader(file) if file is not None else StreamFill(self._src)
         if self._slow is None:
-            self._search_ahead(compressed=not _plain(stream))
+            self._search_ahead(compressed=not uncompressed(stream))
 
     def _search_ahead(self, compressed: bool) -> None:
         """A process to make the blocks ahead, for a big file (:mod:`.search_ahead`)."""
@@ -260,11 +261,6 @@ class BlockLines:
                 f"{count} line(s) before it were read, the rest could not be",
             )
         )
-
-
-def _plain(stream: object) -> bool:
-    """True when :func:`decompressed` found no compression (it gave back a plain buffer)."""
-    return type(stream) is io.BufferedReader
 
 
 def _decode(raw: bytes | bytearray) -> str:

@@ -210,7 +210,7 @@ class Input:
             def long_line(line: int, message: str) -> None:
                 report(Warning_(Where(self.name, line), "line-too-long", message))
 
-            plain = self.path is not None and self.opener is None and _plain(stream)
+            plain = self.path is not None and self.opener is None and uncompressed(stream)
             pieces = _pieces(head, stream, plain)
             lines = LineBlocks(pieces, self.max_line, long_line, encoding)
             broken: tuple[type[BaseException], ...] = (*read_errors(), UnicodeError, zlib.error)
@@ -228,7 +228,7 @@ class Input:
                 )
 
 
-def _plain(stream: object) -> bool:
+def uncompressed(stream: object) -> bool:
     """True when :func:`decompressed` found no compression (it gave back a plain buffer)."""
     return type(stream) is io.BufferedReader
 

@@ -45,10 +45,18 @@ def safe_to_fork() -> bool:
     return (
         sys.platform == "linux"
         and "fork" in multiprocessing.get_all_start_methods()
-        and not multiprocessing.current_process().daemon  # e.g. a Dask worker: no children
+        and not daemonic()
         and threading.active_count() == 1  # a fork beside running threads may inherit a held lock
         and roomy()
     )
+
+
+def daemonic() -> bool:
+    """In a daemonic worker (a Dask worker: no children; one of several files parsed side by
+    side: the cores are taken already)."""
+    import multiprocessing
+
+    return bool(multiprocessing.current_process().daemon)
 
 
 def roomy() -> bool:

@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import IO
 
 from oomsleuth.load.files import Input
-from oomsleuth.load.forking import cores, fork_forbidden, roomy
+from oomsleuth.load.forking import cores, daemonic, fork_forbidden, roomy
 from oomsleuth.load.literals import Finder, patterns_of
 from oomsleuth.load.search_worker import Job, key
 
@@ -67,7 +67,7 @@ class SearchAhead:
         patterns = patterns_of(find)
         if patterns is None or source.path is None or not sys.executable:
             return None
-        if fork_forbidden() or cores() < 2 or not roomy() or _daemon():
+        if fork_forbidden() or cores() < 2 or not roomy() or daemonic():
             return None
         job = Job(source.name, str(source.path), source.max_line, patterns, sizes)
         try:
@@ -123,11 +123,3 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
         if pipe is not None:
             with contextlib.suppress(OSError):
                 pipe.close()
-
-
-def _daemon() -> bool:
-    """In a daemonic worker (parsing several files side by side, a Dask worker): the cores
-    are taken already."""
-    import multiprocessing
-
-    return bool(multiprocessing.current_process().daemon)

@@ -11,7 +11,6 @@ a forked copy of the reader kept ~25 MB of the reader's pages).
 
 from __future__ import annotations
 
-import io
 import signal
 import sys
 from contextlib import ExitStack
@@ -19,7 +18,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from oomsleuth.load.block_fill import Block, StreamFill, make_block, plain_reader
-from oomsleuth.load.files import Input, _buffered, checked_head, decompressed
+from oomsleuth.load.files import Input, _buffered, checked_head, decompressed, uncompressed
 
 SAMPLE = 32  # bytes compared at each end of a block
 
@@ -45,7 +44,7 @@ def fill(source: Input, stack: ExitStack) -> Any:
     """The block filler of a fresh opening of ``source``, as
     :meth:`~oomsleuth.load.blocks.BlockLines._open` makes it."""
     stream = decompressed(source.open(stack), source.name)
-    if type(stream) is io.BufferedReader and source.path is not None:  # not compressed
+    if uncompressed(stream) and source.path is not None:
         return plain_reader(stack.enter_context(source.path.open("rb", buffering=0)))
     head, _ = checked_head(stream, source.name)
     return StreamFill(_buffered(head, stream))
