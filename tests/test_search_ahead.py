@@ -11,11 +11,13 @@ import gzip
 import os
 import signal
 from pathlib import Path
+from typing import Any
 
 import pytest
 from test_fastpath import REAL, _lines, _noisy, engine
 from test_scan import _all_logs
 
+import oomsleuth
 from oomsleuth.load import blocks, search_ahead
 from oomsleuth.load.files import Input
 from oomsleuth.load.literals import finder
@@ -163,3 +165,30 @@ def test_small_files_no_fork_no_memory_and_workers_have_no_search_process(
     source, _ = _reader(path)
     source.next(True)
     assert source.ahead is not None
+
+
+@pytest.mark.parametrize("packed", ["plain", "gzip"])
+def test_analyze_with_the_search_process_is_analyze_in_one_process(
+    packed: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Through the public API: ``oomsleuth.analyze`` of a log whose blocks a search process
+    made gives the report of the same log read in one process (``OOMSLEUTH_NO_FORK=1``);
+    blocks of the real size, two of them (the API reads lines of up to 1 MB)."""
+    monkeypatch.setattr(blocks, "BLOCK", 4 << 20)
+    path = _log(tmp_path, copies=250)
+    if packed == "gzip":
+        path = tmp_path / "kern.log.gz"
+        path.write_bytes(gzip.compress((tmp_path / "kern.log").read_bytes()))
+    started: list[search_ahead.SearchAhead | None] = []
+    start = search_ahead.SearchAhead.start
+
+    def counted(*args: Any) -> search_ahead.SearchAhead | None:
+        started.append(ahead := start(*args))
+        return ahead
+
+    monkeypatch.setattr(search_ahead.SearchAhead, "start", counted)
+    ahead = oomsleuth.analyze([path], tz="UTC")
+    assert started and all(a is not None and a.used >= 2 for a in started)
+    monkeypatch.setenv("OOMSLEUTH_NO_FORK", "1")
+    alone = oomsleuth.analyze([path], tz="UTC")
+    assert ahead.reports and ahead == alone
