@@ -14,7 +14,7 @@ import pytest
 from test_scan import _all_logs
 
 import oomsleuth
-from oomsleuth.load import blocks, literals
+from oomsleuth.load import block_fill, blocks, literals
 from oomsleuth.load.files import Input
 from oomsleuth.model import Report, Warning_
 from oomsleuth.scanner import candidate_patterns, parse_sources
@@ -140,6 +140,29 @@ def test_newlines_of_big_blocks_are_counted_on_a_second_thread(
     assert source.lines == len(lines)
     report = _same(Input(plain.name, plain, max_line=2048), engine)
     assert len(report.reports) == 4
+
+
+def _blocks_of_every_density() -> Iterator[bytes]:
+    """Blocks whose lines are long, short, blank, mixed chunk by chunk, or have no newline."""
+    real = (REAL / "memcg-bystander.dmesg.txt").read_bytes()
+    yield real * 3
+    yield b"\n" * 70000
+    yield b"x\n" * 30000 + real + b"\n\n" * 9000
+    yield b"".join((b"a" * 200 + b"\n") * 40 + b"\n" * 8192 for _ in range(6))
+    yield b"no newline at all" * 3000
+    yield b"\r\n".join([b"crlf"] * 5000) + b"tail"
+    yield b""
+
+
+@pytest.mark.parametrize("chunk_bits", [4, 9, 13])
+def test_the_newline_index_counts_every_newline(chunk_bits: int) -> None:
+    """The index (counted one way or the other, chunk by chunk) is bytes.count's."""
+    step = 1 << chunk_bits
+    for data in _blocks_of_every_density():
+        buf = bytearray(data + b"junk after the end\n")
+        end = len(data)
+        want = [data.count(b"\n", 0, k) for k in range(0, end, step)] + [data.count(b"\n")]
+        assert block_fill.newline_index(buf, end, chunk_bits) == (want if end else [0])
 
 
 @pytest.mark.parametrize("block", [4096, 65536])
