@@ -8,6 +8,7 @@ from __future__ import annotations
 import gzip
 import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -101,12 +102,15 @@ def _noisy(report: Path, copies: int, noise: int) -> Iterator[str]:
             yield f"Nov 25 10:01:00 web-1 kernel: {line}"
 
 
+@pytest.mark.parametrize("split", [False, True], ids=["whole", "halves"])
 @pytest.mark.parametrize("block", [4096, 5000, 65536])
 def test_block_boundaries_anywhere(
-    block: int, engine: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    block: int, split: bool, engine: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Small blocks put report lines, CRLF endings and NULs across every boundary."""
+    """Small blocks put report lines, CRLF endings and NULs across every boundary (and, each
+    searched in two halves, across every cut)."""
     monkeypatch.setattr(blocks, "BLOCK", block)
+    monkeypatch.setattr(block_fill, "SPLIT_BYTES", 0 if split else 1 << 40)
     log = tmp_path / "kern.log"
     text = "\n".join(_noisy(REAL / "memcg-bystander.dmesg.txt", 3, 40)) + "\n"
     text = text.replace("eth0: up 7\n", "eth0: up 7\r\n").replace("up 9", "up\x00 9")
@@ -140,6 +144,24 @@ def test_newlines_of_big_blocks_are_counted_on_a_second_thread(
     assert source.lines == len(lines)
     report = _same(Input(plain.name, plain, max_line=2048), engine)
     assert len(report.reports) == 4
+
+
+@pytest.mark.parametrize("log", _all_logs(), ids=lambda p: p.name)
+def test_a_block_searched_in_halves_gives_the_whole_blocks_hits(
+    log: Path, engine: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Cut at the newline nearest its middle, each half searched on its own thread: the same
+    candidate offsets as the whole block's search (line starts matched with their newline)."""
+    find, _ = literals.finder(candidate_patterns())
+    monkeypatch.setattr(block_fill, "SPLIT_BYTES", 0)
+    # and lines the search finds only by their first character (journal JSON, export data)
+    starts = [b'{"MESSAGE":"eth0 up"}\n' * 99, b"-- Boot 2a --\n" * 99, b"_BOOT_ID=2a\n" * 99]
+    for data in (log.read_bytes(), *starts):
+        buf = bytearray(data)
+        end = buf.rfind(b"\n") + 1
+        whole = block_fill.candidates(find, buf, end)
+        with ThreadPoolExecutor(2) as pool:
+            assert block_fill.candidates(find, buf, end, pool) == whole
 
 
 def _blocks_of_every_density() -> Iterator[bytes]:

@@ -6,7 +6,8 @@ is full or the input ends (a stream that breaks keeps what it gave, and the erro
 its last complete line; whether it holds a line too long for the fast path (then nothing else
 is done: the reader hands over to the line reader); then the finder's candidate offsets (a NUL
 byte, and the block's first line, always are) and the index of newlines before each
-``1 << chunk_bits`` bytes, counted on a worker thread while the finder searches.
+``1 << chunk_bits`` bytes, counted on a worker thread while the finder searches (a full
+block's two halves side by side, on this thread and a second worker thread).
 
 A decompressed stream is read ``READ`` bytes at a time whatever room is left in the block
 (:class:`StreamFill` keeps what does not fit for the next one): the line reader reads it so, and
@@ -63,8 +64,9 @@ def make_block(
 ) -> Block:
     """Read, search and index one block into ``buf`` (``sizes``: block size, max line length,
     chunk bits; ``read(block, size)`` fills it; ``made(block)``: its hits and index when made
-    elsewhere (:mod:`oomsleuth.load.search_ahead`); else ``workers()``: where a full block's
-    newlines are counted while it is searched)."""
+    elsewhere (:mod:`oomsleuth.load.search_ahead`); else ``workers()``: two threads, where a
+    full block's newlines are counted and its second half searched while this thread searches
+    the first)."""
     size, max_line, chunk_bits = sizes
     block = Block(buf, n=len(carry), carried=len(carry))
     buf[: len(carry)] = carry
@@ -80,9 +82,9 @@ def make_block(
     if known is not None:
         block.hits, block.index = known
         return block
-    full = block.n == size
-    count = workers().submit(newline_index, buf, end, chunk_bits) if full else None
-    block.hits = candidates(find, buf, end)
+    pool = workers() if block.n == size else None  # a full block: worth the threads
+    count = pool.submit(newline_index, buf, end, chunk_bits) if pool is not None else None
+    block.hits = candidates(find, buf, end, pool)
     block.index = count.result() if count is not None else newline_index(buf, end, chunk_bits)
     return block
 
@@ -128,9 +130,23 @@ class StreamFill:
         self.rest = rest
 
 
-def candidates(find: Finder, buf: bytearray, end: int) -> list[int]:
-    """The finder's offsets in the complete lines, with every NUL byte's and the first line's."""
-    hits = find(memoryview(buf)[:end]) if end else []
+SPLIT_BYTES = 1 << 20  # a block of complete lines from this size is searched in two halves
+
+
+def candidates(find: Finder, buf: bytearray, end: int, pool: Executor | None = None) -> list[int]:
+    """The finder's offsets in the complete lines, with every NUL byte's and the first line's.
+    With a ``pool``, its second half is searched there while this thread searches the first
+    (the search in C releases the GIL): cut at a newline, which starts the second half (a
+    pattern that matches a line start does so with the newline before it; no match ends on a
+    newline, so none is found twice)."""
+    view = memoryview(buf)
+    cut = buf.rfind(b"\n", 0, end // 2) if pool is not None and end >= SPLIT_BYTES else -1
+    if cut > 0 and pool is not None:
+        later = pool.submit(find, view[cut:end])
+        hits = find(view[:cut])
+        hits += [cut + hit for hit in later.result()]
+    else:
+        hits = find(view[:end]) if end else []
     nul = buf.find(0, 0, end)
     if nul >= 0:
         while nul >= 0:

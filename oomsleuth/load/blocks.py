@@ -205,12 +205,13 @@ class BlockLines:
         return self.ahead.made(block.buf, block.got, block.n, block.end)
 
     def _workers(self) -> Executor:
-        """The counting thread (only big inputs start it): a full block's newlines are indexed
-        on it while this one runs the search, which in C releases the GIL."""
+        """The counting and searching threads (only big inputs start them): a full block's
+        newlines are indexed and its second half searched on them while this one searches the
+        first half (the search in C releases the GIL)."""
         if self._pool is None:
             from concurrent.futures import ThreadPoolExecutor
 
-            self._pool = ThreadPoolExecutor(1, thread_name_prefix="oomsleuth-count")
+            self._pool = ThreadPoolExecutor(2, thread_name_prefix="oomsleuth-count")
             self._stack.callback(self._pool.shutdown)
         return self._pool
 

@@ -17,6 +17,7 @@ import functools
 import importlib
 import os
 import re
+import threading
 import weakref
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -83,6 +84,8 @@ def _hyperscan(patterns: Sequence[bytes]) -> Finder:
         flags=[0] * len(patterns),
     )
 
+    own = threading.local()  # a scratch space per thread: two may search at once
+
     def find(block: Block) -> list[int]:
         hits: list[int] = []
         add = hits.append
@@ -90,7 +93,10 @@ def _hyperscan(patterns: Sequence[bytes]) -> Finder:
         def on_match(_id: int, _from: int, to: int, _flags: int, _ctx: object) -> None:
             add(to - 1)
 
-        db.scan(block, match_event_handler=on_match)
+        scratch = getattr(own, "scratch", None)
+        if scratch is None:
+            scratch = own.scratch = hs.Scratch(db)
+        db.scan(block, match_event_handler=on_match, scratch=scratch)
         hits.sort()
         return hits
 

@@ -62,7 +62,7 @@ def main() -> None:
     source = Input(job.name, Path(job.path), max_line=job.max_line)
     find, _ = finder(job.patterns)
     buf, out = bytearray(job.sizes[0]), sys.stdout.buffer
-    with ExitStack() as stack, ThreadPoolExecutor(1) as pool:
+    with ExitStack() as stack, ThreadPoolExecutor(2) as pool:
         read, carry = fill(source, stack), b""
         while True:
             block: Block = make_block(buf, carry, read, find, job.sizes, lambda: pool)
