@@ -61,9 +61,10 @@ def parse_row(text: str, columns: tuple[str, ...] | None) -> RawRow | None:
     if columns is not None:
         n_numeric = len(columns) - 1
         parts = rest.split(None, n_numeric)
-        if len(parts) < n_numeric + 1 or not all(_NUM.match(p) for p in parts[:n_numeric]):
+        numbers = _numbers(parts[:n_numeric]) if len(parts) > n_numeric else None
+        if numbers is None:
             return None
-        values = tuple(zip(columns[:n_numeric], (int(p) for p in parts[:n_numeric]), strict=True))
+        values = tuple(zip(columns[:n_numeric], numbers, strict=True))
         return RawRow(pid, values, parts[n_numeric])
     # no header: numbers up to the name; the era's first four columns are stable, and the
     # last number is oom_score_adj (or oom_adj before 2.6.36, which we cannot tell apart)
@@ -78,6 +79,20 @@ def parse_row(text: str, columns: tuple[str, ...] | None) -> RawRow | None:
     comm = rest.split(None, len(nums))[-1]
     fallback = [*zip(FALLBACK_COLUMNS, nums[:4], strict=False), ("oom_score_adj", nums[-1])]
     return RawRow(pid, tuple(fallback), comm)
+
+
+def _numbers(parts: list[str]) -> list[int] | None:
+    """Each part as an int, or None unless every one is ``-?\\d+`` (:data:`_NUM`). A row of a
+    big task table has ten of them, hundreds of rows a report: ``int`` reads the same parts
+    (no space in them, split out) and refuses the same, but for a ``+`` or ``_``, which it
+    would read and the pattern does not, so a part with either goes the pattern's way."""
+    joined = "".join(parts)
+    if "+" in joined or "_" in joined:
+        return [int(p) for p in parts] if all(_NUM.match(p) for p in parts) else None
+    try:
+        return [int(p) for p in parts]
+    except ValueError:
+        return None
 
 
 def to_row(raw: RawRow, page_kb: int) -> TaskRow:
