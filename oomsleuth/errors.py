@@ -12,7 +12,9 @@ stderr, warnings and every report format show controls and invisible characters 
 
 from __future__ import annotations
 
+import functools
 import re
+from typing import Any
 
 EXIT_FOUND = 0  # OOM events found
 EXIT_NONE = 1  # input read, no OOM event in it
@@ -59,7 +61,9 @@ class OutputError(OomsleuthError):
 # default-ignorable code points that draw nothing (combining grapheme joiner, Hangul fillers,
 # variation selectors); surrogates (a lone one is an undecodable input byte). So `sshd\u200b`
 # never passes for `sshd`. tests/test_escaping.py checks the class against unicodedata.
-UNSAFE = re.compile(
+# The class as text; :func:`unsafe` compiles it at first use (~1 ms of every start otherwise, and
+# a run that warns about nothing never needs it). ``UNSAFE`` is the compiled pattern.
+UNSAFE_CHARS = (
     "[\x00-\x1f\x7f-\x9f\xad\u034f\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2"
     "\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u2028-\u202e\u2060-\u206f"
     "\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff0-\ufffb\ud800-\udfff\U000110bd\U000110cd"
@@ -68,11 +72,23 @@ UNSAFE = re.compile(
 
 
 def printable(text: str) -> str:
-    """``text`` with every character of :data:`UNSAFE` shown as an escape: ``\\x1b`` below
+    """``text`` with every character of :data:`UNSAFE_CHARS` shown as an escape: ``\\x1b`` below
     U+0100, ``\\u200b``, ``\\U000e0041`` above the BMP; an undecodable byte (a lone surrogate
     from ``surrogateescape``) as ``\\xNN``, the byte itself. Everything else, backslashes
     included, is kept: the one rule of every format but JSON (which keeps the true value)."""
-    return UNSAFE.sub(_escape, text)
+    return unsafe().sub(_escape, text)
+
+
+@functools.cache
+def unsafe() -> re.Pattern[str]:
+    """:data:`UNSAFE_CHARS` compiled (once, at first use)."""
+    return re.compile(UNSAFE_CHARS)
+
+
+def __getattr__(name: str) -> Any:
+    if name == "UNSAFE":  # the compiled class, made when first asked for
+        return unsafe()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _escape(match: re.Match[str]) -> str:

@@ -10,7 +10,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, TextIO
 
-from oomsleuth.errors import UNSAFE
+from oomsleuth.errors import UNSAFE_CHARS
 from oomsleuth.model import Report
 from oomsleuth.model.patterns import lazy_compile
 from oomsleuth.renderers.json_fast import encoder
@@ -105,15 +105,15 @@ class _Layout:
         return text.replace("\n", "\n" + self.step * level)
 
 
-# The characters other formats show as escapes (oomsleuth.errors.UNSAFE) less C0, which json
+# The characters other formats show as escapes (oomsleuth.errors.UNSAFE_CHARS) less C0, which json
 # escapes itself: legal raw in JSON, unsafe or invisible on a terminal, so written as \uXXXX.
 # The value a JSON parser reads back is the true one. One character class (a lookahead before
 # it costs 4x the time on a big document).
 _C0 = "[\x00-\x1f"
 _TERMINAL_UNSAFE = (
-    lazy_compile("[" + UNSAFE.pattern[len(_C0) :])
-    if UNSAFE.pattern.startswith(_C0)
-    else lazy_compile(f"(?![\\x00-\\x1f]){UNSAFE.pattern}")
+    lazy_compile("[" + UNSAFE_CHARS[len(_C0) :])
+    if UNSAFE_CHARS.startswith(_C0)
+    else lazy_compile(f"(?![\\x00-\\x1f]){UNSAFE_CHARS}")
 )
 
 
