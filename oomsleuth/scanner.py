@@ -38,8 +38,8 @@ class Prefilter:
 
     def __init__(self) -> None:
         words = (*kernel_lines.KEYWORD_LITERALS, "Linux version")
-        self._words = re.compile("|".join(map(re.escape, words)))
-        self._user = re.compile(userspace.KEYWORDS)
+        self._words = lazy_compile("|".join(map(re.escape, words)))  # compiled at first use
+        self._user = lazy_compile(userspace.KEYWORDS)
         self._row = kernel_lines.ROW_HINT
 
     def search(self, line: str) -> object | None:
