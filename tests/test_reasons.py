@@ -1,15 +1,19 @@
 """The kernel's reasons (oomsleuth.correlate.reasons) on real reports: GFP flags in words, zones
 against their watermarks, fragmentation of an order-3 request, allocation sites, the sacrificed
-child, badness shares over 100% and Kubernetes oom_score_adj values; and the JSON document."""
+child, badness shares over 100% and Kubernetes oom_score_adj values (their names listed in one
+look-up a task row); and the JSON document."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
+from modelfactory import memcg_v1_report, task
 from pipeline import CORPUS, ROOT, analyze_files
 
-from oomsleuth.model import Report
+from oomsleuth.correlate.reasons import _names_by_adj
+from oomsleuth.model import OomReport, Report, Victim
+from oomsleuth.model.record import replace
 
 HAND = ROOT / "fixtures" / "handwritten"
 
@@ -117,3 +121,40 @@ def test_shares_over_100_percent_are_explained() -> None:
     title, lines = _reasons(result)["badness"]
     assert title.startswith("Why the badness shares add up to 1") and title.endswith("%")
     assert "shares need not add to 100%" in lines[-1]
+
+
+def _reference_names(report: OomReport) -> dict[int, list[str]]:
+    """Who has each adj, as first written: each row checked against every name listed."""
+    seen: dict[int, list[str]] = {}
+    for k in report.kills:
+        if k.victim.oom_score_adj is not None:
+            seen.setdefault(k.victim.oom_score_adj, []).append(f"{k.victim.comm} (victim)")
+    for row in report.tasks or ():
+        names = seen.setdefault(row.oom_score_adj, []) if row.oom_score_adj is not None else []
+        if row.oom_score_adj is not None and not any(n.startswith(row.comm) for n in names):
+            names.append(row.comm)
+    return seen
+
+
+def test_names_by_adj_of_every_real_report_and_of_built_tables() -> None:
+    """The adj reason's names (a prefix set a row, not a pass over the names listed): those of
+    the pass over the names, on every real report (a table of 151 tasks at one adj among
+    them) and on tables built of comms that start one another, repeat, are empty, or end
+    like a victim's entry."""
+    logs = [*sorted((ROOT / "fixtures" / "real").glob("*.dmesg.txt")), *CORPUS.glob("*.log")]
+    reports = [r for log in logs for r in analyze_files([log]).reports]
+    assert max(len(r.tasks or ()) for r in reports) >= 151
+    comms = ["java", "jav", "java", "", "ja", "a (victim)", "java (victim)", "sh", "s", "javac"]
+    victim = Victim(3120, "java", None, 2_459_188, 521_460, 15_208, 0)
+    base = memcg_v1_report()
+    kills = tuple(
+        replace(k, victim=replace(victim, oom_score_adj=adj)) for k in base.kills for adj in (0, -1)
+    )
+    for n in range(len(comms) + 1):
+        rows = tuple(
+            task(100 + i, c, 10, oom_score_adj=(i % 3) - 1 if i % 4 else None)
+            for i, c in enumerate(comms[n:] + comms[:n])
+        )
+        reports.append(replace(base, tasks=rows, kills=kills))
+    for report in reports:
+        assert _names_by_adj(report) == _reference_names(report)

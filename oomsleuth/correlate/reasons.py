@@ -245,14 +245,7 @@ def adj_meaning(adj: int, k8s: bool) -> str | None:
 def adj_reason(report: OomReport) -> Reason | None:
     paths = " ".join(p for p in (report.oom_memcg, report.task_memcg) if p)
     k8s = "kubepods" in paths
-    seen: dict[int, list[str]] = {}
-    for k in report.kills:
-        if k.victim.oom_score_adj is not None:
-            seen.setdefault(k.victim.oom_score_adj, []).append(f"{k.victim.comm} (victim)")
-    for row in report.tasks or ():
-        names = seen.setdefault(row.oom_score_adj, []) if row.oom_score_adj is not None else []
-        if row.oom_score_adj is not None and not any(n.startswith(row.comm) for n in names):
-            names.append(row.comm)
+    seen = _names_by_adj(report)
     lines = []
     for adj, who in sorted(seen.items(), key=lambda kv: -kv[0]):
         meaning = adj_meaning(adj, k8s)
@@ -263,3 +256,24 @@ def adj_reason(report: OomReport) -> Reason | None:
         return None
     title = "oom_score_adj" + (": Kubernetes QoS classes" if k8s else "")
     return Reason("adj", title, tuple(lines))
+
+
+def _names_by_adj(report: OomReport) -> dict[int, list[str]]:
+    """Who has each ``oom_score_adj``: the victims (``comm (victim)``), then each task whose
+    comm does not start a name already listed at that adj (the victim's own row, a repeated
+    comm). Each name's prefixes are kept in a set, so a table of thousands of tasks at one
+    adj costs a look-up a row, not a pass over the names listed so far."""
+    seen: dict[int, list[str]] = {}
+    starts: dict[int, set[str]] = {}  # every prefix of every name listed at an adj
+
+    def add(adj: int, name: str) -> None:
+        seen.setdefault(adj, []).append(name)
+        starts.setdefault(adj, set()).update(name[:i] for i in range(len(name) + 1))
+
+    for k in report.kills:
+        if k.victim.oom_score_adj is not None:
+            add(k.victim.oom_score_adj, f"{k.victim.comm} (victim)")
+    for row in report.tasks or ():
+        if row.oom_score_adj is not None and row.comm not in starts.get(row.oom_score_adj, ()):
+            add(row.oom_score_adj, row.comm)
+    return seen
