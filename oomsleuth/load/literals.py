@@ -58,20 +58,40 @@ def finder(patterns: tuple[bytes, ...]) -> tuple[Finder, str]:
 
 
 EAGER_BYTES = 1 << 20  # inputs up to this size are scanned in Python: no hyperscan compile
+WHOLE_BYTES = 32 << 10  # inputs up to this size: every line a candidate, nothing compiled
 
 
 def adaptive(patterns: tuple[bytes, ...]) -> Finder:
-    """The finder a run uses: pure Python for the first ``EAGER_BYTES`` of input (compiling the
-    hyperscan database costs more than scanning a small log so), then :func:`finder`'s."""
+    """The finder a run uses: every line for the first ``WHOLE_BYTES`` of input (the framer's
+    own keyword test then sees each: compiling the patterns in Python costs more than that for
+    a log of one report), pure Python up to ``EAGER_BYTES`` (compiling the hyperscan database
+    costs more than scanning a small log so), then :func:`finder`'s."""
     seen = 0
-    slow = _python(patterns)
+    slow: Finder | None = None
 
     def find(block: Block) -> list[int]:
-        nonlocal seen
+        nonlocal seen, slow
         seen += len(block)
-        return slow(block) if seen <= EAGER_BYTES else finder(patterns)[0](block)
+        if seen <= WHOLE_BYTES:
+            return line_starts(block)
+        if seen > EAGER_BYTES:
+            return finder(patterns)[0](block)
+        if slow is None:
+            slow = _python(patterns)
+        return slow(block)
 
     return _known(find, patterns)
+
+
+def line_starts(block: Block) -> list[int]:
+    """The offset of every line's first byte (an offset names its line, as a match's does)."""
+    data = block if isinstance(block, (bytes, bytearray)) else bytes(block)
+    starts = [0] if data else []
+    at = data.find(b"\n")
+    while 0 <= at < len(data) - 1:
+        starts.append(at + 1)
+        at = data.find(b"\n", at + 1)
+    return starts
 
 
 def _hyperscan(patterns: Sequence[bytes]) -> Finder:

@@ -27,7 +27,8 @@ RESCUE_BYTES = 1 << 20  # how far to look for a log line when the head looks bin
 CHUNK = 1 << 16
 PIECE = 8192  # what io.TextIOWrapper reads at a time (a decoder error loses one piece)
 _NUL_BLOCK = lazy_compile(rb"\x00{64,}")  # zeroed blocks a crash leaves in a log: not binary
-_CONTROL = lazy_compile(r"[\x00-\x08\x0e-\x1a\x1c-\x1f\x7f\ufffd]")  # keeps \t \n \v \f \r ESC
+# control characters and the replacement character: all but \t \n \v \f \r and ESC
+_CONTROL = (*map(chr, (*range(0x09), *range(0x0E, 0x1B), *range(0x1C, 0x20))), "\x7f", "\ufffd")
 # a line a log framing or an OOM report would recognise (cheap, no framing import)
 LOGLIKE = lazy_compile(
     rb"\[\s*\d+\.\d{3,}\]|\d\d:\d\d:\d\d|invoked oom-killer|Killed process|oom-kill:|"
@@ -63,11 +64,12 @@ def _readable(sample: bytes, encoding: str) -> bool:
 
 def looks_binary(head: bytes) -> bool:
     """Scattered NULs or mostly control/invalid-UTF-8 bytes in the head (see module doc)."""
-    head = _NUL_BLOCK.sub(b"", head)
+    if b"\x00" * 64 in head:  # (else there is nothing to remove: no compiling)
+        head = _NUL_BLOCK.sub(b"", head)
     if head.count(0) > max(8, len(head) // 100):
         return True
     text = head.replace(b"\x00", b"").decode("utf-8", errors="replace")
-    return len(_CONTROL.findall(text)) > len(text) // 4
+    return sum(map(text.count, _CONTROL)) > len(text) // 4  # str.count: no regex to compile
 
 
 def split_lines(
