@@ -72,6 +72,8 @@ def hosted(report: Report, evidence: Evidence, paths: int) -> Report:
 
 def dated(evidence: Evidence, windows: Windows) -> list[str | Input]:
     """The host's daily history files whose span meets a window around an event."""
+    if not evidence.dated_history:
+        return []
     from oomsleuth.load.host_history import meets
 
     return [d[0] for d in evidence.dated_history if meets(d, windows.spans)]

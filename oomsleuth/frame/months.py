@@ -12,8 +12,6 @@ most locales give it (the earlier one on a tie).
 
 from __future__ import annotations
 
-import json
-import unicodedata
 from functools import cache
 
 Entry = tuple[int, frozenset[str]]
@@ -21,6 +19,7 @@ Entry = tuple[int, frozenset[str]]
 
 @cache
 def _table() -> tuple[dict[str, Entry], dict[str, list[tuple[int, int, frozenset[str]]]]]:
+    import json
     from importlib import resources  # here: it imports tempfile, and most logs need no table
 
     text = resources.files("oomsleuth.frame").joinpath("month_names.json").read_text("utf-8")
@@ -34,6 +33,8 @@ def _table() -> tuple[dict[str, Entry], dict[str, list[tuple[int, int, frozenset
 
 
 def _key(name: str) -> str:
+    import unicodedata  # here: only a month name that is not English is looked up
+
     return unicodedata.normalize("NFC", name.strip()).casefold()
 
 

@@ -1,6 +1,7 @@
 """Folders and archives walked member by member, nothing extracted to disk.
 
-An archive is recognised by its magic bytes, not its name: zip (``PK``), or tar (``ustar`` at
+An archive is recognised by its magic bytes, not its name
+(:func:`oomsleuth.load.bundles.archive_kind`): zip (``PK``), or tar (``ustar`` at
 offset 257 of the stream, once a gzip, xz, bzip2 or zstd layer is taken off: ``.tar``,
 ``.tar.gz``/``.tgz``, ``.tar.xz``, ``.tar.bz2``, ``.tar.zst``). A gzip-compressed single log is
 not an archive. :func:`scan` streams the members past a visitor once, which may read each one's
@@ -34,7 +35,6 @@ if TYPE_CHECKING:
 
     from _typeshed import WriteableBuffer
 
-ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
 _SKIP_CHUNK = 1 << 20
 Say = Callable[[str], None]
 
@@ -62,20 +62,6 @@ class Member:
 
 # the visitor: a member, and its content while the call lasts (None for a link)
 Visit = Callable[[Member, "_Readable | None"], None]
-
-
-def archive_kind(path: Path) -> str | None:
-    """``zip`` or ``tar`` when ``path`` is an archive, else None (a log, compressed or not).
-    Raises InputError when it is zstd-compressed and the zstandard module is missing."""
-    try:
-        with path.open("rb") as raw:
-            if raw.read(4) in ZIP_MAGIC:
-                return "zip"
-            raw.seek(0)
-            head = decompressed(raw, str(path)).read(512)
-    except read_errors():
-        return None  # unreadable or damaged: reading it as a log will say what is wrong
-    return "tar" if head[257:262] == b"ustar" else None
 
 
 def scan(path: Path, label: str, kind: str, visit: Visit, warn: Say) -> None:

@@ -19,13 +19,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from oomsleuth.errors import InputError
-from oomsleuth.load.archive import archive_kind
+from oomsleuth.load.files import decompressed, read_errors
 from oomsleuth.load.paths import once, walk_folder
 
 if TYPE_CHECKING:
     from oomsleuth.load.evidence import Evidence
 
 Say = Callable[[str], None]
+ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
 
 
 def bundle_evidence(path: str, *, warn: Say, info: Say) -> Evidence | None:
@@ -39,6 +40,21 @@ def bundle_evidence(path: str, *, warn: Say, info: Say) -> Evidence | None:
         return _plain_folder(path, warn, info)
     kind = archive_kind(where) if where.is_file() else None
     return None if kind is None else _read_tree(where, path, kind, warn, info)
+
+
+def archive_kind(path: Path) -> str | None:
+    """``zip`` or ``tar`` when ``path`` is an archive, else None (a log, compressed or not).
+    Raises InputError when it is zstd-compressed and the zstandard module is missing. (Here,
+    not in :mod:`oomsleuth.load.archive`: every plain log is asked, few are archives.)"""
+    try:
+        with path.open("rb") as raw:
+            if raw.read(4) in ZIP_MAGIC:
+                return "zip"
+            raw.seek(0)
+            head = decompressed(raw, str(path)).read(512)
+    except read_errors():
+        return None  # unreadable or damaged: reading it as a log will say what is wrong
+    return "tar" if head[257:262] == b"ustar" else None
 
 
 def _is_bundle_folder(folder: Path) -> bool:

@@ -26,7 +26,6 @@ from pathlib import Path
 
 from oomsleuth.errors import InputError, log_warning, printable
 from oomsleuth.load.files import Input, checked_head, decompressed, read_errors, reason
-from oomsleuth.load.sniff import skipped_name, sniff_file
 from oomsleuth.model.patterns import lazy_compile
 from oomsleuth.model.record import field, record
 
@@ -122,6 +121,8 @@ def _role(full: str, filename: str, warn: Say, info: Say) -> str:
     the head's content; a file named like a log is read as one unless its head says otherwise
     (binary ones are then refused with a warning, as any named log). An archive in a folder is
     not opened (a warning says so)."""
+    from oomsleuth.load.sniff import skipped_name, sniff_file  # folders only: a file is a log
+
     if filename.endswith((".journal", ".journal~")):
         return "journald"
     why = skipped_name(filename)
