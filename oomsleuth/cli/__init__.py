@@ -14,11 +14,12 @@ import enum
 import importlib
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, MutableMapping
 from pathlib import Path
 from typing import Annotated, Any, TextIO
 
 import typer
+from typer.core import TyperGroup
 
 import oomsleuth
 from oomsleuth._version import __version__
@@ -28,7 +29,6 @@ from oomsleuth.errors import (
     EXIT_USAGE,
     printable,
 )
-from oomsleuth.output import atomic, refuse_inputs
 
 
 def _click_exceptions() -> Any:
@@ -41,7 +41,68 @@ def _click_exceptions() -> Any:
 
 click = _click_exceptions()
 
+# Commands whose module is imported, and whose click command typer builds, only when the command
+# line names them or every command is listed (--help): a run of `analyze` makes neither (~8 M
+# instructions, 3% of its start-up). ORDER: the order of `oomsleuth --help`.
+LAZY_COMMANDS = {"collect": "oomsleuth.cli.collect", "fleet": "oomsleuth.cli.fleet"}
+ORDER = {"analyze": 0, "collect": 1, "fleet": 2}
+
+
+class _Commands(MutableMapping[str, Any]):
+    """The root group's commands by name: the built ones, and each lazy one built on first
+    access (its module registers it on :data:`app`; made as typer makes the others)."""
+
+    def __init__(self, built: MutableMapping[str, Any]) -> None:
+        self._built = dict(built)
+
+    def __getitem__(self, name: str) -> Any:
+        if name not in self._built and name in LAZY_COMMANDS:
+            self._built[name] = _lazy_command(name)
+        return self._built[name]
+
+    def __setitem__(self, name: str, command: Any) -> None:
+        self._built[name] = command
+
+    def __delitem__(self, name: str) -> None:
+        del self._built[name]
+
+    def _names(self) -> list[str]:
+        names = [*self._built, *(n for n in LAZY_COMMANDS if n not in self._built)]
+        return sorted(names, key=lambda n: ORDER.get(n, len(ORDER)))
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names())
+
+    def __len__(self) -> int:
+        return len(self._names())
+
+
+def _lazy_command(name: str) -> Any:
+    from typer.main import get_command_from_info
+
+    importlib.import_module(LAZY_COMMANDS[name])  # its @app.command() registers it
+    info = next(
+        c
+        for c in app.registered_commands
+        if (c.name or getattr(c.callback, "__name__", None)) == name
+    )
+    return get_command_from_info(
+        info,
+        pretty_exceptions_short=app.pretty_exceptions_short,
+        rich_markup_mode=app.rich_markup_mode,
+    )
+
+
+class _Root(TyperGroup):
+    """typer's group, with :class:`_Commands` for its commands."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.commands = _Commands(self.commands)
+
+
 app = typer.Typer(
+    cls=_Root,
     add_completion=False,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
@@ -96,6 +157,8 @@ def _opened(output: Path | None, report: oomsleuth.Report) -> Iterator[TextIO]:
     if output is None:
         yield sys.stdout
         return
+    from oomsleuth.output import atomic, refuse_inputs  # (a report to stdout needs neither)
+
     read = [*report.sources, *(s for s, _ in (report.history.sources if report.history else ()))]
     refuse_inputs(output, read)
     with atomic(output) as stream:
@@ -143,7 +206,7 @@ def _command(exc: Any) -> str:
     return f"{name} " if name else ""
 
 
-# the commands register themselves on `app`
-from oomsleuth.cli import analyze, collect, fleet  # noqa: E402, F401
+# the commands register themselves on `app` (collect and fleet when first asked for)
+from oomsleuth.cli import analyze  # noqa: E402, F401
 
 __all__ = ["Format", "app", "main"]
