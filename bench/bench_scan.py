@@ -21,9 +21,12 @@ between them, sampled every 20 ms):
   zcat noisy.gz | grep -c ...            against  oomsleuth analyze noisy.gz --format json
   (noise, noisy and noisy.gz also in one process, OOMSLEUTH_NO_FORK=1: no search-ahead process)
   oomsleuth analyze one                  against  dense: (dense - one) / DENSE = per report
+  oomsleuth analyze crowd-one            against  crowd: CROWD reports of 151 tasks each (the
+                                                  real memcg-crowd capture), per report and row
   python -c "import typer"               against  oomsleuth analyze one --format json
 
-    python bench/bench_scan.py [--mb 1024] [--reports 702] [--dense 2000] [--repeat N] [--keep DIR]
+    python bench/bench_scan.py [--mb 1024] [--reports 702] [--dense 2000] [--crowd 200]
+                               [--repeat N] [--keep DIR]
 """
 
 from __future__ import annotations
@@ -41,8 +44,13 @@ from pathlib import Path
 from measure import compiled, run, run_tree
 
 ROOT = Path(__file__).resolve().parent.parent
-REPORTS = sorted((ROOT / "fixtures" / "real").glob("*.dmesg.txt"))
+# the reports of the noisy and dense logs (the big task table is a case of its own: CROWD)
+REPORTS = sorted(
+    p for p in (ROOT / "fixtures" / "real").glob("*.dmesg.txt") if "crowd" not in p.name
+)
+CROWD = ROOT / "fixtures" / "real" / "memcg-crowd.dmesg.txt"  # one report, a table of 151 tasks
 STAMP = re.compile(r"^\[\s*(\d+\.\d+)\]")
+ROW = re.compile(r"\] \[\s*\d+\] ")  # a task table row, after its kernel stamp
 NOISE = (
     "eth0: Link is Up - 1Gbps/Full - flow control rx/tx",
     "EXT4-fs (sda1): re-mounted. Opts: errors=remount-ro",
@@ -105,12 +113,13 @@ def noisy(path: Path, megabytes: int, reports: int) -> int:
     return kills
 
 
-def dense(path: Path, reports: int) -> None:
-    uptime = 10.0
+def dense(path: Path, reports: int, sources: list[Path] | None = None) -> None:
+    """``reports`` reports back to back (of ``sources`` in turn: REPORTS by default)."""
+    uptime, sources = 10.0, sources or REPORTS
     with path.open("w") as f:
         for i in range(reports):
             lines, uptime = _report(
-                REPORTS[i % len(REPORTS)], uptime + 1.0, _stamp(int(uptime * 50))
+                sources[i % len(sources)], uptime + 1.0, _stamp(int(uptime * 50))
             )
             f.writelines(lines)
 
@@ -130,6 +139,7 @@ def main() -> int:
     ap.add_argument("--mb", type=int, default=1024)
     ap.add_argument("--reports", type=int, default=702)
     ap.add_argument("--dense", type=int, default=2000)
+    ap.add_argument("--crowd", type=int, default=200, help="reports of the big task table")
     ap.add_argument("--repeat", type=int, default=1, help="runs of each command; the fastest")
     ap.add_argument("--keep", type=Path, help="a folder to write the generated logs to")
     args = ap.parse_args()
@@ -148,6 +158,9 @@ def main() -> int:
         if not quiet.exists():
             noisy(quiet, args.mb, 0)
         dense(packed, args.dense)
+        crowd, crowd_one = folder / "crowd.log", folder / "crowd-one.log"
+        dense(crowd, args.crowd, [CROWD])
+        dense(crowd_one, 1, [CROWD])
         dense(one, 1)
         lines = sum(1 for _ in log.open("rb"))
         kills = sum(b"Killed process" in x for x in log.open("rb"))
@@ -200,6 +213,8 @@ def main() -> int:
         pair("noisy.gz, 1 process", zgrep, [*analyze, str(gz), "--format", "json"], one_process)
         pair(f"dense ({args.dense})", [*analyze, str(one), "--format", "json"],
              [*analyze, str(packed), "--format", "json"])  # fmt: skip
+        pair(f"crowd ({args.crowd})", [*analyze, str(crowd_one), "--format", "json"],
+             [*analyze, str(crowd), "--format", "json"])  # fmt: skip
         pair(
             "start-up",
             [sys.executable, "-c", "import typer"],
@@ -209,6 +224,11 @@ def main() -> int:
         t_one, t_dense = next(r[1:3] for r in rows if r[0].startswith("dense"))
         per = (t_dense - t_one) / args.dense * 1000
         print(f"per report, (dense - one) / {args.dense}: {per:.2f} ms")
+        t_one, t_crowd = next(r[1:3] for r in rows if r[0].startswith("crowd"))
+        per = (t_crowd - t_one) / args.crowd * 1000
+        rows_each = sum(ROW.search(x) is not None for x in CROWD.open())
+        print(f"per crowd report, (crowd - one) / {args.crowd}: {per:.2f} ms ", end="")
+        print(f"({per / rows_each * 1000:.1f} us a task row of {rows_each}, with the rest)")
     return 0
 
 
