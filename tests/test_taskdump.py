@@ -11,7 +11,8 @@ from pathlib import Path
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from oomsleuth.parsers.taskdump import RawRow, parse_row, parse_table_header
+from oomsleuth.model import TaskRow
+from oomsleuth.parsers.taskdump import PAGE_COLUMNS, RawRow, parse_row, parse_table_header, to_row
 
 ROOT = Path(__file__).resolve().parent.parent
 NUM = re.compile(r"^-?\d+$")
@@ -72,3 +73,60 @@ PART = st.one_of(
 def test_built_rows_read_as_the_pattern_reads_them(parts: list[str], name: str) -> None:
     text = f"[ 4242] {' '.join(parts)} {name}"
     assert parse_row(text, COLUMNS) == reference(text, COLUMNS)
+
+
+def reference_row(raw: RawRow, page_kb: int) -> TaskRow:
+    """to_row as first written (a helper per column, the known columns' set made each time)."""
+    vals = dict(raw.values)
+
+    def kb(name: str) -> int | None:
+        v = vals.get(name)
+        return None if v is None else v * page_kb
+
+    pgtables: int | None = None
+    if "pgtables_bytes" in vals:
+        pgtables = vals["pgtables_bytes"] // 1024
+    elif "nr_ptes" in vals:
+        pgtables = (vals["nr_ptes"] + vals.get("nr_pmds", 0)) * page_kb
+    known = PAGE_COLUMNS | {"uid", "tgid", "pgtables_bytes", "oom_score_adj", "oom_adj", "cpu"}
+    extra = tuple((k, v) for k, v in raw.values if k not in known)
+    return TaskRow(
+        pid=raw.pid,
+        comm=raw.comm,
+        tgid=vals.get("tgid"),
+        uid=vals.get("uid"),
+        total_vm_kb=kb("total_vm"),
+        rss_kb=kb("rss"),
+        rss_anon_kb=kb("rss_anon"),
+        rss_file_kb=kb("rss_file"),
+        rss_shmem_kb=kb("rss_shmem"),
+        pgtables_kb=pgtables,
+        swap_kb=kb("swapents"),
+        oom_score_adj=vals.get("oom_score_adj"),
+        oom_adj=vals.get("oom_adj"),
+        extra=extra,
+    )
+
+
+def test_rows_in_kb_as_first_written() -> None:
+    """Every real row, of every era's columns, with and without a header, and rows with
+    columns the TaskRow has no field for (kept in extra), in 4 and 64 kB pages."""
+    raws: list[RawRow] = []
+    for path in _logs():
+        columns = None
+        for line in path.read_text(errors="surrogateescape").splitlines():
+            for at in (m.start() for m in re.finditer(r"\[", line)):
+                text = line[at:].strip()
+                if (header := parse_table_header(text)) is not None:
+                    columns = header
+                    break
+                if ROW.match(text):
+                    raws += filter(None, (parse_row(text, columns), parse_row(text, None)))
+                    break
+    odd = ("uid", "tgid", "total_vm", "rss", "nr_ptes", "nr_pmds", "cpu", "weird", "swapents")
+    raws.append(RawRow(7, tuple(zip(odd, range(1, 10), strict=True)), "odd"))
+    raws.append(RawRow(8, (("nr_ptes", 3), ("extra_b", 2)), "ptes"))
+    assert len(raws) > 60
+    for raw in raws:
+        for page_kb in (4, 64):
+            assert to_row(raw, page_kb) == reference_row(raw, page_kb)

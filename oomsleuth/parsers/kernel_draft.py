@@ -65,11 +65,11 @@ class Draft:
     def page_size(self) -> tuple[int, str]:
         if self.meminfo is not None and self.meminfo.buddy_page_kb:
             return self.meminfo.buddy_page_kb, "buddy"
-        by_pid = {r.pid: dict(r.values) for r in self.rows}
+        by_pid = {r.pid: r for r in self.rows}  # (the last row of a pid, as dict() keeps)
         for killed, _, _, _ in self.kills:
             row = by_pid.get(killed.victim.pid)
             vm = killed.victim.total_vm_kb
-            pages = row.get("total_vm") if row else None
+            pages = dict(row.values).get("total_vm") if row else None
             if vm and pages:
                 ratio, rest = divmod(vm, pages)
                 if rest == 0 and ratio in PAGE_SIZES_KB:

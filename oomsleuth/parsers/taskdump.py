@@ -95,33 +95,36 @@ def _numbers(parts: list[str]) -> list[int] | None:
         return None
 
 
+# the columns a TaskRow has a field for; any other is kept in ``extra``
+_KNOWN = frozenset(
+    PAGE_COLUMNS | {"uid", "tgid", "pgtables_bytes", "oom_score_adj", "oom_adj", "cpu"}
+)
+
+
 def to_row(raw: RawRow, page_kb: int) -> TaskRow:
+    """The row in kB (pages times ``page_kb``). Runs for every row of every report: written
+    out, no helper calls."""
     vals = dict(raw.values)
-
-    def kb(name: str) -> int | None:
-        v = vals.get(name)
-        return None if v is None else v * page_kb
-
+    get = vals.get
     pgtables: int | None = None
     if "pgtables_bytes" in vals:
         pgtables = vals["pgtables_bytes"] // 1024
     elif "nr_ptes" in vals:
-        pgtables = (vals["nr_ptes"] + vals.get("nr_pmds", 0)) * page_kb
-    known = PAGE_COLUMNS | {"uid", "tgid", "pgtables_bytes", "oom_score_adj", "oom_adj", "cpu"}
-    extra = tuple((k, v) for k, v in raw.values if k not in known)
+        pgtables = (vals["nr_ptes"] + get("nr_pmds", 0)) * page_kb
+    extra = () if vals.keys() <= _KNOWN else tuple((k, v) for k, v in raw.values if k not in _KNOWN)
     return TaskRow(
         pid=raw.pid,
         comm=raw.comm,
-        tgid=vals.get("tgid"),
-        uid=vals.get("uid"),
-        total_vm_kb=kb("total_vm"),
-        rss_kb=kb("rss"),
-        rss_anon_kb=kb("rss_anon"),
-        rss_file_kb=kb("rss_file"),
-        rss_shmem_kb=kb("rss_shmem"),
+        tgid=get("tgid"),
+        uid=get("uid"),
+        total_vm_kb=None if (vm := get("total_vm")) is None else vm * page_kb,
+        rss_kb=None if (rss := get("rss")) is None else rss * page_kb,
+        rss_anon_kb=None if (anon := get("rss_anon")) is None else anon * page_kb,
+        rss_file_kb=None if (file := get("rss_file")) is None else file * page_kb,
+        rss_shmem_kb=None if (shmem := get("rss_shmem")) is None else shmem * page_kb,
         pgtables_kb=pgtables,
-        swap_kb=kb("swapents"),
-        oom_score_adj=vals.get("oom_score_adj"),
-        oom_adj=vals.get("oom_adj"),
+        swap_kb=None if (swap := get("swapents")) is None else swap * page_kb,
+        oom_score_adj=get("oom_score_adj"),
+        oom_adj=get("oom_adj"),
         extra=extra,
     )
