@@ -8,12 +8,14 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from oomsleuth.errors import UNSAFE_CHARS
 from oomsleuth.model import Report
 from oomsleuth.model.patterns import lazy_compile
-from oomsleuth.renderers.json_fast import encoder
+
+if TYPE_CHECKING:
+    from oomsleuth.renderers.json_fast import Encoder
 
 
 class JsonRenderer:
@@ -126,13 +128,19 @@ def dumps(
     the text is orjson's where it is the standard library's (:mod:`.json_fast`). ``clean``: for
     a ``doc`` not cleaned yet, applied where the standard library writes it (orjson refuses
     what cleaning would change)."""
-    encode = encoder() if fast and indent == 2 else None  # orjson, where it is the same text
+    encode = _encoder() if fast and indent == 2 else None  # orjson, where it is the same text
     text = encode(doc) if encode is not None else None
     if text is None:
         text = json.dumps(doc if clean is None else clean(doc), ensure_ascii=False, indent=indent)
     if text.isascii() and "\x7f" not in text:
         return text  # of the set only C0 is ASCII besides DEL, and json escaped C0 itself
     return _TERMINAL_UNSAFE.sub(_json_escape, text)
+
+
+def _encoder() -> Encoder | None:
+    from oomsleuth.renderers.json_fast import encoder  # here: a small document never asks
+
+    return encoder()
 
 
 def _json_escape(match: re.Match[str]) -> str:
