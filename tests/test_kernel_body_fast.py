@@ -1,9 +1,11 @@
-"""The kernel parser reads a memcg stat line of the stats phase and a call trace line of the
-stack phase for less (:func:`oomsleuth.parsers.kernel_body.plain_body`: no event test, no
+"""The kernel parser reads a memcg stat line of the stats phase, a call trace line of the
+stack phase and a task row of the tasks phase for less
+(:func:`oomsleuth.parsers.kernel_body.plain_body`: no event test, or of the comm alone, no
 section tests). With the shortcut and without it (every line the general way), the real,
 handwritten and shared-corpus logs, and reports with lines built to trip the shortcut (stat
 names holding "oom", section lines without spaces, ``? `` lines with ``cpuset=``,
-``Mem-Info:`` in the stack dump, rows, events and kills inside the body), give the same
+``Mem-Info:`` in the stack dump, rows whose comm holds an event word, bad rows, events and
+kills inside the body), give the same
 reports, allocation failures and warnings; and every line the shortcut takes is one no event
 or section parser reads."""
 
@@ -74,36 +76,41 @@ def taken(lines: list[LogLine], monkeypatch: pytest.MonkeyPatch) -> list[tuple[s
     return out
 
 
-SECTION_PARSERS = (
+NOT_ROW_PARSERS = (
     kl.parse_counter,
     kl.parse_task_in,
     kl.parse_stats_for,
     kl.parse_protection,
     kb._MEMINFO.match,
     parse_table_header,
-    kb._ROWISH.match,
     kl.parse_cpu_line,
     kl.parse_cpuset_line,
     lambda s: True if s.startswith(("Tasks state", "Hardware name:")) else None,
 )
+SECTION_PARSERS = (*NOT_ROW_PARSERS, kb._ROWISH.match)
 
 
-def read_by_none(s: str) -> None:
+def read_by_none(s: str, phase: str = "stats") -> None:
+    """No event or section parser reads a taken line; a taken row only the row reader."""
     assert ko.EVENT_HINT.search(s) is None, s
-    assert all(not parse(s) for parse in SECTION_PARSERS), s
+    if phase == "tasks":
+        assert kb._ROWISH.match(s), s
+        assert all(not parse(s) for parse in NOT_ROW_PARSERS), s
+    else:
+        assert all(not parse(s) for parse in SECTION_PARSERS), s
 
 
 @pytest.mark.parametrize("path", FILES, ids=lambda p: p.name)
 def test_logs_read_the_same_with_the_shortcut(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     lines = framed(read(path))
     assert parsed(lines, True, monkeypatch) == parsed(lines, False, monkeypatch)
-    for _, s in taken(lines, monkeypatch):
-        read_by_none(s)
+    for phase, s in taken(lines, monkeypatch):
+        read_by_none(s, phase)
 
 
-def test_the_shortcut_takes_stat_and_trace_lines(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_shortcut_takes_stat_and_trace_lines_and_rows(monkeypatch: pytest.MonkeyPatch) -> None:
     phases = {phase for path in FILES[:10] for phase, _ in taken(framed(read(path)), monkeypatch)}
-    assert phases == {"stats", "stack"}
+    assert phases == {"stats", "stack", "tasks"}
     stats = [s for path in FILES[:3] for phase, s in taken(framed(read(path)), monkeypatch)]
     assert any(s.startswith("total_") for s in stats)
 
@@ -117,9 +124,11 @@ MEMCG = [
     "memory: usage 51200kB, limit 51200kB, failcnt 0",
     "Memory cgroup stats for /a:",
 ]
-TAIL = [
+TABLE = [
     "Tasks state (memory values in pages):",
     "[  pid  ]   uid  tgid total_vm      rss pgtables_bytes swapents oom_score_adj name",
+]
+TAIL = [
     "[   4242]     0  4242    55342    14367   163840        0             0 stress",
     "oom-kill:constraint=CONSTRAINT_MEMCG,nodemask=(null),cpuset=/,mems_allowed=0,task=stress,"
     "pid=4242,uid=0",
@@ -173,22 +182,44 @@ BODY = st.sampled_from(
 )
 
 
+# task table lines: rows whose comm holds an event word or reads as an event, bad rows
+ROWS = st.sampled_from(
+    [
+        "[   4243]     0  4243    55342    14367   163840        0          -998 pause",
+        "[   4244]  1000  4244        1        1        1        1             0 web worker (1)",
+        "[   4245]     0  4245        1        1        1        1             0 oom-test",
+        "[   4246]     0  4246        1        1        1        1             0 a suppressed",
+        "[   4247]     0  4247        1        1        1        1             0 ill process",
+        "[   4248]     0  4248        1        1        1        1          0 Killed process 9 (x)",
+        "[   4249]     0  4249        1        1        1        1             0 Out of memory and",
+        "[   4250]     0  4250        1        x        1        1             0 bad",
+        "[   4251]     0  4251        1        1 short",
+        "[   4252]     0  4252        1        1        1        1             0 ",
+        "[  -1]    -1    -1       -1        1        1        1            -1 ٣٤",
+        "[   4253]     0  4253        1        1        1        1             0 Mem-Info:",
+        "Tasks state (memory values in pages):",
+        "[  pid  ]   uid  tgid total_vm      rss pgtables_bytes swapents oom_score_adj name",
+    ]
+)
+
+
 @settings(max_examples=300, deadline=None)
 @given(
     st.lists(BODY, max_size=6),
     st.lists(BODY, max_size=6),
+    st.lists(ROWS, max_size=6),
     st.sampled_from([0.001, 20.0]),
     st.integers(0, 30),
 )
 def test_built_reports_read_the_same_with_the_shortcut(
-    stack: list[str], stats: list[str], step: float, cut: int
+    stack: list[str], stats: list[str], rows: list[str], step: float, cut: int
 ) -> None:
     """Lines ``step`` seconds apart (20: a gap ends the report at each line), the report cut
     ``cut`` lines before its end (the log ends inside it)."""
-    body = [*HEAD, *stack, *MEMCG, *stats, *TAIL]
+    body = [*HEAD, *stack, *MEMCG, *stats, *TABLE, *rows, *TAIL]
     body = body[: len(body) - cut] + ["x"] * (cut % 2)
     lines = framed([f"[{100 + i * step:12.6f}] {text}" for i, text in enumerate(body)])
     with pytest.MonkeyPatch.context() as mp:
         assert parsed(lines, True, mp) == parsed(lines, False, mp)
-        for _, s in taken(lines, mp):
-            read_by_none(s)
+        for phase, s in taken(lines, mp):
+            read_by_none(s, phase)

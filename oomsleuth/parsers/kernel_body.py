@@ -16,8 +16,9 @@ from oomsleuth.model import LogLine, Where
 from oomsleuth.model.patterns import lazy_compile
 from oomsleuth.parsers import kernel_lines as kl
 from oomsleuth.parsers.kernel_draft import MAX_RAW_LINES, MAX_TRACE, Draft
+from oomsleuth.parsers.kernel_outcome_lines import EVENT_HINT
 from oomsleuth.parsers.meminfo import MemInfoDraft
-from oomsleuth.parsers.taskdump import parse_row, parse_table_header
+from oomsleuth.parsers.taskdump import RawRow, parse_row, parse_table_header
 
 _MEMINFO = lazy_compile(r"^Mem-[Ii]nfo:?\s*$")
 _ROWISH = lazy_compile(r"^\[\s*-?\d+\]\s+-?\d+\s")
@@ -41,14 +42,15 @@ TAKEN, TOUCHED = 1, 2  # what plain_body did (0: nothing)
 
 def plain_body(d: Draft, s: str, line: LogLine) -> int:
     """Read a body line of the open report ``d`` the general way would read as a memcg stat
-    line (``anon 1024``) of the stats phase or a call trace line (no space, or only after a
-    leading ``? ``) of the stack phase, and return ``TAKEN``; else 0, reading nothing. A stat
-    line touches the report: ``TOUCHED``, and the caller makes ``d.last_where`` this line's
-    Where before anything reads or changes it (one Where for a run of stat lines).
+    line (``anon 1024``) of the stats phase, a call trace line (no space, or only after a
+    leading ``? ``) of the stack phase or a task table row of the tasks phase (see
+    :func:`_plain_row`), and return ``TAKEN``; else 0, reading nothing. A stat line or row
+    touches the report: ``TOUCHED``, and the caller makes ``d.last_where`` this line's
+    Where before anything reads or changes it (one Where for a run of such lines).
 
     ``s`` is ``line``'s text, stripped. The general way (:meth:`KernelParser.feed`) tests the
     line for events, then :func:`feed_body`; here both are skipped, with the same result: with
-    neither "oom" nor "suppressed" in it, such a line holds no ``EVENT_HINT`` word (the others
+    neither "oom" nor "suppressed" in it, a stat or call trace line holds no ``EVENT_HINT`` word (the others
     have a space after a letter or "-", with a letter after it), no section parser reads it (a
     space, ":" or "-" each needs, or a first character "M" or "["), nor the stack dump's
     CPU/cpuset/hardware readers. ``tests/test_kernel_body_fast.py`` checks both ways agree."""
@@ -76,7 +78,27 @@ def plain_body(d: Draft, s: str, line: LogLine) -> int:
         if len(d.raw) < MAX_RAW_LINES:
             d.raw.append((line.lineno, line.text))
         return TAKEN
+    if phase == "tasks" and s[:1] == "[" and (row := _plain_row(d, s)) is not None:
+        d.rows.append(row)
+        if len(d.raw) < MAX_RAW_LINES:
+            d.raw.append((line.lineno, line.text))
+        if line.uptime_s is not None:
+            d.last_uptime = line.uptime_s
+        return TOUCHED
     return 0
+
+
+def _plain_row(d: Draft, s: str) -> RawRow | None:
+    """A task table row read by the table's header, as :func:`feed_body` would read it; None
+    for any other line, and for a row :data:`~.kernel_outcome_lines.EVENT_HINT` finds a word
+    of: the general way tests those for events first. Only the comm can hold one (every hint
+    word starts with a letter; the columns before it are numbers), so only the comm is
+    searched. ``parse_row`` took it, so ``_ROWISH`` would have: a number follows the pid."""
+    columns = d.columns
+    if columns is None or len(columns) < 2:
+        return None
+    row = parse_row(s, columns)
+    return row if row is not None and EVENT_HINT.search(row.comm) is None else None
 
 
 def feed_body(d: Draft, s: str, uptime_s: float | None, where: Where) -> bool:
