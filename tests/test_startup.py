@@ -24,7 +24,8 @@ SYSLOG = ROOT / "fixtures" / "handwritten" / "k5.14-el9-memcg-v2.rsyslog.log"
 ENV = {"PATH": "/usr/bin:/bin", "NO_COLOR": "1", "COLUMNS": "100", "TZ": "UTC"}
 # what a syslog log of one report to JSON never needs: folders and history (sniffing, sa/atop
 # and their commands), archives, a host's dated history, an output file, the other commands,
-# month names of other languages, orjson's encoder (a document under 256 K characters)
+# month names of other languages, orjson's encoder (a document under 256 K characters), the
+# status line (stderr is no terminal)
 UNUSED = (
     "oomsleuth.load.sniff",
     "oomsleuth.load.atop_raw",
@@ -35,6 +36,7 @@ UNUSED = (
     "oomsleuth.output",
     "oomsleuth.cli.collect",
     "oomsleuth.cli.fleet",
+    "oomsleuth.cli.progress",
     "oomsleuth.renderers.json_fast",
     "unicodedata",
 )

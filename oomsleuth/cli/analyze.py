@@ -4,15 +4,15 @@ it."""
 # No `from __future__ import annotations` in the CLI: typer would evaluate every annotation
 # string anew at each start (~8 ms); evaluated once here, they cost next to nothing.
 
+import contextlib
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 import oomsleuth
 from oomsleuth.cli import SUFFIX_FORMATS, Format, _opened, _quiet_stdout, _say, _warn, app
-from oomsleuth.cli.progress import progress
 from oomsleuth.errors import EXIT_FOUND, EXIT_NONE, OomsleuthError
 
 
@@ -127,7 +127,7 @@ def analyze(
         _say("reading a log from the terminal: paste it, then press Ctrl-D "
              "(or pipe one in: dmesg | oomsleuth analyze -)")  # fmt: skip
     try:
-        with progress() as tick:
+        with _progress() as tick:
             report = oomsleuth.analyze(
                 paths,
                 history=history or (),
@@ -154,3 +154,13 @@ def analyze(
     except BrokenPipeError:  # `| head`: the reader has what it wanted
         _quiet_stdout()
     raise typer.Exit(EXIT_FOUND if report.has_events else EXIT_NONE)
+
+
+def _progress() -> contextlib.AbstractContextManager[Any]:
+    """The status line while stderr is a terminal (:mod:`oomsleuth.cli.progress`, imported only
+    then), else nothing."""
+    if not sys.stderr.isatty():
+        return contextlib.nullcontext()
+    from oomsleuth.cli.progress import progress
+
+    return progress()
