@@ -7,6 +7,8 @@ mean (Kubernetes QoS). Pure: a report and its badness rows in, ``Reason`` object
 
 from __future__ import annotations
 
+from bisect import bisect_left, insort
+
 from oomsleuth.correlate import gfp
 from oomsleuth.model import BadnessRow, Incident, OomReport, Report
 from oomsleuth.model.incidents import Reason
@@ -261,19 +263,25 @@ def adj_reason(report: OomReport) -> Reason | None:
 def _names_by_adj(report: OomReport) -> dict[int, list[str]]:
     """Who has each ``oom_score_adj``: the victims (``comm (victim)``), then each task whose
     comm does not start a name already listed at that adj (the victim's own row, a repeated
-    comm). Each name's prefixes are kept in a set, so a table of thousands of tasks at one
-    adj costs a look-up a row, not a pass over the names listed so far."""
+    comm). The names listed are also kept sorted: those a comm starts follow it there, so a
+    table of thousands of tasks at one adj costs a binary search a row, not a pass over the
+    names listed so far."""
     seen: dict[int, list[str]] = {}
-    starts: dict[int, set[str]] = {}  # every prefix of every name listed at an adj
+    ordered: dict[int, list[str]] = {}  # the names listed at an adj, sorted
 
     def add(adj: int, name: str) -> None:
         seen.setdefault(adj, []).append(name)
-        starts.setdefault(adj, set()).update(name[:i] for i in range(len(name) + 1))
+        insort(ordered.setdefault(adj, []), name)
 
     for k in report.kills:
         if k.victim.oom_score_adj is not None:
             add(k.victim.oom_score_adj, f"{k.victim.comm} (victim)")
     for row in report.tasks or ():
-        if row.oom_score_adj is not None and row.comm not in starts.get(row.oom_score_adj, ()):
-            add(row.oom_score_adj, row.comm)
+        adj, comm = row.oom_score_adj, row.comm
+        if adj is None:
+            continue
+        names = ordered.get(adj, ())
+        at = bisect_left(names, comm)
+        if at == len(names) or not names[at].startswith(comm):
+            add(adj, comm)
     return seen

@@ -112,19 +112,19 @@ def to_row(raw: RawRow, page_kb: int) -> TaskRow:
     elif "nr_ptes" in vals:
         pgtables = (vals["nr_ptes"] + get("nr_pmds", 0)) * page_kb
     extra = () if vals.keys() <= _KNOWN else tuple((k, v) for k, v in raw.values if k not in _KNOWN)
-    return TaskRow(
-        pid=raw.pid,
-        comm=raw.comm,
-        tgid=get("tgid"),
-        uid=get("uid"),
-        total_vm_kb=None if (vm := get("total_vm")) is None else vm * page_kb,
-        rss_kb=None if (rss := get("rss")) is None else rss * page_kb,
-        rss_anon_kb=None if (anon := get("rss_anon")) is None else anon * page_kb,
-        rss_file_kb=None if (file := get("rss_file")) is None else file * page_kb,
-        rss_shmem_kb=None if (shmem := get("rss_shmem")) is None else shmem * page_kb,
-        pgtables_kb=pgtables,
-        swap_kb=None if (swap := get("swapents")) is None else swap * page_kb,
-        oom_score_adj=get("oom_score_adj"),
-        oom_adj=get("oom_adj"),
-        extra=extra,
+    return TaskRow(  # by position (the fields' order), quicker than by name
+        raw.pid,
+        raw.comm,
+        get("tgid"),
+        get("uid"),
+        None if (vm := get("total_vm")) is None else vm * page_kb,
+        None if (rss := get("rss")) is None else rss * page_kb,
+        None if (anon := get("rss_anon")) is None else anon * page_kb,
+        None if (file := get("rss_file")) is None else file * page_kb,
+        None if (shmem := get("rss_shmem")) is None else shmem * page_kb,
+        pgtables,
+        None if (swap := get("swapents")) is None else swap * page_kb,
+        get("oom_score_adj"),
+        get("oom_adj"),
+        extra,
     )
