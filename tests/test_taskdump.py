@@ -29,8 +29,7 @@ def reference(text: str, columns: tuple[str, ...]) -> RawRow | None:
     parts = m["rest"].split(None, n)
     if len(parts) < n + 1 or not all(NUM.match(p) for p in parts[:n]):
         return None
-    values = tuple(zip(columns[:n], (int(p) for p in parts[:n]), strict=True))
-    return RawRow(int(m["pid"]), values, parts[n])
+    return RawRow(int(m["pid"]), columns, tuple(int(p) for p in parts[:n]), parts[n])
 
 
 CORPUS = ROOT.parent / "shared" / "corpus"  # the shared corpus, where it is beside us
@@ -124,8 +123,10 @@ def test_rows_in_kb_as_first_written() -> None:
                     raws += filter(None, (parse_row(text, columns), parse_row(text, None)))
                     break
     odd = ("uid", "tgid", "total_vm", "rss", "nr_ptes", "nr_pmds", "cpu", "weird", "swapents")
-    raws.append(RawRow(7, tuple(zip(odd, range(1, 10), strict=True)), "odd"))
-    raws.append(RawRow(8, (("nr_ptes", 3), ("extra_b", 2)), "ptes"))
+    raws.append(RawRow(7, odd, tuple(range(1, 10)), "odd"))
+    raws.append(RawRow(8, ("nr_ptes", "extra_b", "name"), (3, 2), "ptes"))
+    twice = ("uid", "rss", "weird", "rss", "weird", "nr_ptes", "name", "rss")
+    raws.append(RawRow(9, twice, (1, 2, 3, 4, 5, 6, 7), "twice"))  # a header naming some twice
     assert len(raws) > 60
     for raw in raws:
         for page_kb in (4, 64):

@@ -12,6 +12,8 @@ Rows are kept raw (pages) until the report's page size is known; ``to_row`` conv
 
 from __future__ import annotations
 
+from functools import cache
+
 from oomsleuth.model import TaskRow
 from oomsleuth.model.patterns import lazy_compile
 from oomsleuth.model.record import record
@@ -33,6 +35,7 @@ PAGE_COLUMNS = {
 }
 # the stable prefix of every era, used for rows whose header line is missing
 FALLBACK_COLUMNS = ("uid", "tgid", "total_vm", "rss")
+_FALLBACK = (*FALLBACK_COLUMNS, "oom_score_adj")  # a row without a header: the last number too
 
 
 def parse_table_header(text: str) -> tuple[str, ...] | None:
@@ -46,9 +49,18 @@ def parse_table_header(text: str) -> tuple[str, ...] | None:
 
 @record(frozen=True, slots=True)
 class RawRow:
+    """A row as read, in pages: its numbers by the columns' names (``columns`` may name one
+    more, the comm's)."""
+
     pid: int
-    values: tuple[tuple[str, int], ...]
+    columns: tuple[str, ...]
+    numbers: tuple[int, ...]
     comm: str
+
+    @property
+    def values(self) -> tuple[tuple[str, int], ...]:
+        """(column, number) pairs, in order."""
+        return tuple(zip(self.columns, self.numbers))  # noqa: B905 (columns: one more)
 
 
 def parse_row(text: str, columns: tuple[str, ...] | None) -> RawRow | None:
@@ -64,8 +76,7 @@ def parse_row(text: str, columns: tuple[str, ...] | None) -> RawRow | None:
         numbers = _numbers(parts[:n_numeric]) if len(parts) > n_numeric else None
         if numbers is None:
             return None
-        values = tuple(zip(columns[:n_numeric], numbers, strict=True))
-        return RawRow(pid, values, parts[n_numeric])
+        return RawRow(pid, columns, tuple(numbers), parts[n_numeric])
     # no header: numbers up to the name; the era's first four columns are stable, and the
     # last number is oom_score_adj (or oom_adj before 2.6.36, which we cannot tell apart)
     parts = rest.split()
@@ -77,8 +88,7 @@ def parse_row(text: str, columns: tuple[str, ...] | None) -> RawRow | None:
     if len(nums) < 5 or len(nums) == len(parts):
         return None
     comm = rest.split(None, len(nums))[-1]
-    fallback = [*zip(FALLBACK_COLUMNS, nums[:4], strict=False), ("oom_score_adj", nums[-1])]
-    return RawRow(pid, tuple(fallback), comm)
+    return RawRow(pid, _FALLBACK, (*nums[:4], nums[-1]), comm)
 
 
 def _numbers(parts: list[str]) -> list[int] | None:
@@ -99,32 +109,50 @@ def _numbers(parts: list[str]) -> list[int] | None:
 _KNOWN = frozenset(
     PAGE_COLUMNS | {"uid", "tgid", "pgtables_bytes", "oom_score_adj", "oom_adj", "cpu"}
 )
+# the columns TaskRow fields are read from, in the order _layout gives their places
+_READ = (
+    *("tgid", "uid", "total_vm", "rss", "rss_anon", "rss_file", "rss_shmem", "swapents"),
+    *("oom_score_adj", "oom_adj", "pgtables_bytes", "nr_ptes", "nr_pmds"),
+)
+Layout = tuple[tuple[int | None, ...], tuple[int, ...]]
+
+
+@cache
+def _layout(columns: tuple[str, ...], count: int) -> Layout:
+    """Where each of :data:`_READ` is among the first ``count`` columns (the last such column
+    of that name, as a dict of the pairs keeps it; None: none), and the places of the columns
+    that are not :data:`_KNOWN` (``extra``)."""
+    at = {name: i for i, name in enumerate(columns[:count])}
+    extra = tuple(i for i, name in enumerate(columns[:count]) if name not in _KNOWN)
+    return tuple(at.get(name) for name in _READ), extra
 
 
 def to_row(raw: RawRow, page_kb: int) -> TaskRow:
-    """The row in kB (pages times ``page_kb``). Runs for every row of every report: written
-    out, no helper calls."""
-    vals = dict(raw.values)
-    get = vals.get
+    """The row in kB (pages times ``page_kb``). Runs for every row of every report: the
+    places of its columns looked up once per header (:func:`_layout`), no dict a row."""
+    n, columns = raw.numbers, raw.columns
+    places, extra = _layout(columns, len(n))
+    tgid, uid, vm, rss, anon, file, shmem, swap, adj, old_adj, pgb, ptes, pmds = (
+        None if i is None else n[i] for i in places
+    )
     pgtables: int | None = None
-    if "pgtables_bytes" in vals:
-        pgtables = vals["pgtables_bytes"] // 1024
-    elif "nr_ptes" in vals:
-        pgtables = (vals["nr_ptes"] + get("nr_pmds", 0)) * page_kb
-    extra = () if vals.keys() <= _KNOWN else tuple((k, v) for k, v in raw.values if k not in _KNOWN)
+    if pgb is not None:
+        pgtables = pgb // 1024
+    elif ptes is not None:
+        pgtables = (ptes + (pmds or 0)) * page_kb
     return TaskRow(  # by position (the fields' order), quicker than by name
         raw.pid,
         raw.comm,
-        get("tgid"),
-        get("uid"),
-        None if (vm := get("total_vm")) is None else vm * page_kb,
-        None if (rss := get("rss")) is None else rss * page_kb,
-        None if (anon := get("rss_anon")) is None else anon * page_kb,
-        None if (file := get("rss_file")) is None else file * page_kb,
-        None if (shmem := get("rss_shmem")) is None else shmem * page_kb,
+        tgid,
+        uid,
+        None if vm is None else vm * page_kb,
+        None if rss is None else rss * page_kb,
+        None if anon is None else anon * page_kb,
+        None if file is None else file * page_kb,
+        None if shmem is None else shmem * page_kb,
         pgtables,
-        None if (swap := get("swapents")) is None else swap * page_kb,
-        get("oom_score_adj"),
-        get("oom_adj"),
-        extra,
+        None if swap is None else swap * page_kb,
+        adj,
+        old_adj,
+        tuple((columns[i], n[i]) for i in extra) if extra else (),
     )
