@@ -11,6 +11,7 @@ import pytest
 from modelfactory import memcg_v1_report, task
 from pipeline import CORPUS, ROOT, analyze_files
 
+from oomsleuth.correlate.badness import explain, total_kb
 from oomsleuth.correlate.reasons import _names_by_adj
 from oomsleuth.model import OomReport, Report, Victim
 from oomsleuth.model.record import replace
@@ -158,3 +159,14 @@ def test_names_by_adj_of_every_real_report_and_of_built_tables() -> None:
         reports.append(replace(base, tasks=rows, kills=kills))
     for report in reports:
         assert _names_by_adj(report) == _reference_names(report)
+
+
+def test_badness_without_a_limit_or_ram_is_a_share_of_all_the_tasks_points() -> None:
+    """No limit and no RAM size in the report: each task's share is its points over the sum
+    of every task's (summed once for the table, not once a row)."""
+    report = replace(memcg_v1_report(), memcg=None, meminfo=None)
+    rows, note = explain(report)
+    assert total_kb(report)[0] is None and len(rows) == 2
+    points = {r.pid: max(r.points_kb, 0) for r in rows}
+    assert all(r.share == points[r.pid] / sum(points.values()) for r in rows)
+    assert note is not None and "unknown" in note

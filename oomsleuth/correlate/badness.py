@@ -61,9 +61,10 @@ def explain(report: OomReport) -> tuple[tuple[BadnessRow, ...], str | None]:
     total, basis = total_kb(report)
     victims = {k.victim.pid for k in report.kills}
     rows = []
+    # the share of the total, or without one of all the tasks' points (summed once, not a row)
+    denominator = total or sum(max(_points(r, None), 0) for r in report.tasks) or 1
     for t in report.tasks:
         points = _points(t, total)
-        denominator = total or sum(max(_points(r, None), 0) for r in report.tasks) or 1
         rows.append(
             BadnessRow(
                 pid=t.pid,
