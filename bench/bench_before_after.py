@@ -8,12 +8,15 @@ each as a fresh process, the fastest of --repeat runs, before and after in turn:
   python -c "import typer"        with the paths of each side
   oomsleuth analyze one --format json
   oomsleuth analyze dense --format json     per report: (dense - one) / DENSE
+  oomsleuth analyze crowd --format json     per report of a table of 151 tasks (the real
+                                            memcg-crowd capture): (crowd - one) / CROWD
 
 Both sides start through the same launcher, with their own tree first on ``sys.path``;
 --before-path adds folders after the old tree (e.g. an older or newer typer from
 ``pip install --no-deps --target DIR typer==X``). The JSON of both sides is compared.
 
     python bench/bench_before_after.py --rev 81546c7 [--before-path DIR] [--dense 2000]
+                                       [--crowd 200]
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ import tarfile
 import tempfile
 from pathlib import Path
 
-from bench_scan import dense
+from bench_scan import CROWD, dense
 from measure import compiled, run
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -48,6 +51,7 @@ def main() -> int:
     ap.add_argument("--rev", required=True, help="the earlier revision (git)")
     ap.add_argument("--before-path", default="", help="folders to add after the old tree")
     ap.add_argument("--dense", type=int, default=2000)
+    ap.add_argument("--crowd", type=int, default=200, help="reports of 151 task rows")
     ap.add_argument("--repeat", type=int, default=3)
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
@@ -56,6 +60,9 @@ def main() -> int:
         packed, one = Path(tmp) / "dense.log", Path(tmp) / "one.log"
         dense(packed, args.dense)
         dense(one, 1)
+        crowd, crowd_one = Path(tmp) / "crowd.log", Path(tmp) / "crowd-one.log"
+        dense(crowd, args.crowd, [CROWD])
+        dense(crowd_one, 1, [CROWD])
         sides = {
             "before": ":".join(p for p in (str(old), args.before_path) if p),
             "after": str(ROOT),
@@ -68,21 +75,26 @@ def main() -> int:
             return t, out
 
         rows: dict[str, dict[str, float]] = {s: {} for s in sides}
-        outs: dict[str, str] = {}
+        outs: dict[str, dict[str, str]] = {s: {} for s in sides}
         print(f"{'case':<34} {'before s':>9} {'after s':>9}", flush=True)
         for case, code, rest in (
             ("python -c 'import typer'", TYPER, ()),
             ("one report to JSON", MAIN, ("analyze", str(one), "--format", "json")),
             (f"dense ({args.dense}) to JSON", MAIN, ("analyze", str(packed), "--format", "json")),
+            ("one crowd report to JSON", MAIN, ("analyze", str(crowd_one), "--format", "json")),
+            (f"crowd ({args.crowd}) to JSON", MAIN, ("analyze", str(crowd), "--format", "json")),
         ):
             for side, path in sides.items():
-                rows[side][case], outs[side] = best(code, path, *rest)
+                rows[side][case], outs[side][case] = best(code, path, *rest)
             print(f"{case:<34} {rows['before'][case]:>9.3f} {rows['after'][case]:>9.3f}")
-        print(f"dense JSON identical: {outs['before'] == outs['after']}")
+        same = all(outs["before"][c] == outs["after"][c] for c in outs["after"])
+        print(f"JSON identical in every case: {same}")
         for side, r in rows.items():
-            t_typer, t_one, t_dense = r.values()
+            t_typer, t_one, t_dense, t_one_crowd, t_crowd = r.values()
             per = (t_dense - t_one) / args.dense * 1000
-            print(f"{side}: {per:.2f} ms per report; start-up {t_one / t_typer:.2f}x import typer")
+            crowded = (t_crowd - t_one_crowd) / args.crowd * 1000
+            print(f"{side}: {per:.2f} ms per report, {crowded:.2f} ms per crowd report; ", end="")
+            print(f"start-up {t_one / t_typer:.2f}x import typer")
     return 0
 
 
