@@ -50,10 +50,11 @@ def plain_body(d: Draft, s: str, line: LogLine) -> int:
 
     ``s`` is ``line``'s text, stripped. The general way (:meth:`KernelParser.feed`) tests the
     line for events, then :func:`feed_body`; here both are skipped, with the same result: with
-    neither "oom" nor "suppressed" in it, a stat or call trace line holds no ``EVENT_HINT`` word (the others
-    have a space after a letter or "-", with a letter after it), no section parser reads it (a
-    space, ":" or "-" each needs, or a first character "M" or "["), nor the stack dump's
-    CPU/cpuset/hardware readers. ``tests/test_kernel_body_fast.py`` checks both ways agree."""
+    neither "oom" nor "suppressed" in it, a stat or call trace line holds no ``EVENT_HINT``
+    word (the others have a space after a letter or "-", with a letter after it), no section
+    parser reads it (a space, ":" or "-" each needs, or a first character "M" or "["), nor the
+    stack dump's CPU/cpuset/hardware readers. ``tests/test_kernel_body_fast.py`` checks both
+    ways agree."""
     if d.kills or "oom" in s or "suppressed" in s:
         return 0
     phase = d.phase
