@@ -21,6 +21,7 @@ from oomsleuth.load.block_fill import Block, StreamFill, make_block, plain_reade
 from oomsleuth.load.files import Input, _buffered, checked_head, decompressed, uncompressed
 
 SAMPLE = 32  # bytes compared at each end of a block
+SWITCH_S = 1e-4  # the GIL's switch interval here (see main)
 
 
 class Job(NamedTuple):
@@ -58,6 +59,10 @@ def main() -> None:
     from oomsleuth.load.literals import finder
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the reader's to handle
+    # The counting thread holds the GIL between its C calls; a search thread that wants it
+    # back (to start, or at a match) waits out the switch interval: 5 ms by default, about a
+    # block's whole search. This process runs nothing else: hand the GIL over sooner.
+    sys.setswitchinterval(SWITCH_S)
     job: Job = pickle.load(sys.stdin.buffer)
     source = Input(job.name, Path(job.path), max_line=job.max_line)
     find, _ = finder(job.patterns)
