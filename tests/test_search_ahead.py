@@ -9,7 +9,6 @@ import functools
 import gc
 import gzip
 import os
-import select
 import signal
 from pathlib import Path
 from typing import Any
@@ -34,7 +33,6 @@ def small(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(blocks, "BLOCK", 4096)
     monkeypatch.setattr(blocks, "CHUNK_BITS", 9)
     monkeypatch.setattr(blocks, "AHEAD_BYTES", 0)
-    monkeypatch.setattr(search_ahead, "START_HERE", False)  # every block from the process
     monkeypatch.delenv("OOMSLEUTH_NO_FORK", raising=False)
 
 
@@ -96,35 +94,6 @@ def test_every_fixture_and_corpus_log_made_ahead(log: Path, engine: str) -> None
     assert (_read(source), heard) == _lines(Input(log.name, log, max_line=2048))
     assert source.ahead is not None and source.ahead.used
     assert finder(candidate_patterns())[1] == engine
-
-
-@pytest.mark.parametrize("packed", ["plain", "gzip"])
-def test_blocks_made_here_while_the_process_starts_then_the_processs(
-    packed: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The reader makes its first blocks itself while the process starts (here it sleeps
-    first), skips the process's records of those once they come, and takes the rest from it:
-    the line reader's result."""
-    monkeypatch.setattr(search_ahead, "START_HERE", True)
-    program = "import time; time.sleep(0.3)\n" + search_ahead._PROGRAM
-    monkeypatch.setattr(search_ahead, "_PROGRAM", program)
-    path = _log(tmp_path, copies=40)
-    data = path.read_bytes()
-    if packed == "gzip":
-        path = tmp_path / "kern.log.gz"
-        path.write_bytes(gzip.compress(data))
-    source, heard = _reader(path)
-    first = source.next(True)  # the first block: made here, the process is asleep
-    assert first is not None and source.ahead is not None and source.ahead.used == 0
-    assert source.ahead.pipe is not None  # let it wake and send its first record
-    assert select.select([source.ahead.pipe.fileno()], [], [], 30)[0]
-    lines = [first, *iter(lambda: source.next(True), None)]
-    assert 0 < source.ahead.used < source.ahead.asked
-    again, _ = _reader(path)
-    with monkeypatch.context() as patch:
-        patch.setenv("OOMSLEUTH_NO_FORK", "1")
-        assert lines == list(iter(lambda: again.next(True), None))
-    assert lines[-1][0] == data.count(b"\n") and not heard
 
 
 def test_a_process_that_dies_part_way_is_replaced_by_searching_here(tmp_path: Path) -> None:

@@ -30,7 +30,6 @@ not a daemonic worker (several files parsed side by side, a Dask worker: the cor
 from __future__ import annotations
 
 import contextlib
-import os
 import subprocess
 import sys
 import weakref
@@ -43,11 +42,6 @@ from oomsleuth.load.literals import Finder, patterns_of
 from oomsleuth.load.search_worker import Job, key
 
 Made = tuple[list[int], list[int]]  # a block's hits and newline index
-# While the process starts (a Python, its imports, the search's compiling: ~0.1 s), the reader
-# makes its first blocks itself rather than wait; the process's records of those are skipped
-# once they come. False: the reader waits for the process from the first block (the tests).
-START_HERE = True
-_NOT_YET = object()
 _ROOT = str(Path(__file__).resolve().parent.parent.parent)  # where this oomsleuth is imported from
 _PROGRAM = (
     f"import sys; sys.path.insert(0, {_ROOT!r})\n"
@@ -62,9 +56,6 @@ class SearchAhead:
         self.pid = process.pid
         self.pipe: IO[bytes] | None = process.stdout
         self.used = 0  # blocks whose hits and index came from the process
-        self.asked = 0  # blocks the reader asked for
-        self.received = 0  # records read from the pipe (one per block, in order)
-        self._bytes = bytearray()  # read from the pipe, not yet a whole record
         # a reader dropped unclosed (a consumer that stopped early) still stops and reaps it
         self._stop = weakref.finalize(self, _stop, process)
 
@@ -101,50 +92,22 @@ class SearchAhead:
 
     def made(self, buf: bytearray, got: int, n: int, end: int) -> Made | None:
         """The hits and index of the block just read into ``buf`` (``got`` bytes read, ``n`` in
-        all, complete lines up to ``end``); None when the reader is to make them itself: the
-        process has sent nothing yet (it is still starting, see :data:`START_HERE`), or it has
-        none or its block is not this one (then it is stopped)."""
-        block, self.asked = self.asked, self.asked + 1
-        while self.pipe is not None and self.received <= block:
-            record = self._record(wait=self.received > 0 or not START_HERE)
-            if record is _NOT_YET:  # still starting: this block is the reader's
-                return None
-            self.received += 1
-            if self.received <= block:
-                continue  # a block the reader made itself while the process started
-            if not isinstance(record, tuple) or record[:5] != key(buf, got, n, end):
-                break
-            self.used += 1
-            made: Made = record[5]
-            return made
-        self.close()
-        return None
-
-    def _record(self, wait: bool) -> object:
-        """The next record (None once the process has ended or left), or ``_NOT_YET`` when
-        none is whole yet and not ``wait``. Records come length first (see the worker)."""
-        import pickle  # (only a big input gets here: no import for the others)
-        import select
-
-        assert self.pipe is not None
-        fd, held = self.pipe.fileno(), self._bytes
-        while len(held) < 4 or len(held) < 4 + int.from_bytes(held[:4], "big"):
-            if not wait and not select.select([fd], [], [], 0)[0]:
-                return _NOT_YET
-            try:
-                piece = os.read(fd, 1 << 16)
-            except OSError:
-                piece = b""
-            if not piece:
-                return None
-            held += piece
-        size = 4 + int.from_bytes(held[:4], "big")
-        data = bytes(held[4:size])
-        del held[:size]
-        try:
-            return pickle.loads(data)
-        except Exception:  # not a record: the process is not to be trusted
+        all, complete lines up to ``end``); None, and the process stopped, when it has none or
+        its block is not this one."""
+        if self.pipe is None:
             return None
+        import pickle  # (only a big input gets here: no import for the others)
+
+        try:
+            record = pickle.load(self.pipe)
+        except Exception:  # the process died, or left (an error: it makes no more)
+            record = None
+        if not isinstance(record, tuple) or record[:5] != key(buf, got, n, end):
+            self.close()
+            return None
+        self.used += 1
+        made: Made = record[5]
+        return made
 
     def close(self) -> None:
         """Stop the process (if still running) and reap it."""

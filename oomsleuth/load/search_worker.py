@@ -4,9 +4,9 @@
 It reads its job from standard input (a pickled :class:`Job`), opens the input afresh as the
 reader does (:func:`fill`), makes the same blocks with the same
 :func:`~oomsleuth.load.block_fill.make_block` and a finder for the same patterns, and writes
-each block's key, hits and index to standard output, pickled, its length first, until the
-input ends or the reader hands over to the line reader. It imports only what that needs (~15 MB
-of memory, where a forked copy of the reader kept ~25 MB of the reader's pages).
+each block's key, hits and index to standard output, pickled, until the input ends or the
+reader hands over to the line reader. It imports only what that needs (~15 MB of memory, where
+a forked copy of the reader kept ~25 MB of the reader's pages).
 """
 
 from __future__ import annotations
@@ -72,9 +72,8 @@ def main() -> None:
         while True:
             block: Block = make_block(buf, carry, read, find, job.sizes, lambda: pool)
             made = (block.hits or [], block.index or [0])
-            record = pickle.dumps((*key(buf, block.got, block.n, block.end), made))
-            out.write(len(record).to_bytes(4, "big") + record)  # length first: the reader
-            out.flush()  # can tell a whole record is there without waiting for it
+            pickle.dump((*key(buf, block.got, block.n, block.end), made), out)
+            out.flush()
             if block.eof or block.long:  # the reader reads no further, or hands over
                 return
             carry = bytes(buf[block.end : block.n])
