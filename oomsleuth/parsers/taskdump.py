@@ -12,7 +12,9 @@ Rows are kept raw (pages) until the report's page size is known; ``to_row`` conv
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cache
+from operator import itemgetter
 
 from oomsleuth.model import TaskRow
 from oomsleuth.model.patterns import lazy_compile
@@ -100,7 +102,7 @@ def _numbers(parts: list[str]) -> list[int] | None:
     if "+" in joined or "_" in joined:
         return [int(p) for p in parts] if all(_NUM.match(p) for p in parts) else None
     try:
-        return [int(p) for p in parts]
+        return list(map(int, parts))
     except ValueError:
         return None
 
@@ -114,27 +116,26 @@ _READ = (
     *("tgid", "uid", "total_vm", "rss", "rss_anon", "rss_file", "rss_shmem", "swapents"),
     *("oom_score_adj", "oom_adj", "pgtables_bytes", "nr_ptes", "nr_pmds"),
 )
-Layout = tuple[tuple[int | None, ...], tuple[int, ...]]
+Layout = tuple[Callable[[tuple[int | None, ...]], tuple[int | None, ...]], tuple[int, ...]]
 
 
 @cache
 def _layout(columns: tuple[str, ...], count: int) -> Layout:
-    """Where each of :data:`_READ` is among the first ``count`` columns (the last such column
-    of that name, as a dict of the pairs keeps it; None: none), and the places of the columns
-    that are not :data:`_KNOWN` (``extra``)."""
+    """What reads :data:`_READ` from a row's numbers with a None after them (each the last
+    column of that name among the first ``count``, as a dict of the pairs keeps it; the None
+    for a column the header lacks), and the places of the columns that are not
+    :data:`_KNOWN` (``extra``)."""
     at = {name: i for i, name in enumerate(columns[:count])}
     extra = tuple(i for i, name in enumerate(columns[:count]) if name not in _KNOWN)
-    return tuple(at.get(name) for name in _READ), extra
+    return itemgetter(*(at.get(name, count) for name in _READ)), extra
 
 
 def to_row(raw: RawRow, page_kb: int) -> TaskRow:
     """The row in kB (pages times ``page_kb``). Runs for every row of every report: the
     places of its columns looked up once per header (:func:`_layout`), no dict a row."""
     n, columns = raw.numbers, raw.columns
-    places, extra = _layout(columns, len(n))
-    tgid, uid, vm, rss, anon, file, shmem, swap, adj, old_adj, pgb, ptes, pmds = (
-        None if i is None else n[i] for i in places
-    )
+    read, extra = _layout(columns, len(n))
+    tgid, uid, vm, rss, anon, file, shmem, swap, adj, old_adj, pgb, ptes, pmds = read((*n, None))
     pgtables: int | None = None
     if pgb is not None:
         pgtables = pgb // 1024
