@@ -13,7 +13,7 @@ Rows are kept raw (pages) until the report's page size is known; ``to_row`` conv
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import cache
+from functools import lru_cache
 from operator import itemgetter
 
 from oomsleuth.model import TaskRow
@@ -119,7 +119,7 @@ _READ = (
 Layout = tuple[Callable[[tuple[int | None, ...]], tuple[int | None, ...]], tuple[int, ...]]
 
 
-@cache
+@lru_cache(maxsize=64)  # a few headers a log; bounded whatever a hostile log holds
 def _layout(columns: tuple[str, ...], count: int) -> Layout:
     """What reads :data:`_READ` from a row's numbers with a None after them (each the last
     column of that name among the first ``count``, as a dict of the pairs keeps it; the None
