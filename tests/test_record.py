@@ -16,6 +16,7 @@ import pytest
 
 import oomsleuth
 from oomsleuth.model import Kill, Stamp, Victim, Where
+from oomsleuth.model import record as record_module
 from oomsleuth.model.record import compiled_init, field, record, replace
 
 
@@ -98,7 +99,7 @@ def _fields(cls: type) -> list[tuple[str, dataclasses.Field[Any]]]:
     return [(f.name, f) for f in dataclasses.fields(cls)]
 
 
-def test_init_is_compiled_at_first_construction() -> None:
+def test_init_is_compiled_at_the_eighth_construction() -> None:
     @record(frozen=True, slots=True)
     class Late:
         a: int
@@ -106,8 +107,73 @@ def test_init_is_compiled_at_first_construction() -> None:
 
     assert "record_args" in vars(Late.__init__)  # the stub
     assert Late(1) == Late(1, 2) and Late(a=1).b == 2
+    for _ in range(record_module.COMPILE_AT - 4):
+        assert Late(3).a == 3
+    assert "record_args" in vars(Late.__init__)  # seven built the general way
+    assert Late(4, b=5).b == 5
     assert "record_args" not in vars(Late.__init__)  # replaced by the compiled one
     assert [p.name for p in inspect.signature(Late).parameters.values()] == ["a", "b"]
+
+
+CALLS: list[tuple[tuple[Any, ...], dict[str, Any]]] = [
+    ((), {}),
+    ((1,), {}),
+    ((1, "z"), {}),
+    ((1, "z", [3]), {}),
+    ((1, "z", [3], 4), {}),
+    ((), {"x": 1}),
+    ((1,), {"y": "w"}),
+    ((1,), {"x": 2}),
+    ((1,), {"tags": [5]}),
+    ((1,), {"nope": 2}),
+    ((dataclasses.MISSING,), {}),
+    ((1, record_module._HAS_FACTORY), {}),
+    ((1, "y", record_module._HAS_FACTORY), {}),
+    ((), {"n": 1, "seen": {"a": 1}}),
+    ((0.5,), {}),
+    ((), {"only": 0.5, "extra": 1}),
+]
+
+
+def _outcome(cls: type, init: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    """What ``init`` does with the call: the fields set, or the TypeError."""
+    obj = object.__new__(cls)
+    try:
+        init(obj, *args, **kwargs)
+    except TypeError as exc:
+        return "TypeError", str(exc).split("()", 1)[-1]
+    values = (getattr(obj, n, "<unset>") for n in cls.__match_args__)  # type: ignore[attr-defined]
+    return tuple(_comparable(v) for v in values)
+
+
+def _comparable(value: Any) -> Any:
+    """A value, or its type where it compares by identity (a factory's fresh object)."""
+    return type(value) if type(value).__eq__ is object.__eq__ else value
+
+
+@pytest.mark.parametrize("cls", [Point, Mutable, Plain, *RECORDS], ids=lambda c: c.__qualname__)
+def test_the_general_init_does_what_the_compiled_one_does(cls: type) -> None:
+    """Before it is compiled, a record's __init__ binds, defaults, makes and sets as the
+    compiled one will: every call above (and, for oomsleuth's own records, one by position
+    and one by name of their own fields), the same fields, or a TypeError as well."""
+    stub = vars(cls)["__init__"]
+    if "record_args" in vars(stub):
+        fields, slotted, frozen = stub.record_args
+    else:  # compiled already (another test built it): the same arguments, from the class
+        params: Any = cls.__dataclass_params__  # type: ignore[attr-defined]
+        fields = cls.__dataclass_fields__  # type: ignore[attr-defined]
+        slotted, frozen = "__slots__" in vars(cls), params.frozen
+    general = record_module._generic(cls, fields, slotted, frozen)
+    compiled = record_module._init(cls, fields, slotted, frozen)
+    names = list(fields)
+    own = [(tuple(range(len(names))), {}), ((), {n: i for i, n in enumerate(names)})]
+    for call_args, call_kwargs in [*CALLS, *own]:
+        want = _outcome(cls, compiled, call_args, call_kwargs)
+        got = _outcome(cls, general, call_args, call_kwargs)
+        if isinstance(want, tuple) and want and want[0] == "TypeError":
+            assert got[0] == "TypeError", (call_args, call_kwargs)
+        else:
+            assert got == want, (call_args, call_kwargs)
 
 
 def test_construction_defaults_and_factories() -> None:

@@ -5,10 +5,12 @@ each here, and oomsleuth has about a hundred: most of the start-up of a one-repo
 :func:`record` makes the same class, as far as anyone can tell: ``dataclasses.is_dataclass``,
 ``fields``, ``replace`` and ``asdict`` work on it, it compares, hashes, prints, pickles and
 refuses assignment (when frozen) like the dataclass, and type checkers see a dataclass
-(``dataclass_transform``). Only ``__init__`` is compiled, one small function per class; equality,
-hash, repr and pickling are shared functions reading the fields in order through an
-``operator.attrgetter``. A slotted frozen record sets its fields through the slots' own
-descriptors: construction costs ~0.6 µs instead of the dataclass's ~1 µs.
+(``dataclass_transform``). Only ``__init__`` is compiled, one small function per class, and only
+at the class's eighth construction (a one-report run builds most classes fewer times: the
+first seven set the fields the general way, as the compiled one will); equality, hash, repr and
+pickling are shared functions reading the fields in order through an ``operator.attrgetter``.
+A slotted frozen record sets its fields through the slots' own descriptors: construction costs
+~0.6 µs instead of the dataclass's ~1 µs.
 
 The subset is what oomsleuth uses: plain classes (no base class), fields with a default or a
 ``field(default_factory=...)``; ``frozen``, ``slots`` and nothing else. Anything beyond, or a
@@ -94,20 +96,72 @@ def _make(cls: type[T], frozen: bool, slots: bool) -> type[T]:
 def _first_init(
     cls: type, fields: dict[str, dataclasses.Field[Any]], slotted: bool, frozen: bool
 ) -> Callable[..., None]:
-    """An ``__init__`` that compiles the real one at the first construction, puts it in its
-    place and runs it: a class no run builds costs no compiling (half of them, one report)."""
+    """An ``__init__`` that sets the fields the general way (:func:`_generic`) for the first
+    ``COMPILE_AT - 1`` constructions, then compiles the real one, puts it in its place and
+    runs it: a class a run builds a few times costs no compiling (a report builds most of its
+    classes fewer than eight times; compiling one costs as much as ~50 such constructions)."""
+    slow = _generic(cls, fields, slotted, frozen)
+    built = 0
 
     def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
-        compiled_init(cls)(self, *args, **kwargs)
+        nonlocal built
+        built += 1
+        if built < COMPILE_AT:
+            slow(self, *args, **kwargs)
+        else:
+            compiled_init(cls)(self, *args, **kwargs)
 
     __init__.__qualname__ = f"{cls.__qualname__}.__init__"
     __init__.record_args = (fields, slotted, frozen)  # type: ignore[attr-defined]
     return __init__
 
 
+COMPILE_AT = 8  # the construction at which a record's __init__ is compiled
+_ABSENT = object()  # no value given and no default
+
+
+def _generic(
+    cls: type, fields: dict[str, dataclasses.Field[Any]], slotted: bool, frozen: bool
+) -> Callable[..., None]:
+    """What the compiled ``__init__`` does, for any record, without compiling: the same
+    binding of positional and keyword arguments (and the same ``TypeError`` where they do not
+    fit), defaults, factories and way of setting each field."""
+    names = tuple(fields)
+    defaults = {n: f.default for n, f in fields.items() if f.default is not _MISSING}
+    makers = {n: f.default_factory for n, f in fields.items() if f.default_factory is not _MISSING}
+    defaults.update(dict.fromkeys(makers, _HAS_FACTORY))
+    put = object.__setattr__ if frozen else setattr
+    if slotted:
+        sets = {n: getattr(cls, n).__set__ for n in names}
+    else:
+        sets = {n: lambda obj, value, n=n: put(obj, n, value) for n in names}
+    where = f"{cls.__qualname__}.__init__()"
+
+    def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
+        if len(args) > len(names):
+            given = f"{len(args) + 1} were given"
+            raise TypeError(f"{where} takes {len(names) + 1} positional arguments but {given}")
+        values = dict(zip(names, args, strict=False))  # (fewer args than names)
+        for name, value in kwargs.items():
+            if name not in fields:
+                raise TypeError(f"{where} got an unexpected keyword argument {name!r}")
+            if name in values:
+                raise TypeError(f"{where} got multiple values for argument {name!r}")
+            values[name] = value
+        for name in names:
+            value = values[name] if name in values else defaults.get(name, _ABSENT)
+            if value is _ABSENT:
+                raise TypeError(f"{where} missing 1 required positional argument: {name!r}")
+            if value is _HAS_FACTORY and name in makers:
+                value = makers[name]()
+            sets[name](self, value)
+
+    return __init__
+
+
 def compiled_init(cls: type) -> Callable[..., None]:
-    """The record's real ``__init__``, compiled now if it was not (also for inspection: before
-    its first construction, a record's signature is ``(*args, **kwargs)``)."""
+    """The record's real ``__init__``, compiled now if it was not (also for inspection: until it
+    is compiled, a record's signature is ``(*args, **kwargs)``)."""
     current: Callable[..., None] = cls.__dict__["__init__"]
     args = getattr(current, "record_args", None)
     if args is None:
