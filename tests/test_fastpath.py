@@ -124,6 +124,31 @@ def test_block_boundaries_anywhere(
         assert len(report.reports) == 3 and report.lines_read == text.count("\n") + 1
 
 
+@pytest.mark.parametrize("small", [1, 64, 700])
+def test_a_small_files_block_then_whole_ones_when_it_grew(
+    small: int, engine: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A plain file smaller than a block is read into a block of its own size and one more;
+    when that fills (the file grew since its size was taken: here the size is made small),
+    the next blocks are whole ones: the line reader's result, long lines included."""
+    monkeypatch.setattr(blocks, "BLOCK", 4096)
+    monkeypatch.setattr(blocks.BlockLines, "_sized", lambda self: small)
+    log = tmp_path / "kern.log"
+    lines = list(_noisy(REAL / "memcg-single.dmesg.txt", 2, 30))
+    log.write_text("\n".join([*lines[:5], "x" * 900, *lines[5:]]) + "\n")
+    report = _same(Input(log.name, log, max_line=2048), engine)
+    assert len(report.reports) == 2 and report.lines_read == len(lines) + 1
+
+
+def test_a_small_files_block_is_its_size_and_one_more(tmp_path: Path) -> None:
+    log = tmp_path / "kern.log"
+    log.write_text("\n".join(_noisy(REAL / "memcg-single.dmesg.txt", 1, 5)) + "\n")
+    find, _ = literals.finder(candidate_patterns())
+    source = blocks.BlockLines(Input(log.name, log), find, None)
+    assert source.next(False) is not None
+    assert len(source._buf) == log.stat().st_size + 1
+
+
 @pytest.mark.parametrize("chunk_bits", [4, 6, 13])
 def test_newlines_of_big_blocks_are_counted_on_a_second_thread(
     chunk_bits: int, engine: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
