@@ -18,6 +18,9 @@ def _interrupted(signum: int, frame: FrameType | None) -> None:
 
 def main() -> None:
     signal.signal(signal.SIGINT, _interrupted)
+    from oomsleuth import _startup
+
+    _startup.pause()  # no garbage collection while modules are imported (see _startup)
     from oomsleuth.cli import main as cli_main
 
     signal.signal(signal.SIGINT, signal.default_int_handler)

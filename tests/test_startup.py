@@ -164,3 +164,67 @@ def test_commands_built_when_asked_for_are_the_ones_typer_builds() -> None:
             (said[0].returncode, said[0].stdout, said[0].stderr)
         ] * 2
     assert "collect" in said[0].stdout or "collect" in said[0].stderr
+
+
+GC_RUN = """
+import gc, io, json, sys
+import oomsleuth.api as api
+from oomsleuth import _startup
+seen = {}
+analyze = api.analyze
+
+def watched(*args, **kwargs):
+    seen["collecting while it analyses"] = gc.isenabled()
+    seen["frozen by then"] = gc.get_freeze_count() > 0
+    return analyze(*args, **kwargs)
+
+api.analyze = watched
+sys.argv = ["oomsleuth", *sys.argv[1:]]
+sys.stdout = io.StringIO()
+if sys.argv[1:2] == ["in-process"]:  # a program calling the CLI: its collector is its own
+    del sys.argv[1]
+    gc.disable()
+    from oomsleuth.cli import main
+else:
+    from oomsleuth.__main__ import main
+try:
+    main()
+except SystemExit as exc:
+    seen["code"] = exc.code
+seen["collecting at the end"] = gc.isenabled()
+seen["paused"] = _startup._paused
+sys.stdout = sys.__stdout__
+print(json.dumps(seen))
+"""
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (
+            ["analyze", str(SYSLOG), "--format", "json"],
+            {"collecting while it analyses": True, "frozen by then": True, "code": 0},
+        ),
+        (["analyze", str(SYSLOG), "--format", "nope"], {"code": 2}),  # no command ran
+        (["--version"], {"code": 0}),
+        ([], {"code": 0}),  # the help
+        (
+            ["in-process", "analyze", str(SYSLOG), "--format", "json"],
+            {"collecting while it analyses": False, "frozen by then": False, "code": 0},
+        ),
+    ],
+    ids=["analyze", "usage error", "version", "help", "caller's own collector"],
+)
+def test_the_collector_is_paused_for_the_imports_only(
+    args: list[str], expected: dict[str, object]
+) -> None:
+    """The console script pauses garbage collection while it imports and resumes it (with
+    everything imported frozen) before a command runs, or at the end when none ran; a program
+    calling the CLI itself keeps its collector as it set it."""
+    env = dict(ENV, PYTHONPATH=str(ROOT))
+    out = subprocess.run(
+        [sys.executable, "-c", GC_RUN, *args], capture_output=True, text=True, env=env, cwd=ROOT
+    )
+    seen = json.loads(out.stdout.splitlines()[-1])
+    own = args[:1] == ["in-process"]
+    assert seen == {**expected, "collecting at the end": not own, "paused": False}

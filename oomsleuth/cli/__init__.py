@@ -22,6 +22,7 @@ import typer
 from typer.core import TyperGroup
 
 import oomsleuth
+from oomsleuth import _startup
 from oomsleuth._version import __version__
 from oomsleuth.errors import (
     EXIT_FOUND,
@@ -140,6 +141,7 @@ def _root(
     ] = False,
 ) -> None:
     """oomsleuth: who was killed, who triggered it, and why."""
+    _startup.resume()  # a command runs now: the collector is back (see oomsleuth._startup)
 
 
 def _say(message: str) -> None:
@@ -198,6 +200,8 @@ def main() -> None:
             raise
         _say(f"internal error: {type(exc).__name__}: {exc} (set OOMSLEUTH_DEBUG=1 for details)")
         code = EXIT_USAGE
+    finally:
+        _startup.resume()  # (when no command ran: help, usage errors)
     sys.exit(code if isinstance(code, int) else EXIT_FOUND)
 
 
