@@ -29,6 +29,8 @@ PIECE = 8192  # what io.TextIOWrapper reads at a time (a decoder error loses one
 _NUL_BLOCK = lazy_compile(rb"\x00{64,}")  # zeroed blocks a crash leaves in a log: not binary
 # control characters and the replacement character: all but \t \n \v \f \r and ESC
 _CONTROL = (*map(chr, (*range(0x09), *range(0x0E, 0x1B), *range(0x1C, 0x20))), "\x7f", "\ufffd")
+# the ASCII ones as bytes: a decoded ASCII byte is that character, an undecodable one U+FFFD
+_CONTROL_BYTES = bytes(ord(c) for c in _CONTROL if c.isascii())
 # a line a log framing or an OOM report would recognise (cheap, no framing import)
 LOGLIKE = lazy_compile(
     rb"\[\s*\d+\.\d{3,}\]|\d\d:\d\d:\d\d|invoked oom-killer|Killed process|oom-kill:|"
@@ -68,8 +70,12 @@ def looks_binary(head: bytes) -> bool:
         head = _NUL_BLOCK.sub(b"", head)
     if head.count(0) > max(8, len(head) // 100):
         return True
-    text = head.replace(b"\x00", b"").decode("utf-8", errors="replace")
-    return sum(map(text.count, _CONTROL)) > len(text) // 4  # str.count: no regex to compile
+    head = head.replace(b"\x00", b"")
+    text = head.decode("utf-8", errors="replace")
+    # one pass deleting the ASCII controls, one count of U+FFFD: no regex to compile, and no
+    # pass per character
+    control = len(head) - len(head.translate(None, _CONTROL_BYTES)) + text.count("\ufffd")
+    return control > len(text) // 4
 
 
 def split_lines(
