@@ -117,8 +117,8 @@ def test_the_cli_holds_no_stage_logic() -> None:
     """The cli imports the public API, the errors, the version, the output writer and its
     start-up hook (the collector's pause): nothing of the stages."""
     names = {n for path in (PACKAGE / "cli").glob("*.py") for _, n in _imports(path)}
-    allowed = ("oomsleuth.errors", "oomsleuth._version", "oomsleuth.output", "oomsleuth.cli")
-    allowed += ("oomsleuth._startup",)
+    allowed = ("oomsleuth.errors", "oomsleuth._version", "oomsleuth.output", "oomsleuth.cli",
+               "oomsleuth._startup")  # fmt: skip
     assert all(n == "oomsleuth" or n.startswith(allowed) for n in names), names
 
 
