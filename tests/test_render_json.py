@@ -391,6 +391,17 @@ def test_dumps_escapes_only_inside_strings() -> None:
     assert json.loads(dumps({"a": "\u2028"})) == {"a": "\u2028"}
 
 
+def test_dumps_finds_the_set_among_other_non_ascii() -> None:
+    # DEL, C1, zero-width, bidi, BOM, a tag character and an undecodable byte, each beside
+    # harmless non-ASCII: escaped, and read back as they were
+    for c in ("\x7f", "\x85", "\u200b", "\u202e", "\ufeff", "\U000e0041", "\udcff"):
+        for indent in (2, None):
+            text = dumps({"a": f"é{c}語"}, indent)
+            assert c not in text and json.loads(text) == {"a": f"é{c}語"}
+    plain = {"a": "naïve λ, 日本語 🙂"}
+    assert dumps(plain) == json.dumps(plain, ensure_ascii=False, indent=2)
+
+
 def test_docs_describe_every_field_and_kind() -> None:
     docs = (Path(__file__).parent.parent / "docs" / "json-schema.md").read_text("utf-8")
     for path, _ in _properties(SCHEMA):
