@@ -33,6 +33,7 @@ class Job(NamedTuple):
     max_line: int
     patterns: tuple[bytes, ...]
     sizes: tuple[int, int, int]
+    own: int = 0  # the first blocks, which the reader makes itself: none of them is sent
 
 
 def key(buf: bytes | bytearray, got: int, n: int, end: int) -> tuple[Any, ...]:
@@ -49,6 +50,10 @@ def fill(source: Input, stack: ExitStack) -> Any:
         return plain_reader(stack.enter_context(source.path.open("rb", buffering=0)))
     head, _ = checked_head(stream, source.name)
     return StreamFill(_buffered(head, stream))
+
+
+def _unsearched(block: Block) -> tuple[list[int], list[int]]:
+    return [], [0]
 
 
 def main() -> None:
@@ -68,12 +73,16 @@ def main() -> None:
     find, _ = finder(job.patterns)
     buf, out = bytearray(job.sizes[0]), sys.stdout.buffer
     with ExitStack() as stack, ThreadPoolExecutor(2) as pool:
-        read, carry = fill(source, stack), b""
+        read, carry, count = fill(source, stack), b"", 0
         while True:
-            block: Block = make_block(buf, carry, read, find, job.sizes, lambda: pool)
-            made = (block.hits or [], block.index or [0])
-            pickle.dump((*key(buf, block.got, block.n, block.end), made), out)
-            out.flush()
+            mine = count >= job.own  # else only the block's bytes and end (the next's start)
+            known = None if mine else _unsearched
+            block: Block = make_block(buf, carry, read, find, job.sizes, lambda: pool, known)
+            count += 1
+            if mine:
+                made = (block.hits or [], block.index or [0])
+                pickle.dump((*key(buf, block.got, block.n, block.end), made), out)
+                out.flush()
             if block.eof or block.long:  # the reader reads no further, or hands over
                 return
             carry = bytes(buf[block.end : block.n])
