@@ -18,7 +18,7 @@ from test_fastpath import REAL, _lines, _noisy, engine
 from test_scan import _all_logs
 
 import oomsleuth
-from oomsleuth.load import blocks, search_ahead
+from oomsleuth.load import blocks, search_ahead, search_worker
 from oomsleuth.load.files import Input
 from oomsleuth.load.literals import finder
 from oomsleuth.model import Report, Warning_
@@ -215,3 +215,16 @@ def test_analyze_with_the_search_process_is_analyze_in_one_process(
     monkeypatch.setenv("OOMSLEUTH_NO_FORK", "1")
     alone = oomsleuth.analyze([path], tz="UTC")
     assert ahead.reports and ahead == alone
+
+
+def test_queued_counts_what_the_reader_has_not_read() -> None:
+    """How the process knows it is a block ahead (it then makes the next on one thread)."""
+    read_end, write_end = os.pipe()
+    with os.fdopen(read_end, "rb", buffering=0) as r, os.fdopen(write_end, "wb") as w:
+        assert search_worker.queued(w) == 0
+        w.write(b"x" * 1000)
+        w.flush()
+        assert search_worker.queued(w) == 1000
+        r.read(600)
+        assert search_worker.queued(w) == 400
+    assert search_worker.queued(w) == 0  # closed: unknown

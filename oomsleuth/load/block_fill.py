@@ -59,12 +59,13 @@ def make_block(
     read: Callable[[Block, int], None],
     find: Finder,
     sizes: tuple[int, int, int],
-    workers: Callable[[], Executor],
+    workers: Callable[[], Executor | None],
     made: Callable[[Block], tuple[list[int], list[int]] | None] | None = None,
 ) -> Block:
     """Read, search and index one block into ``buf`` (``sizes``: block size, max line length,
     chunk bits; ``read(block, size)`` fills it; ``made(block)``: its hits and index when made
-    elsewhere (:mod:`oomsleuth.load.search_ahead`); else ``workers()``: two threads, where a
+    elsewhere (:mod:`oomsleuth.load.search_ahead`); else ``workers()``: two threads (None: this
+    one alone), where a
     full block's newlines are counted and its second half searched while this thread searches
     the first)."""
     size, max_line, chunk_bits = sizes
