@@ -64,10 +64,9 @@ def make_block(
 ) -> Block:
     """Read, search and index one block into ``buf`` (``sizes``: block size, max line length,
     chunk bits; ``read(block, size)`` fills it; ``made(block)``: its hits and index when made
-    elsewhere (:mod:`oomsleuth.load.search_ahead`); else ``workers()``: two threads (None: this
-    one alone), where a
+    elsewhere (:mod:`oomsleuth.load.search_ahead`); else ``workers()``: two threads, where a
     full block's newlines are counted and its second half searched while this thread searches
-    the first)."""
+    the first (None: all on this thread))."""
     size, max_line, chunk_bits = sizes
     block = Block(buf, n=len(carry), carried=len(carry))
     buf[: len(carry)] = carry
