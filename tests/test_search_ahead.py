@@ -29,10 +29,8 @@ __all__ = ["engine"]  # the fixture, from test_fastpath: hyperscan and the Pytho
 
 @pytest.fixture(autouse=True)
 def small(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Blocks of 4 KB (a report across many), a search process for any size that makes every
-    block, forking allowed."""
+    """Blocks of 4 KB (a report across many), a search process for any size, forking allowed."""
     monkeypatch.setattr(blocks, "BLOCK", 4096)
-    monkeypatch.setattr(blocks, "OWN_BLOCKS", 0)
     monkeypatch.setattr(blocks, "CHUNK_BITS", 9)
     monkeypatch.setattr(blocks, "AHEAD_BYTES", 0)
     monkeypatch.delenv("OOMSLEUTH_NO_FORK", raising=False)
@@ -76,27 +74,6 @@ def test_every_block_made_ahead_gives_the_line_readers_result(packed: str, tmp_p
     assert (fast, heard) == _lines(Input(path.name, path, max_line=2048))
     assert fast.reports and fast.lines_read == data.count(b"\n")
     assert not _alive(source.ahead.pid)  # reaped at the end
-
-
-@pytest.mark.parametrize("packed", ["plain", "gzip"])
-def test_the_reader_makes_the_first_blocks_and_the_process_the_rest(
-    packed: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """While the process starts, the reader makes the first blocks itself; the process makes
-    the same ones without searching them, and sends the rest (each checked against the
-    reader's block): the line reader's result."""
-    monkeypatch.setattr(blocks, "OWN_BLOCKS", 3)
-    path = _log(tmp_path)
-    data = path.read_bytes()
-    if packed == "gzip":
-        path = tmp_path / "kern.log.gz"
-        path.write_bytes(gzip.compress(data))
-    source, heard = _reader(path)
-    fast = _read(source)
-    assert source.ahead is not None  # it made every block after the third (none refused):
-    assert source.ahead.used == source._blocks - 3 >= len(data) // 4096 - 3
-    assert (fast, heard) == _lines(Input(path.name, path, max_line=2048))
-    assert fast.reports and fast.lines_read == data.count(b"\n")
 
 
 def test_a_gzip_that_breaks_part_way_ends_where_the_line_reader_ends(tmp_path: Path) -> None:

@@ -53,9 +53,6 @@ from oomsleuth.model import Warning_, Where
 
 BLOCK = 4 << 20
 AHEAD_BYTES = 64 << 20  # smaller inputs are not worth a search-ahead process
-# A search-ahead process takes ~85 ms to send its first block (a Python starting, its imports,
-# the patterns compiled): the reader makes this many itself meanwhile (bench/README.md)
-OWN_BLOCKS = 6
 CHUNK_BITS = 13  # newlines are indexed per 8 KB of a block (a jump counts within one chunk)
 Tick = Callable[[int, int, int | None], None]  # (lines read, bytes read, size when known)
 
@@ -89,7 +86,6 @@ class BlockLines:
         self._index: list[int] = [0]  # newlines before each CHUNK of the block
         self._pool: ThreadPoolExecutor | None = None
         self.ahead: SearchAhead | None = None  # a big plain file's blocks, made elsewhere
-        self._blocks = 0  # blocks made so far
         self._reader: Callable[[Block, int], None] = plain_reader(None)  # set when opened
         self._eof = False
         self._broken: BaseException | None = None
@@ -145,7 +141,7 @@ class BlockLines:
         from oomsleuth.load.search_ahead import SearchAhead
 
         sizes = (BLOCK, source.max_line, CHUNK_BITS)
-        self.ahead = SearchAhead.start(source, self._find, sizes, OWN_BLOCKS)
+        self.ahead = SearchAhead.start(source, self._find, sizes)
         if self.ahead is not None:
             self._stack.callback(self.ahead.close)
 
@@ -215,8 +211,7 @@ class BlockLines:
     def _make(self, buf: bytearray, carry: bytes) -> Block:
         read = self._reader
         sizes = (len(buf), self.input.max_line, CHUNK_BITS)
-        made = self._made if self.ahead is not None and self._blocks >= OWN_BLOCKS else None
-        self._blocks += 1
+        made = self._made if self.ahead is not None else None
         return make_block(buf, carry, read, self._find, sizes, self._workers, made)
 
     def _made(self, block: Block) -> Made | None:

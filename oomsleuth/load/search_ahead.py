@@ -12,10 +12,7 @@ compressed one decompressed again), makes the same blocks with the same
 input until the block is full, a stream read in the line reader's pieces), a finder for the
 same patterns and its own counting thread, and writes each block's hits and index down a pipe,
 ahead of the reader by up to a pipe's worth. The reader then only reads the bytes and parses;
-the search and the count of the next blocks go on beside it. The first
-``blocks.OWN_BLOCKS`` blocks the reader makes itself while the process starts (~85 ms before it
-could send one): the process makes those too, to know where the next begins, but neither
-searches nor sends them. A fresh program rather than a
+the search and the count of the next blocks go on beside it. A fresh program rather than a
 fork: a forked copy kept ~25 MB of the reader's pages (each page the reader wrote to after
 the fork, which Python's reference counts make most of them); this one takes ~15 MB.
 
@@ -63,19 +60,16 @@ class SearchAhead:
         self._stop = weakref.finalize(self, _stop, process)
 
     @classmethod
-    def start(
-        cls, source: Input, find: Finder, sizes: tuple[int, int, int], own: int = 0
-    ) -> SearchAhead | None:
+    def start(cls, source: Input, find: Finder, sizes: tuple[int, int, int]) -> SearchAhead | None:
         """A process making the blocks of ``source`` (a file, read afresh) with ``find``'s
-        patterns (``sizes``: block bytes, longest line, chunk bits) from the one after the
-        first ``own`` (the reader makes those itself, while the process starts); None when
-        helper processes are forbidden or unwise (module doc)."""
+        patterns (``sizes``: block bytes, longest line, chunk bits); None when helper
+        processes are forbidden or unwise (module doc)."""
         patterns = patterns_of(find)
         if patterns is None or source.path is None or not sys.executable:
             return None
         if fork_forbidden() or cores() < 2 or not roomy() or daemonic():
             return None
-        job = Job(source.name, str(source.path), source.max_line, patterns, sizes, own)
+        job = Job(source.name, str(source.path), source.max_line, patterns, sizes)
         try:
             process = subprocess.Popen(
                 [sys.executable, "-c", _PROGRAM],

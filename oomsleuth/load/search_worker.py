@@ -38,7 +38,6 @@ class Job(NamedTuple):
     max_line: int
     patterns: tuple[bytes, ...]
     sizes: tuple[int, int, int]
-    own: int = 0  # the first blocks, which the reader makes itself: none of them is sent
 
 
 def key(buf: bytes | bytearray, got: int, n: int, end: int) -> tuple[Any, ...]:
@@ -70,10 +69,6 @@ def queued(pipe: Any) -> int:
     return int.from_bytes(room, sys.byteorder)
 
 
-def _unsearched(block: Block) -> tuple[list[int], list[int]]:
-    return [], [0]
-
-
 def main() -> None:
     """Run the job on standard input (module doc); exit 0 at its end."""
     import pickle
@@ -91,20 +86,16 @@ def main() -> None:
     find, _ = finder(job.patterns)
     buf, out = bytearray(job.sizes[0]), sys.stdout.buffer
     with ExitStack() as stack, ThreadPoolExecutor(2) as pool:
-        read, carry, count, last = fill(source, stack), b"", 0, 0
+        read, carry, last = fill(source, stack), b"", 0
         while True:
-            mine = count >= job.own  # else only the block's bytes and end (the next's start)
-            known = None if mine else _unsearched
             # a block ahead of the reader: made on this thread alone (less CPU for the reader)
             threads = (lambda: pool) if queued(out) <= last else (lambda: None)
-            block: Block = make_block(buf, carry, read, find, job.sizes, threads, known)
-            count += 1
-            if mine:
-                made = (block.hits or [], block.index or [0])
-                record = pickle.dumps((*key(buf, block.got, block.n, block.end), made))
-                out.write(record)
-                out.flush()
-                last = len(record)
+            block: Block = make_block(buf, carry, read, find, job.sizes, threads)
+            made = (block.hits or [], block.index or [0])
+            record = pickle.dumps((*key(buf, block.got, block.n, block.end), made))
+            out.write(record)
+            out.flush()
+            last = len(record)
             if block.eof or block.long:  # the reader reads no further, or hands over
                 return
             carry = bytes(buf[block.end : block.n])
