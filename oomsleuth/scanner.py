@@ -33,24 +33,32 @@ from oomsleuth.parsers import kernel, kernel_lines, userspace
 
 class Prefilter:
     """The keyword test the framer runs on every raw line while no report is open: a literal
-    alternation for the kernel, the userspace killers' own pattern, and a task-row hint. (One
-    big alternation of patterns costs three times as much in Python's re.)"""
+    alternation for the kernel, the userspace killers' own pattern, and with ``rows`` a
+    task-row hint (the first ``LEADING`` lines of a source). (One big alternation of patterns
+    costs three times as much in Python's re.)"""
 
-    def __init__(self) -> None:
+    def __init__(self, rows: bool) -> None:
         words = (*kernel_lines.KEYWORD_LITERALS, "Linux version")
         self._words = lazy_compile("|".join(map(re.escape, words)))  # compiled at first use
         self._user = lazy_compile(userspace.KEYWORDS)
-        self._row = kernel_lines.ROW_HINT
+        self._row = kernel_lines.ROW_HINT if rows else None
 
     def search(self, line: str) -> object | None:
         return (
             self._words.search(line)
             or self._user.search(line)
-            or (self._row.search(line) if "[" in line else None)
+            or (self._row.search(line) if self._row is not None and "[" in line else None)
         )
 
 
-PREFILTER = Prefilter()
+PREFILTER = Prefilter(rows=False)
+# A task-table row with no report open opens one (its head missing) only among a source's first
+# LEADING physical lines: a capture that begins inside the table (ABRT's, a ring buffer that
+# wrapped, a paste). Further in, a table's head is there to open its report (the header line
+# names oom_score_adj), unless lines were lost on the way; the search for the shape of a row in
+# every line cost half of the block search (bench/README.md, "Task rows").
+LEADING = 20
+FIRST = Prefilter(rows=True)  # the prefilter of those lines
 _LINUX_VERSION = lazy_compile(r"^Linux version \d")
 _UNICODE_SENSITIVE = lazy_compile(r"\\[wWsSbBD]|\(\?[a-z]*i")
 
@@ -70,11 +78,7 @@ def candidate_patterns() -> tuple[bytes, ...]:
     starts are matched with the newline before them (a block's first line is always read)."""
     words = (*kernel_lines.KEYWORD_LITERALS, "Linux version", ALWAYS_INSIDE)
     starts = ("\n" + c for c in ALWAYS_FIRST)
-    return (
-        *(re.escape(w).encode() for w in (*words, *starts)),
-        _as_bytes(userspace.KEYWORDS),
-        _as_bytes(kernel_lines.ROW_HINT.pattern),
-    )
+    return (*(re.escape(w).encode() for w in (*words, *starts)), _as_bytes(userspace.KEYWORDS))
 
 
 class Scanner:
@@ -101,6 +105,7 @@ class Scanner:
         kp = self.kernels.get(host)
         if kp is None:
             kp = self.kernels[host] = kernel.KernelParser()
+            kp.rows_until = LEADING
         return kp
 
     def feed_source(self, source: str, lines: Iterable[str] | Sparse) -> None:
@@ -129,6 +134,7 @@ class Scanner:
         self.sources.append(source)
         framer = SparseFramer(source, prefilter=PREFILTER if self.prefilter else None)
         framer.full = not self.prefilter
+        framer.first, framer.leading = (FIRST, LEADING) if self.prefilter else (None, 0)
         up = self.userspace
         busy: set[str | None] = set()
         framed = framer.frame_sparse(lines) if isinstance(lines, Sparse) else framer.frame(lines)

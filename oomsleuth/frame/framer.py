@@ -98,9 +98,18 @@ class Framer:
         self.stats: dict[str, int] = {}  # framing name -> logical lines produced
         self.skipped = 0  # lines dropped by the prefilter
         self.lines_read = 0  # physical lines read
+        # the prefilter of the first ``leading`` physical lines (None: the same prefilter)
+        self.first: Searcher | None = None
+        self.leading = 0
 
-    def _keep(self, text: str) -> bool:
-        return self.full or self.prefilter is None or self.prefilter.search(text) is not None
+    def _searcher(self, lineno: int) -> Searcher | None:
+        return self.first if lineno <= self.leading and self.first is not None else self.prefilter
+
+    def _keep(self, text: str, lineno: int) -> bool:
+        if self.full:
+            return True
+        searcher = self._searcher(lineno)
+        return searcher is None or searcher.search(text) is not None
 
     def _emit(self, head: Head) -> LogLine:
         self.stats[head.framing] = self.stats.get(head.framing, 0) + 1
@@ -111,7 +120,7 @@ class Framer:
     def _gated(self, lines: list[LogLine]) -> Iterator[LogLine]:
         """Journal lines, filtered by the prefilter after decoding (boot markers always pass)."""
         for line in lines:
-            if line.boot_marker or self._keep(line.text):
+            if line.boot_marker or self._keep(line.text, line.lineno):
                 self.stats[line.framing] = self.stats.get(line.framing, 0) + 1
                 yield line
             else:
@@ -120,6 +129,7 @@ class Framer:
     def frame(self, lines: Iterable[str]) -> Iterator[LogLine]:
         """Yield the logical lines of ``lines`` (physical lines, trailing newlines allowed)."""
         search = self.prefilter.search if self.prefilter is not None else None
+        first, leading = self.first.search if self.first is not None else search, self.leading
         st = _State(JournalReader(self.source))
         lineno = 0
         try:
@@ -131,7 +141,7 @@ class Framer:
                     and not st.journal.busy
                     and not self.full
                     and raw[:1] not in "{-_"
-                    and search(raw) is None
+                    and (first if lineno <= leading else search)(raw) is None  # type: ignore[misc]
                     and "[s=" not in raw  # a journalctl -o verbose record's head
                 ):
                     self.skipped += 1  # the fast path: no prefix parsing at all
@@ -219,7 +229,7 @@ class Framer:
             st.pending = None
             yield self._emit(pending)  # the caller may flip self.full here
         st.after_kmsg = head is not None and head.framing == "kmsg"
-        if not (self.full or self.prefilter is None or self.prefilter.search(raw) is not None):
+        if not self._keep(raw, lineno):
             self.skipped += 1
         elif head is None:
             text = s if priority is not None else body[min(indent, st.base) :]

@@ -7,7 +7,8 @@ itself, in C over big blocks: asked for the next line with ``skip=True`` it may 
 run of lines none of which could pass the prefilter, and hands out the next *candidate* line with
 its true line number. :meth:`SparseFramer.frame_sparse` is :meth:`Framer.frame` with that one
 change: it asks to skip exactly when ``frame`` would test the prefilter, and still tests every
-line it gets, so a source that hands out more lines than needed changes nothing. The result is
+line it gets, so a source that hands out more lines than needed changes nothing. (The first
+``leading`` physical lines, tested with the ``first`` prefilter, are all asked for.) The result is
 the same LogLines, line numbers and counts as ``frame`` over every line.
 
 The lines of a syslog report share their ``Mon DD HH:MM:SS host ident: `` prefix: a line that
@@ -49,6 +50,7 @@ class SparseFramer(Framer):
 
     def frame_sparse(self, source: Sparse) -> Iterator[LogLine]:
         search = self.prefilter.search if self.prefilter is not None else None
+        first, leading = self.first.search if self.first is not None else search, self.leading
         st = _State(JournalReader(self.source))
         journal, stats = st.journal, self.stats
         quiet = False  # journal.busy was False, and no line went to the general way since
@@ -62,14 +64,15 @@ class SparseFramer(Framer):
                     and not journal.busy
                     and not self.full
                 )
-                got = source.next(idle)
+                got = source.next(idle and source.lines >= leading)  # (every line up to it)
                 if got is None:
                     break
                 lineno, raw = got
+                test = first if lineno <= leading else search
                 if (
                     idle
                     and raw[:1] not in ALWAYS_FIRST
-                    and search(raw) is None  # type: ignore[misc]
+                    and test(raw) is None  # type: ignore[misc]
                     and ALWAYS_INSIDE not in raw
                 ):
                     continue  # a line the source could not rule out, ruled out here
@@ -91,7 +94,7 @@ class SparseFramer(Framer):
                     elif st.pending is not None:
                         yield from self._flush(st)
                     # the caller may have flipped self.full at the yield
-                    if self.full or search is None or search(raw) is not None:
+                    if self.full or test is None or test(raw) is not None:
                         st.base = 0
                         fast = k
                     else:

@@ -56,6 +56,7 @@ class KernelParser:
         self._suppressed: int | None = None
         self._handed = 0  # reports handed out by settled()
         self._touched: LogLine | None = None  # see _place
+        self.rows_until: int | None = None  # bare task rows open reports up to this line
 
     @property
     def busy(self) -> bool:
@@ -92,7 +93,7 @@ class KernelParser:
             return
         d = self._draft
         if d is None:
-            if not starts_fragment(s):
+            if not starts_fragment(s, self.rows_until is None or line.lineno <= self.rows_until):
                 return
             d = self._start(where, _stamp(line), header=None)
         if d.kills:

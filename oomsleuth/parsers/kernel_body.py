@@ -178,13 +178,15 @@ def _stack_line(d: Draft, s: str, uptime_s: float | None, where: Where) -> bool:
     return False
 
 
-def starts_fragment(s: str) -> bool:
+def starts_fragment(s: str, rows: bool = True) -> bool:
     """A body line that opens a report of its own when no report is open: a memcg counter, a
-    ``Task in`` line, the task table's title, header or a row of it."""
-    return bool(
-        parse_table_header(s) is not None
-        or s.startswith("Tasks state")
-        or kl.parse_counter(s) is not None
-        or kl.parse_task_in(s) is not None
-        or (_ROWISH.match(s) and parse_row(s, None) is not None)
-    )
+    ``Task in`` line, the task table's title or header (which names ``oom_score_adj`` or
+    ``oom_adj`` in every era), or, with ``rows``, a row of the table or a header naming
+    neither (see :attr:`KernelParser.rows_open`)."""
+    if s.startswith("Tasks state") or kl.parse_counter(s) is not None:
+        return True
+    if kl.parse_task_in(s) is not None:
+        return True
+    if parse_table_header(s) is not None:
+        return rows or "oom" in s
+    return rows and bool(_ROWISH.match(s)) and parse_row(s, None) is not None
