@@ -18,15 +18,17 @@ from oomsleuth.model.patterns import lazy_compile
 from oomsleuth.model.record import record
 
 # A cheap pre-filter: every line that can start or feed a report contains one of these literals,
-# or looks like a task-table row (ROW_HINT). Literals, because an alternation of patterns is slow
-# in Python's re: this test runs on every line of a 2 GB log.
+# or, among a source's first lines (scanner.LEADING), looks like a task-table row (ROW_HINT).
+# Literals, because an alternation of patterns is slow in Python's re: this test runs on every
+# line of a 2 GB log.
 KEYWORD_LITERALS = (
     "oom", "Out of memory", "Killed process", "ill process", "Mem-Info", "Mem-info",
     "memory: usage", "Memory cgroup", "Memory limit reached", "Tasks state", "Task in ",
     "page allocation failure", "callbacks suppressed", "messages suppressed", "Kernel panic",
     "deadlocked on memory", "OOM request",
 )  # fmt: skip
-# a task-table row or header whose report start was cut off: "[ 1804]    89  1804 ..."
+# a task-table row or header whose report start was cut off: "[ 1804]    89  1804 ..." (read
+# only where a source begins with it)
 ROW_HINT = lazy_compile(r"\[ *(?:\d+|pid)\] +(?:-?\d+ +-?\d+ +\d+ |uid)")
 
 UNLIMITED_KB = 2**53 // 1024  # 9007199254740988 and friends: PAGE_COUNTER_MAX in kB
