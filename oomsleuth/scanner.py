@@ -104,8 +104,7 @@ class Scanner:
     def _kernel(self, host: str | None) -> kernel.KernelParser:
         kp = self.kernels.get(host)
         if kp is None:
-            kp = self.kernels[host] = kernel.KernelParser()
-            kp.rows_until = LEADING
+            kp = self.kernels[host] = kernel.KernelParser(rows_until=LEADING)
         return kp
 
     def feed_source(self, source: str, lines: Iterable[str] | Sparse) -> None:

@@ -48,7 +48,7 @@ def _stamp(line: LogLine) -> Stamp:
 class KernelParser:
     """Feed it kernel LogLines in log order; ``close()`` then read ``reports`` and friends."""
 
-    def __init__(self) -> None:
+    def __init__(self, rows_until: int | None = None) -> None:
         self.reports: list[OomReport] = []
         self.alloc_failures: list[AllocFailure] = []
         self.warnings: list[Warning_] = []
@@ -56,7 +56,7 @@ class KernelParser:
         self._suppressed: int | None = None
         self._handed = 0  # reports handed out by settled()
         self._touched: LogLine | None = None  # see _place
-        self.rows_until: int | None = None  # bare task rows open reports up to this line
+        self.rows_until = rows_until  # bare task rows open reports up to this line (None: all)
 
     @property
     def busy(self) -> bool:

@@ -183,9 +183,7 @@ def starts_fragment(s: str, rows: bool = True) -> bool:
     ``Task in`` line, the task table's title or header (which names ``oom_score_adj`` or
     ``oom_adj`` in every era), or, with ``rows``, a row of the table or a header naming
     neither (``KernelParser.rows_until``: the scanner allows them in a source's first lines)."""
-    if s.startswith("Tasks state") or kl.parse_counter(s) is not None:
-        return True
-    if kl.parse_task_in(s) is not None:
+    if s.startswith("Tasks state") or kl.parse_counter(s) or kl.parse_task_in(s):
         return True
     if parse_table_header(s) is not None:
         return rows or "oom" in s
