@@ -24,6 +24,7 @@ from oomsleuth.model import (
     Event,
     LogLine,
     Report,
+    Run,
     UserspaceKill,
     Where,
 )
@@ -100,6 +101,11 @@ class Scanner:
         self.framings: Tally[str] = Tally()
         self.tracker = AnchorTracker()
         self.userspace_kills: list[UserspaceKill] = []
+        # how far the userspace parser and the tracker take a run in one piece: it holds while
+        # the lines before it are fed, in one piece or one by one (each reader's state changes
+        # only as its scan of them foresaw: they read none of them, and the tracker's top
+        # uptime grows as it counted), so a run is scanned once, not at every stop
+        self._run_end: tuple[Run | None, int] = (None, 0)
 
     def _kernel(self, host: str | None) -> kernel.KernelParser:
         kp = self.kernels.get(host)
@@ -110,7 +116,7 @@ class Scanner:
     def feed_source(self, source: str, lines: Iterable[str] | Sparse) -> None:
         """Read one whole source: lines, or a :class:`Sparse` source that jumps over lines no
         prefilter could keep (the fast path; the same result)."""
-        for _ in self._feed(source, lines):
+        for _ in self._feed(source, lines, runs=True):
             pass
 
     def events(self, source: str, lines: Iterable[str]) -> Iterator[Event]:
@@ -128,10 +134,15 @@ class Scanner:
         kills, self.userspace_kills = self.userspace_kills, []
         yield from kills
 
-    def _feed(self, source: str, lines: Iterable[str] | Sparse) -> Iterator[LogLine]:
-        """Frame and parse ``lines``, yielding each framed line after it was fed."""
+    def _feed(
+        self, source: str, lines: Iterable[str] | Sparse, runs: bool = False
+    ) -> Iterator[LogLine]:
+        """Frame and parse ``lines``, yielding each framed line after it was fed (with
+        ``runs``, runs of body lines are fed in one piece, not yielded: :meth:`take_run`)."""
         self.sources.append(source)
         framer = SparseFramer(source, prefilter=PREFILTER if self.prefilter else None)
+        if runs:
+            framer.runs = lambda run, start: self.take_run(source, run, start)
         framer.full = not self.prefilter
         framer.first, framer.leading = (FIRST, LEADING) if self.prefilter else (None, 0)
         up = self.userspace
@@ -161,6 +172,26 @@ class Scanner:
             kp.close()
         self.lines_read += framer.lines_read
         self.framings.update(framer.stats)
+
+    def take_run(self, source: str, run: Run, start: int) -> int:
+        """Feed the lines of ``run`` (kernel lines of ``source``, inside a report's body) from
+        ``start`` for as long as every reader takes them in one piece exactly as it would one
+        by one (the userspace parser passes over them, the open report reads them as plain
+        body lines, the tracker adds them to the open segment): the index of the first line
+        not taken. A run has one host and one wall and the report stays busy in it, so nothing
+        else the loop in :meth:`_feed` does would change."""
+        kp = self.kernels.get(run.host)
+        if kp is None or not kp.busy:
+            return start
+        seen, end = self._run_end
+        if seen is not run or start >= end:  # (see _run_end)
+            end = self.userspace.passes_over(run.texts, start, len(run.texts))
+            end = self.tracker.run_limit(source, run.host, run, start, end)
+            self._run_end = (run, end)
+        stop = kp.take_run(source, run, start, end) if end > start else start
+        if stop > start:
+            self.tracker.take_run(run, start, stop)
+        return stop
 
     def _boot(self, line: LogLine, kp: kernel.KernelParser) -> None:
         reason = "boot banner" if line.boot_marker else "kernel started (Linux version line)"

@@ -48,7 +48,7 @@ def read(path: Path) -> list[str]:
 def parsed(lines: list[LogLine], fast: bool, monkeypatch: pytest.MonkeyPatch) -> Parsed:
     with monkeypatch.context() as mp:
         if not fast:
-            mp.setattr(kernel, "plain_body", lambda d, s, line: False)
+            mp.setattr(kernel, "plain_body", lambda d, s, lineno, text, up: 0)
         kp = kernel.KernelParser()
         for line in lines:
             kp.feed(line)
@@ -61,9 +61,9 @@ def taken(lines: list[LogLine], monkeypatch: pytest.MonkeyPatch) -> list[tuple[s
     out: list[tuple[str, str]] = []
     plain = kb.plain_body
 
-    def spy(d: kb.Draft, s: str, line: LogLine) -> bool:
+    def spy(d: kb.Draft, s: str, lineno: int, text: str, up: float | None) -> int:
         phase = d.phase
-        took = plain(d, s, line)
+        took = plain(d, s, lineno, text, up)
         if took:
             out.append((phase, s))
         return took

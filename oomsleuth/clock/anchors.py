@@ -31,10 +31,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from oomsleuth.clock.borrow import Table, borrow, enter
-from oomsleuth.clock.samples import BootEstimates, KeySet
-from oomsleuth.model.lines import BootSegment, LogLine, has_placeholder_year
+from oomsleuth.clock.segment import OpenSegment
+from oomsleuth.model.lines import BootSegment, LogLine, Run, has_placeholder_year
 from oomsleuth.model.patterns import lazy_compile
-from oomsleuth.model.record import field, record
+from oomsleuth.model.record import record
 
 YEARLESS_BASE = 1904
 JOURNAL_FRAMINGS = frozenset({"journal-json", "journal-export", "journal-verbose"})
@@ -54,61 +54,6 @@ def to_yearless(wall: datetime, index: int) -> datetime | None:
         return wall.replace(year=YEARLESS_BASE + index)
     except ValueError:
         return None
-
-
-@record(slots=True)
-class OpenSegment:
-    """A segment being built."""
-
-    source: str
-    host: str | None
-    first_line: int
-    reason: str
-    boot_id: str | None
-    epoch: int
-    last_line: int = 0
-    max_uptime: float | None = None
-    anchors: BootEstimates = field(default_factory=BootEstimates)
-    tee: BootEstimates = field(default_factory=BootEstimates)
-    framings: set[str] = field(default_factory=set)
-    rollovers: list[int] = field(default_factory=list)
-    last_wall: datetime | None = None
-    keys: KeySet = field(default_factory=KeySet)  # "uptime_us text" of key lines
-    texts: KeySet = field(default_factory=KeySet)  # pid lines with an uptime, or dmesg -T ones
-    walls: KeySet = field(default_factory=KeySet)  # pid lines with only a receive time
-    lag: float | None = None  # the most a journal received a kernel record after its stamp
-
-    def note_lag(self, seconds: float) -> None:
-        self.lag = seconds if self.lag is None else max(self.lag, seconds)
-
-    def offer(self, kind: str, wall: datetime, uptime_s: float, line: int) -> None:
-        if self.anchors.kind == "syslog" and kind == "journal":
-            self.anchors = BootEstimates()  # journal anchors beat receive-time anchors
-        elif self.anchors.kind == "journal" and kind == "syslog":
-            return
-        self.anchors.kind = kind
-        self.anchors.add(wall, uptime_s, line)
-
-    def _envelope(self) -> tuple[tuple[int, float], ...]:
-        a = self.anchors
-        boot = a.boot()
-        if boot is None or a.ref is None:
-            return ()
-        return a.envelope((boot - a.ref).total_seconds())
-
-    def freeze(self) -> BootSegment:
-        a = self.anchors
-        drift = a.drift()
-        return BootSegment(
-            self.source, self.host, self.first_line, self.last_line, self.boot_id, self.reason,
-            boot_wall=a.boot(), anchors=a.count, anchor_kind=a.kind,
-            spread_s=a.hi - a.lo if a.count else None, core_spread_s=a.core_spread(),
-            drift_s=drift[0] if drift else None, drift_line=drift[1] if drift else None,
-            dmesg_t_boot=self.tee.boot(), rollovers=tuple(self.rollovers),
-            last_wall=self.last_wall, framings=tuple(sorted(self.framings)),
-            receive_lag_s=self.lag if self.lag is not None else a.late(),
-            late_lines=a.late_lines(), envelope=self._envelope(),
-        )  # fmt: skip
 
 
 _NO_EPOCH: tuple[int, str | None] = (0, None)
@@ -220,6 +165,59 @@ class AnchorTracker:
             anchors = seg.anchors
             anchors.kind = "syslog"
             anchors.add(moved, uptime - 0.5 if moved.microsecond == 0 else uptime, lineno)
+
+    def run_limit(self, source: str, host: str | None, run: Run, start: int, end: int) -> int:
+        """How far from ``start`` (to at most ``end``) :meth:`take_run` can take the lines of
+        ``run`` (of one syslog prefix: one stream, one wall) as :meth:`observe` would take
+        them one by one: lines of the stream of the last line observed, in its open segment,
+        none of which would start a segment (``Linux version``, the uptime 1 s back) or is a
+        key line. The index of the first line it cannot take, or ``end``."""
+        hot = self._hot
+        if hot is None or hot[0] is not source or hot[1] != host or run.framing != "syslog":
+            return start
+        seg = hot[2].open
+        if seg is None or seg.epoch != hot[3]:
+            return start
+        top, texts, uptimes = seg.max_uptime, run.texts, run.uptimes
+        for i in range(start, end):
+            text, clock = texts[i], uptimes[i]
+            if text.startswith("Linux version ") or (
+                ("oom" in text or "Killed process" in text) and _KEY.search(text)
+            ):
+                return i
+            if clock is not None:
+                if top is not None and clock < top - 1.0:
+                    return i
+                top = clock if top is None or clock > top else top
+        return end
+
+    def take_run(self, run: Run, start: int, stop: int) -> None:
+        """Take the lines ``start`` to ``stop`` of ``run`` (within :meth:`run_limit`)."""
+        assert self._hot is not None
+        stream = self._hot[2]
+        seg = stream.open
+        assert seg is not None
+        first = run.lineno + start
+        seg.last_line = run.lineno + stop - 1
+        seg.framings.add(run.framing)
+        ups = run.uptimes[start:stop]
+        top = max((u for u in ups if u is not None), default=None)
+        if top is not None and (seg.max_uptime is None or top > seg.max_uptime):
+            seg.max_uptime = top
+        wall = run.wall
+        if wall is None:
+            return
+        seg.last_wall = wall
+        if wall != stream.raw:
+            stream.raw, stream.moved = wall, self._move(stream, seg, wall, first)
+        moved, anchors = stream.moved, seg.anchors
+        if moved is None or anchors.kind == "journal" or top is None:
+            return
+        anchors.kind, add = "syslog", anchors.add
+        half = 0.5 if moved.microsecond == 0 else 0.0
+        for i, up in enumerate(ups, first):
+            if up is not None:
+                add(moved, up - half, i)
 
     @staticmethod
     def _move(stream: _Stream, seg: OpenSegment, wall: datetime, lineno: int) -> datetime | None:

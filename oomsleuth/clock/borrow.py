@@ -11,7 +11,7 @@ from oomsleuth.model.lines import BootSegment
 from oomsleuth.model.record import replace
 
 if TYPE_CHECKING:
-    from oomsleuth.clock.anchors import OpenSegment
+    from oomsleuth.clock.segment import OpenSegment
 
 Table = dict[str, tuple[int, float | datetime] | None]  # text -> (segment, value); None: twice
 _Match = tuple[int, float, datetime]  # (line here, uptime, wall)

@@ -19,13 +19,14 @@ into the pending line, in this loop, without the generators and tests of the gen
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Generator, Iterator
 from typing import Protocol, runtime_checkable
 
 from oomsleuth.frame import syslog
 from oomsleuth.frame.framer import Framer, _State
+from oomsleuth.frame.head import INNER
 from oomsleuth.frame.journal import JournalReader
-from oomsleuth.model.lines import LogLine
+from oomsleuth.model.lines import LogLine, Run
 
 # Where a physical line starting with one of these may begin a journal record or banner: the
 # framer always parses such lines (a sparse source must hand them out).
@@ -48,6 +49,9 @@ class Sparse(Protocol):
 class SparseFramer(Framer):
     """A :class:`Framer` that reads a :class:`Sparse` source (see the module doc)."""
 
+    # takes the lines of a Run (inside a report) from an index in one piece: where it stopped
+    runs: Callable[[Run, int], int] | None = None
+
     def frame_sparse(self, source: Sparse) -> Iterator[LogLine]:
         search = self.prefilter.search if self.prefilter is not None else None
         first, leading = self.first.search if self.first is not None else search, self.leading
@@ -55,16 +59,14 @@ class SparseFramer(Framer):
         journal, stats = st.journal, self.stats
         quiet = False  # journal.busy was False, and no line went to the general way since
         fast: syslog.Kept | None = None  # the pending line, read in the fast lane
+        runs = getattr(source, "run", None) if self.runs is not None else None
+        back: list[tuple[int, str]] = []  # lines read by a run and left to this loop, reversed
         try:
             while True:
-                idle = (
-                    search is not None
-                    and st.pending is None
-                    and fast is None
-                    and not journal.busy
-                    and not self.full
-                )
-                got = source.next(idle and source.lines >= leading)  # (every line up to it)
+                idle = search is not None and st.pending is None and fast is None
+                idle = idle and not journal.busy and not self.full
+                # (every line up to leading)
+                got = back.pop() if back else source.next(idle and source.lines >= leading)
                 if got is None:
                     break
                 lineno, raw = got
@@ -97,6 +99,8 @@ class SparseFramer(Framer):
                     if self.full or test is None or test(raw) is not None:
                         st.base = 0
                         fast = k
+                        if runs is not None and self.full and not back and k[6] == "kernel":
+                            fast = yield from self._run(runs(syslog.last_prefix()), k, back)
                     else:
                         self.skipped += 1
                     continue
@@ -109,3 +113,68 @@ class SparseFramer(Framer):
             yield from self._end(st)
         finally:
             self.lines_read += source.lines
+
+    def _run(
+        self, raws: list[str], k: syslog.Kept, back: list[tuple[int, str]]
+    ) -> Generator[LogLine, None, syslog.Kept | None]:
+        """The fast lane's pending line ``k`` and the lines after it that start with its
+        prefix, ``raws`` (read in one piece by the source's ``run``), framed as the loop would
+        frame them one by one. Each line but the last is complete (the next starts with the
+        prefix), so each is handed out as soon as it is read: ``k`` first. While the caller
+        reads every line (``full``), :attr:`runs` is offered the lines from the next one as one
+        :class:`~oomsleuth.model.Run` and takes what it can in one piece; the line where it
+        stops is handed out, and so on. Otherwise a line the prefilter rejects is skipped.
+        The last line (a wrap may continue it), and any after a line the fast lane leaves to
+        the general way, go to ``back`` for the loop. Returns the pending line: ``k`` when
+        there are no ``raws``, else None."""
+        if not raws or self.runs is None:
+            return k
+        stats, source, framing, wall, host = self.stats, self.source, k[2], k[4], k[5]
+        stats[framing] = stats.get(framing, 0) + 1
+        yield LogLine(source, k[0], k[1], framing, k[3], wall, host, k[6], k[7], k[8])
+        run, callers = _framed(raws, k)
+        texts, uptimes, lineno, i = run.texts, run.uptimes, run.lineno, 0
+        search = self.prefilter.search if self.prefilter is not None else None
+        first = self.first.search if self.first is not None else search
+        while i < len(texts):
+            if self.full:
+                stop = self.runs(run, i)
+                stats[framing] += stop - i
+                if stop == len(texts):
+                    break
+                i = stop
+            elif (test := first if lineno + i <= self.leading else search) is not None and (
+                test(raws[i]) is None
+            ):
+                self.skipped += 1
+                i += 1
+                continue
+            stats[framing] += 1
+            yield LogLine(source, lineno + i, texts[i], framing, uptimes[i], wall, host, k[6],
+                          k[7], callers[i])  # fmt: skip
+            i += 1
+        back.extend((lineno + j, raws[j]) for j in range(len(raws) - 1, len(texts) - 1, -1))
+        return None
+
+
+def _framed(raws: list[str], k: syslog.Kept) -> tuple[Run, list[str | None]]:
+    """The Run of the kernel lines ``raws[:-1]`` (after the line ``k``, each starting with the
+    prefix that read it) up to the first that holds ``#01`` (the fast lane leaves those to the
+    general way), and their printk callers: what :func:`syslog.kept` reads from each."""
+    texts: list[str] = []
+    uptimes: list[float | None] = []
+    callers: list[str | None] = []
+    inner, width = INNER.match, k[9]
+    for raw in raws[:-1]:
+        if "#01" in raw:
+            break
+        text = raw[width:]
+        if (m := inner(text)) is not None:
+            texts.append(text[m.end() :])
+            uptimes.append(float(m[1]))
+            callers.append(m[2] or None)
+        else:
+            texts.append(text)
+            uptimes.append(None)
+            callers.append(None)
+    return Run(k[0] + 1, k[2], k[4], k[5], texts, uptimes), callers

@@ -30,13 +30,7 @@ from contextlib import ExitStack
 from typing import TYPE_CHECKING
 
 from oomsleuth.errors import InputError
-from oomsleuth.load.block_fill import (
-    Block,
-    StreamFill,
-    broken_errors,
-    make_block,
-    plain_reader,
-)
+from oomsleuth.load.block_fill import Block, StreamFill, broken_errors, make_block, plain_reader
 from oomsleuth.load.files import (
     Input,
     Problem,
@@ -91,6 +85,7 @@ class BlockLines:
         self._broken: BaseException | None = None
         self._slow: Iterator[str] | None = None
         self._done = False
+        self._key, self._key_bytes = "", b""  # run()'s last prefix, encoded
 
     def _open(self) -> None:
         stack = self._stack
@@ -118,14 +113,13 @@ class BlockLines:
         self._buf = bytearray(self._sized())
 
     def _sized(self) -> int:
-        """The block's bytes: a plain file smaller than a block (and no search process) gets
-        its size and one more, so one read holds it all and a fuller one says it grew (then the
-        next block is a whole one, see :meth:`_refill`): a 4 MB block is zeroed when made,
-        ~2 ms of a small log's run."""
+        """The block's bytes: a plain file smaller than a block (no search process) gets its size
+        and one more, so one read holds it all and a fuller one says it grew (then the next block
+        is a whole one, :meth:`_refill`): a 4 MB block is zeroed when made, ~2 ms of a run."""
         size = self.size
-        if self._file is not None and self.ahead is None and size is not None:
-            return min(size + 1, BLOCK)
-        return BLOCK
+        if self._file is None or self.ahead is not None or size is None:
+            return BLOCK
+        return min(size + 1, BLOCK)
 
     def _search_ahead(self, compressed: bool) -> None:
         """A process to make the blocks ahead, for a big file (:mod:`.search_ahead`)."""
@@ -164,6 +158,29 @@ class BlockLines:
             cut = end - 1 if end > pos and buf[end - 1] == 13 else end  # a \r\n ending
             return self.lines, _decode(buf[pos:cut])
         return None
+
+    def run(self, key: str, /) -> list[str]:
+        """The next lines, as :meth:`next` would hand them out one by one, for as long as each
+        starts with ``key`` (no newline in it), holds no CR or NUL and ends in this block: one
+        decode and split for all of them ([] when the next line does not)."""
+        if self._slow is not None or self._done or self._src is None or not key:
+            return []
+        if key != self._key:
+            self._key, self._key_bytes = key, key.encode("utf-8", "surrogateescape")
+        buf, start, end, prefix = self._buf, self._pos, self._end, self._key_bytes
+        pos = start
+        while pos < end and buf.startswith(prefix, pos):
+            pos = buf.find(b"\n", pos, end) + 1  # (every line before end ends in a newline)
+        for odd in b"\r\x00":
+            at = buf.find(odd, start, pos)
+            if at >= 0:  # the run ends before that line
+                pos = buf.rfind(b"\n", start, at) + 1 or start
+        if pos == start:
+            return []
+        lines = buf[start : pos - 1].decode("utf-8", "surrogateescape").split("\n")
+        self._pos = pos
+        self.lines += len(lines)
+        return lines
 
     def _jump(self) -> bool:
         """Move to the next line with a hit; False when there is none in this block."""

@@ -71,6 +71,22 @@ class LogLine:
 
 
 @record(frozen=True, slots=True)
+class Run:
+    """Consecutive physical lines of one source that share one syslog prefix (``Mon DD
+    HH:MM:SS host kernel: ``, so one host, one wall): the LogLines they frame to, minus what
+    they share. Line ``lineno + i`` has the text ``texts[i]`` and the kernel stamp
+    ``uptimes[i]``; the framer hands such a run over in one piece inside a report's body
+    (:meth:`oomsleuth.scanner.Scanner.take_run`)."""
+
+    lineno: int
+    framing: str
+    wall: datetime | None
+    host: str | None
+    texts: list[str]
+    uptimes: list[float | None]
+
+
+@record(frozen=True, slots=True)
 class Where:
     """A place in the input."""
 

@@ -24,17 +24,20 @@ from oomsleuth.model import (
     Constraint,
     LogLine,
     OomReport,
+    Run,
     Selection,
     Stamp,
     Trigger,
     Warning_,
     Where,
 )
+from oomsleuth.parsers import kernel_body as kb
 from oomsleuth.parsers import kernel_lines as kl
 from oomsleuth.parsers import kernel_outcome_lines as ko
-from oomsleuth.parsers.kernel_body import TOUCHED, feed_body, plain_body, starts_fragment, touch
+from oomsleuth.parsers import kernel_settle as ks
+from oomsleuth.parsers.kernel_body import TOUCHED, feed_body, plain_body
 from oomsleuth.parsers.kernel_draft import MAX_RAW_LINES, Draft
-from oomsleuth.parsers.kernel_settle import GAP_S, RECENT, attach_reap, is_settled, to_reap
+from oomsleuth.parsers.kernel_settle import GAP_S
 
 
 def is_kernel_line(line: LogLine) -> bool:
@@ -55,7 +58,7 @@ class KernelParser:
         self._draft: Draft | None = None
         self._suppressed: int | None = None
         self._handed = 0  # reports handed out by settled()
-        self._touched: LogLine | None = None  # see _place
+        self._touched: tuple[str, int] | None = None  # see _place
         self.rows_until = rows_until  # bare task rows open reports up to this line (None: all)
 
     @property
@@ -81,29 +84,43 @@ class KernelParser:
             up, last = line.uptime_s, d.last_uptime  # a gap ends the report (GAP_S either way)
             if up is not None and last is not None and (up - last > GAP_S or up - last < -GAP_S):
                 self._finish()
-            elif took := plain_body(d, s, line):
+            elif took := plain_body(d, s, line.lineno, line.text, line.uptime_s):
                 if took == TOUCHED:
-                    self._touched = line  # d.last_where, built when read (_place)
+                    self._touched = (line.source, line.lineno)  # d.last_where, built when read
                 return  # a memcg stat or call trace line, read for less
         if self._touched is not None:
             self._place()
         where = Where(line.source, line.lineno)
         if ko.EVENT_HINT.search(s) is not None and self._feed_event_line(s, line, where):
-            self._raw(line)
+            if (d := self._draft) is not None and len(d.raw) < MAX_RAW_LINES:
+                d.raw.append((line.lineno, line.text))  # the line in the report's excerpt
             return
         d = self._draft
         if d is None:
-            if not starts_fragment(s, self.rows_until is None or line.lineno <= self.rows_until):
+            if not kb.starts_fragment(s, self.rows_until is None or line.lineno <= self.rows_until):
                 return
             d = self._start(where, _stamp(line), header=None)
         if d.kills:
             return
-        if len(d.raw) < MAX_RAW_LINES:  # _raw(line), inline: this runs for every body line
+        if len(d.raw) < MAX_RAW_LINES:  # (as above)
             d.raw.append((line.lineno, line.text))
         if not feed_body(d, s, line.uptime_s, where):
             self._warn(
                 where, "table-row-unreadable", "task table row does not match its header; skipped"
             )
+
+    def take_run(self, source: str, run: Run, start: int, end: int) -> int:
+        """Feed the lines ``start`` to ``end`` of ``run`` (kernel lines of ``source``) while
+        the open report reads each as a plain body line (:func:`.kernel_body.plain_run`), each
+        as :meth:`feed` would: the index of the first it did not take (no report open, or at
+        its kill: ``start``)."""
+        d = self._draft
+        if d is None or d.kills:
+            return start
+        stop, touched = kb.plain_run(d, run, start, end)
+        if touched:
+            self._touched = (source, touched)
+        return stop
 
     def close(self) -> None:
         self._finish(cut="the log ends inside the report")
@@ -120,7 +137,7 @@ class KernelParser:
         while self._handed < len(self.reports):
             rep = self.reports[self._handed]
             newer = len(self.reports) - 1 - self._handed
-            if not is_settled(rep, newer, uptime_s, final):
+            if not ks.is_settled(rep, newer, uptime_s, final):
                 break
             out.append(rep)
             self._handed += 1
@@ -128,7 +145,7 @@ class KernelParser:
 
     def forget_handed(self) -> None:
         """Drop handed-out reports beyond the ``RECENT`` a late reaper line may still reach."""
-        drop = max(0, self._handed - RECENT)
+        drop = max(0, self._handed - ks.RECENT)
         if drop:
             del self.reports[:drop]
             self._handed -= drop
@@ -154,7 +171,7 @@ class KernelParser:
         elif (group := ko.parse_oom_group(s)) is not None:
             d = self._draft or self._start(where, stamp, header=None)
             d.oom_group = group
-            touch(d, line.uptime_s, where)
+            kb.touch(d, line.uptime_s, where)
         elif (sup := ko.parse_suppressed(s)) is not None:
             self._on_suppressed(sup[0], sup[1], where)
         elif (af := ko.parse_alloc_failure(s)) is not None:
@@ -185,7 +202,7 @@ class KernelParser:
                     " has no OOM report before it (rate-limited or cut off)",
                 )
         d.kills.append((killed, where, stamp, d.oom_group is not None))
-        touch(d, line.uptime_s, where)
+        kb.touch(d, line.uptime_s, where)
 
     def _on_selection(
         self, sel: ko.SelectionLine, line: LogLine, where: Where, stamp: Stamp
@@ -195,7 +212,7 @@ class KernelParser:
             self._finish()
             d = self._start(where, stamp, header=None)
         d.selection = Selection(pid=sel[1], comm=sel[2], score=sel[3], where=where)
-        touch(d, line.uptime_s, where)
+        kb.touch(d, line.uptime_s, where)
 
     def _on_summary(self, summary: Constraint, line: LogLine, where: Where, stamp: Stamp) -> None:
         d = self._draft
@@ -203,7 +220,7 @@ class KernelParser:
             self._finish()
             d = self._start(where, stamp, header=None)
         d.summary, d.summary_where = summary, where
-        touch(d, line.uptime_s, where)
+        kb.touch(d, line.uptime_s, where)
 
     def _on_suppressed(self, func: str, n: int, where: Where) -> None:
         if func in ko.OOM_FUNCS or func == "printk":
@@ -233,17 +250,11 @@ class KernelParser:
         if d is not None and not d.kills:
             if d.ending is None or d.ending[0] in ("no-killable", "interrupted"):
                 d.ending = ending
-            touch(d, line.uptime_s, where)
+            kb.touch(d, line.uptime_s, where)
             if ending[0] != "no-killable":
                 self._finish()
 
     # -- helpers ----------------------------------------------------------------------------
-    def _raw(self, line: LogLine) -> None:
-        """Keep the line in the open report's excerpt, up to the cap."""
-        d = self._draft
-        if d is not None and len(d.raw) < MAX_RAW_LINES:
-            d.raw.append((line.lineno, line.text))
-
     def _start(self, where: Where, stamp: Stamp, header: Trigger | None) -> Draft:
         d = Draft(where=where, stamp=stamp, trigger=header, has_header=header is not None)
         d.suppressed_before, self._suppressed = self._suppressed, None
@@ -256,20 +267,20 @@ class KernelParser:
         return d
 
     def _attach_reap(self, r: ko.ReaperLine, where: Where) -> None:
-        reap = to_reap(r, where)
+        reap = ks.to_reap(r, where)
         d = self._draft
         if d is not None and any(k[0].victim.pid == r.pid for k in d.kills):
             d.reaps.setdefault(r.pid, reap)
-        elif not attach_reap(self.reports, reap):
+        elif not ks.attach_reap(self.reports, reap):
             why = f"oom_reaper line about pid {r.pid} matches no kill in the input"
             self._warn(where, "reaper-without-kill", why)
 
     def _place(self) -> None:
         """The open report's last line is the stat line plain_body last touched it with: its
         Where, built now (before any other line touches the report, and before it finishes)."""
-        line, self._touched = self._touched, None
-        if line is not None and self._draft is not None:
-            self._draft.last_where = Where(line.source, line.lineno)
+        at, self._touched = self._touched, None
+        if at is not None and self._draft is not None:
+            self._draft.last_where = Where(*at)
 
     def _finish(self, cut: str | None = None) -> None:
         self._place()
@@ -280,21 +291,7 @@ class KernelParser:
             d.notes.append(cut)
         rep = d.finish()
         self.reports.append(rep)
-        if rep.outcome != "killed":
-            last = rep.end.line if rep.end else rep.where.line
-            why = rep.panic or f"no kill line after it (last report line {last})"
-            if rep.notes:
-                why += "; " + "; ".join(rep.notes)
-            self._warn(
-                rep.where, f"report-{rep.outcome}", f"OOM report did not reach a kill: {why}"
-            )
-        if rep.selection is not None and not rep.kills:
-            self._warn(
-                rep.selection.where,
-                "selected-not-killed",
-                f"the kernel selected pid {rep.selection.pid} ({rep.selection.comm}) but "
-                "no 'Killed process' line follows",
-            )
+        self.warnings += ks.finish_warnings(rep)
 
     def _warn(self, where: Where | None, code: str, message: str) -> None:
         self.warnings.append(Warning_(where or Where("-", 0), code, message))

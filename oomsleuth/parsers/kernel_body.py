@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import sys
 
-from oomsleuth.model import LogLine, Where
+from oomsleuth.model import Run, Where
 from oomsleuth.model.patterns import lazy_compile
 from oomsleuth.parsers import kernel_lines as kl
 from oomsleuth.parsers.kernel_draft import MAX_RAW_LINES, MAX_TRACE, Draft
 from oomsleuth.parsers.kernel_outcome_lines import EVENT_HINT
+from oomsleuth.parsers.kernel_settle import GAP_S
 from oomsleuth.parsers.meminfo import MemInfoDraft
 from oomsleuth.parsers.taskdump import RawRow, parse_row, parse_table_header
 
@@ -40,15 +41,17 @@ def touch(d: Draft, uptime_s: float | None, where: Where) -> None:
 TAKEN, TOUCHED = 1, 2  # what plain_body did (0: nothing)
 
 
-def plain_body(d: Draft, s: str, line: LogLine) -> int:
+def plain_body(d: Draft, s: str, lineno: int, text: str, uptime_s: float | None) -> int:
     """Read a body line of the open report ``d`` the general way would read as a memcg stat
-    line (``anon 1024``) of the stats phase, a call trace line (no space, or only after a
-    leading ``? ``) of the stack phase or a task table row of the tasks phase (see
-    :func:`_plain_row`), and return ``TAKEN``; else 0, reading nothing. A stat line or row
+    line (``anon 1024``) of the stats phase, a call trace line of the stack phase (no space,
+    or only after a leading ``? ``; or any line :func:`feed_body` would add to the trace: one
+    that opens no section, is no CPU, cpuset or hardware line, and holds no ``EVENT_HINT``
+    word, as register lines) or a task table row of the tasks phase (see :func:`_plain_row`),
+    and return ``TAKEN``; else 0, reading nothing. A stat line or row
     touches the report: ``TOUCHED``, and the caller makes ``d.last_where`` this line's
     Where before anything reads or changes it (one Where for a run of such lines).
 
-    ``s`` is ``line``'s text, stripped. The general way (:meth:`KernelParser.feed`) tests the
+    ``s`` is the line's ``text``, stripped. The general way (:meth:`KernelParser.feed`) tests the
     line for events, then :func:`feed_body`; here both are skipped, with the same result: with
     neither "oom" nor "suppressed" in it, a stat or call trace line holds no ``EVENT_HINT``
     word (the others have a space after a letter or "-", with a letter after it), no section
@@ -67,26 +70,57 @@ def plain_body(d: Draft, s: str, line: LogLine) -> int:
         if len(d.stats) < MAX_STATS and d.stats_path is not None:
             d.stats.append((sys.intern(name), int(value)))
         if len(d.raw) < MAX_RAW_LINES:
-            d.raw.append((line.lineno, line.text))
-        if line.uptime_s is not None:  # touch(d, line.uptime_s, where), but for the Where
-            d.last_uptime = line.uptime_s
+            d.raw.append((lineno, text))
+        if uptime_s is not None:  # touch(d, uptime_s, where), but for the Where
+            d.last_uptime = uptime_s
         return TOUCHED
+    # (the third: any other line feed_body would add to the trace: registers, Code:, Call Trace:)
     if phase == "stack" and (
-        (" " not in s and s[:1] not in "M[") or (s.startswith("? ") and " " not in s[2:])
+        (" " not in s and s[:1] not in "M[")
+        or (s.startswith("? ") and " " not in s[2:])
+        or (
+            s[:1] not in _SECTION_FIRSTS
+            and " cpuset=" not in s
+            and not s.startswith(_STACK_HEADS)
+            and EVENT_HINT.search(s) is None
+        )
     ):
         if len(d.trace) < MAX_TRACE:
             d.trace.append(s)
         if len(d.raw) < MAX_RAW_LINES:
-            d.raw.append((line.lineno, line.text))
+            d.raw.append((lineno, text))
         return TAKEN
     if phase == "tasks" and s[:1] == "[" and (row := _plain_row(d, s)) is not None:
         d.rows.append(row)
         if len(d.raw) < MAX_RAW_LINES:
-            d.raw.append((line.lineno, line.text))
-        if line.uptime_s is not None:
-            d.last_uptime = line.uptime_s
+            d.raw.append((lineno, text))
+        if uptime_s is not None:
+            d.last_uptime = uptime_s
         return TOUCHED
     return 0
+
+
+def plain_run(d: Draft, run: Run, start: int, end: int) -> tuple[int, int]:
+    """:meth:`KernelParser.feed <oomsleuth.parsers.kernel.KernelParser.feed>` over the lines
+    ``start`` to ``end`` of ``run`` (kernel lines of the open report ``d``, which has no kill
+    yet) for as long as each is blank (which feed passes over) or, within ``GAP_S`` of the
+    report's last line, one :func:`plain_body` reads: (the index of the first line it did not
+    take or ``end``, the number of the last one that touched the report or 0)."""
+    touched, lineno, texts, uptimes = 0, run.lineno, run.texts, run.uptimes
+    for i in range(start, end):
+        text = texts[i]
+        s = text.strip()
+        if not s:
+            continue
+        up, last = uptimes[i], d.last_uptime
+        if up is not None and last is not None and (up - last > GAP_S or up - last < -GAP_S):
+            return i, touched
+        took = plain_body(d, s, lineno + i, text, up)
+        if not took:
+            return i, touched
+        if took == TOUCHED:
+            touched = lineno + i
+    return end, touched
 
 
 def _plain_row(d: Draft, s: str) -> RawRow | None:

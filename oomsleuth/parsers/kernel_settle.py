@@ -9,7 +9,7 @@ out) once every kill has its reaper line, ``RECENT`` newer reports exist, or the
 
 from __future__ import annotations
 
-from oomsleuth.model import OomReport, Reap, Where
+from oomsleuth.model import OomReport, Reap, Warning_, Where
 from oomsleuth.model.record import replace
 from oomsleuth.parsers.kernel_outcome_lines import ReaperLine
 
@@ -57,3 +57,20 @@ def _past(rep: OomReport, uptime_s: float | None) -> bool:
     stamps = [k.stamp.uptime_s for k in rep.kills] + [rep.stamp.uptime_s]
     last = max((u for u in stamps if u is not None), default=None)
     return uptime_s is not None and last is not None and abs(uptime_s - last) > GAP_S
+
+
+def finish_warnings(rep: OomReport) -> list[Warning_]:
+    """What a finished report says about itself: no kill reached, a selection with no kill."""
+    out = []
+    if rep.outcome != "killed":
+        last = rep.end.line if rep.end else rep.where.line
+        why = rep.panic or f"no kill line after it (last report line {last})"
+        if rep.notes:
+            why += "; " + "; ".join(rep.notes)
+        why = f"OOM report did not reach a kill: {why}"
+        out.append(Warning_(rep.where, f"report-{rep.outcome}", why))
+    if rep.selection is not None and not rep.kills:
+        sel = rep.selection
+        why = f"the kernel selected pid {sel.pid} ({sel.comm}) but no 'Killed process' line follows"
+        out.append(Warning_(sel.where, "selected-not-killed", why))
+    return out

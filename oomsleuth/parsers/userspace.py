@@ -76,6 +76,18 @@ class UserspaceParser:
             self.warnings.append(Warning_(where, "userspace-parse-error", repr(exc)[:200]))
             return []
 
+    def passes_over(self, texts: list[str], start: int, end: int) -> int:
+        """Where :meth:`feed` would stop passing over the kernel lines ``texts[start:end]``
+        (none a boot marker), as it passes over the lines tested first there: the index of
+        the first line it would read, or ``end``."""
+        if self._systemd_oomd.holds_kill:
+            return start
+        for i in range(start, end):
+            text = texts[i]
+            if "oomd" in text or "\x1b" in text or "#033[" in text:
+                return i
+        return end
+
     def close(self) -> list[UserspaceKill]:
         kills = self._systemd_oomd.flush() + self._nohang.close()
         self._collect()

@@ -1,0 +1,152 @@
+"""Runs of body lines (:class:`oomsleuth.model.Run`): inside a report, the block reader hands the
+lines that share one syslog prefix over in one piece, and the scanner feeds as many as the
+userspace parser, the open report and the anchor tracker each take exactly as they would take
+them one by one (``Scanner.take_run``). Every hazard a run can meet inside a real report gives
+the same result as the line reader: the uptime going back, a ``Linux version`` line, a gap that
+ends the report, lines the fast lane leaves to the general way (``#01``, CR, NUL, a wrap), text
+the userspace parser reads, blank and unstamped lines, another host or second in between, a
+second report in the same second, small blocks, and a report among a source's first lines."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from test_fastpath import engine
+
+import oomsleuth
+from oomsleuth import scanner
+from oomsleuth.load import blocks, literals
+from oomsleuth.load.files import Input
+from oomsleuth.model import Report
+from oomsleuth.scanner import candidate_patterns, parse_sources
+
+__all__ = ["engine"]  # the fixture, from test_fastpath: hyperscan and the Python finder
+
+REAL = Path(__file__).resolve().parent.parent / "fixtures" / "real"
+PREFIX = "Nov 25 10:01:00 web-1 kernel: "
+BODY = (REAL / "memcg-adj.dmesg.txt").read_text().splitlines()  # a real report, 100 lines
+
+
+def report(shift: float = 0.0) -> list[str]:
+    """The real report in kern.log framing, its kernel stamps moved on by ``shift``."""
+    out = []
+    for line in BODY:
+        stamp, _, rest = line.partition("] ")
+        out.append(f"{PREFIX}[{float(stamp[1:]) + shift:12.6f}] {rest}")
+    return out
+
+
+def noise(n: int, second: int = 0) -> list[str]:
+    return [f"Nov 25 10:00:{second:02d} web-1 kernel: [{i:12.6f}] eth0: up {i}" for i in range(n)]
+
+
+def at(lines: list[str], needle: str) -> int:
+    return next(i for i, line in enumerate(lines) if needle in line)
+
+
+def inserted(needle: str, *extra: str, shift: float = 0.0) -> list[str]:
+    """Noise, then the report with ``extra`` lines put after its line holding ``needle``."""
+    lines = report(shift)
+    i = at(lines, needle) + 1
+    return [*noise(30), *lines[:i], *extra, *lines[i:]]
+
+
+def stamped(text: str, uptime: float, prefix: str = PREFIX) -> str:
+    return f"{prefix}[{uptime:12.6f}] {text}"
+
+
+UP = float(BODY[0][1:].partition("]")[0])  # the report's first kernel stamp
+CASES: dict[str, Callable[[], list[str]]] = {
+    "plain": lambda: [*noise(30), *report()],
+    "two in one second": lambda: [*noise(5), *report(), *report(0.5), *noise(20, 1)],
+    "noise after the kill, a reaper": lambda: [
+        *report(),
+        *[stamped(f"eth0: up {n}", UP + 0.2) for n in range(40)],
+        stamped("oom_reaper: reaped process 20945 (batch-adj500), now anon-rss:0kB", UP + 0.3),
+    ],
+    "uptime back": lambda: inserted("total_rss ", stamped("rss_huge 0", UP - 5.0)),
+    "Linux version": lambda: inserted(  # in the call trace, which takes it as a trace line
+        "dump_header", stamped("Linux version 6.1.0 (gcc) #1 SMP", UP + 0.00002)
+    ),
+    "a gap": lambda: inserted("total_rss ", stamped("rss_huge 0", UP + 30.0)),
+    "#01": lambda: inserted("total_cache ", stamped("rss_huge#011 0", UP + 0.0004)),
+    "CR": lambda: inserted("total_rss ", stamped("rss_huge 0\r", UP + 0.0004)),
+    "NUL": lambda: inserted("total_rss ", stamped("rss_\x00huge 0", UP + 0.0004)),
+    "a wrap": lambda: inserted("total_rss ", "   continued without a prefix"),
+    "userspace text": lambda: inserted(
+        "dump_header", stamped(" x\x1b[0m+0x1/0x2", UP), stamped("oomd: x #033[0m", UP)
+    ),
+    "blank and unstamped": lambda: inserted(
+        "total_rss ", stamped("", UP + 0.0004), PREFIX + "rss_huge 0", PREFIX
+    ),
+    "another host": lambda: inserted(
+        "total_rss ", stamped("rss_huge 7", UP, "Nov 25 10:01:00 db-2 kernel: ")
+    ),
+    "another second": lambda: inserted(
+        "total_rss ", stamped("rss_huge 7", UP + 0.0004, "Nov 25 10:01:01 web-1 kernel: ")
+    ),
+    "another ident": lambda: inserted(
+        "total_rss ", "Nov 25 10:01:00 web-1 earlyoom[88]: mem avail: 5 of 100 MiB"
+    ),
+    "at the start": lambda: report(),
+}
+
+
+@pytest.fixture
+def taken(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Lines the scanner took in runs, per call."""
+    seen: list[int] = []
+    take = scanner.Scanner.take_run
+
+    def spy(self: scanner.Scanner, source: str, run: object, start: int) -> int:
+        stop = take(self, source, run, start)  # type: ignore[arg-type]
+        seen.append(stop - start)
+        return stop
+
+    monkeypatch.setattr(scanner.Scanner, "take_run", spy)
+    return seen
+
+
+def fast(path: Path) -> Report:
+    find, _ = literals.finder(candidate_patterns())
+    source = Input(path.name, path, max_line=min(blocks.BLOCK // 2, 1 << 20))
+    return parse_sources([(path.name, blocks.BlockLines(source, find, None))])
+
+
+@pytest.mark.parametrize("block", [4096, blocks.BLOCK], ids=["4K", "4M"])
+@pytest.mark.parametrize("case", list(CASES))
+def test_runs_read_what_lines_read(
+    case: str,
+    block: int,
+    engine: str,
+    taken: list[int],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(blocks, "BLOCK", block)
+    lines = CASES[case]()
+    path = tmp_path / "kern.log"
+    path.write_bytes("\n".join(lines).encode("utf-8", "surrogateescape") + b"\n")
+    got = fast(path)
+    assert sum(taken) > 30  # most of the report's body went in runs
+    source = Input(path.name, path)  # its lines as the line reader gives them (CR, NUL)
+    keyword = parse_sources([(path.name, source.lines(None))])
+    assert got == keyword  # everything: events, warnings, lines, framings, boot anchoring
+    full = parse_sources([(path.name, source.lines(None))], prefilter=False)
+    assert (got.reports, got.userspace, got.boots) == (full.reports, full.userspace, full.boots)
+
+
+def test_a_run_ends_where_a_reader_would_read_otherwise(taken: list[int], tmp_path: Path) -> None:
+    """The uptime going back starts a boot segment at that line, not at the end of the run;
+    a gap ends the report before the line after it, which opens no report of its own."""
+    path = tmp_path / "kern.log"
+    path.write_text("\n".join(CASES["uptime back"]()) + "\n")
+    segments = fast(path).segments
+    assert [s.reason for s in segments] == ["start", "uptime went back"]
+    assert segments[1].first_line == at(CASES["uptime back"](), "total_rss ") + 2
+    path.write_text("\n".join(CASES["a gap"]()) + "\n")
+    first, *rest = oomsleuth.analyze([path], tz="UTC").reports
+    assert first.end is not None and first.end.line == at(CASES["a gap"](), "total_rss ") + 1
+    assert first.outcome != "killed" and all(r.where.line > first.end.line + 1 for r in rest)
