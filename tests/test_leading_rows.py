@@ -8,11 +8,14 @@ hyperscan and with the Python finder."""
 
 from __future__ import annotations
 
+import io
+import json
 from pathlib import Path
 
 import pytest
 from test_fastpath import _fast, engine
 
+import oomsleuth
 from oomsleuth.load.files import Input
 from oomsleuth.model import Report
 from oomsleuth.scanner import LEADING, parse_sources
@@ -68,3 +71,20 @@ def test_each_source_begins_afresh(tmp_path: Path) -> None:
     assert tables == [[], ["steady-db", "leaker"]]
     full = parse_sources([("kern.log.1", first), ("kern.log", TAIL)], prefilter=False)
     assert (result.reports, result.warnings) == (full.reports, full.warnings)
+
+
+def test_the_rule_through_analyze(tmp_path: Path) -> None:
+    """Through the public API, two files: the one that begins with the table gets its tasks in
+    the JSON; in the other, the same table 500 lines in opens nothing, and its kill is kept."""
+    start, further = tmp_path / "start.log", tmp_path / "further.log"
+    start.write_text("\n".join(TAIL) + "\n")
+    further.write_text("\n".join(noise(500) + TAIL) + "\n")
+    for path, comms in ((start, ["steady-db", "leaker"]), (further, [])):
+        result = oomsleuth.analyze([path], tz="UTC")
+        (report,) = result.reports
+        assert [t.comm for t in report.tasks or ()] == comms
+        assert [k.victim.pid for k in report.kills] == [20927]
+        out = io.StringIO()
+        oomsleuth.render(result, "json", out)
+        (event,) = json.loads(out.getvalue())["events"]
+        assert [t["comm"] for t in event["tasks"] or ()] == comms

@@ -14,7 +14,11 @@ the same LogLines, line numbers and counts as ``frame`` over every line.
 The lines of a syslog report share their ``Mon DD HH:MM:SS host ident: `` prefix: a line that
 starts with the one :mod:`~oomsleuth.frame.syslog` keeps is read by ``syslog.kept`` straight
 into the pending line, in this loop, without the generators and tests of the general way
-(``tests/test_frame_fast.py`` compares the two).
+(``tests/test_frame_fast.py`` compares the two). Inside a report (``full``), a source that has a
+``run`` method hands over all the following lines with that prefix in one piece; they are framed
+in one loop and offered to :attr:`SparseFramer.runs` as a :class:`~oomsleuth.model.Run`, which
+the scanner feeds as far as its readers take such lines in one piece exactly as one by one
+(``tests/test_runs.py``).
 """
 
 from __future__ import annotations
