@@ -150,3 +150,21 @@ def test_a_run_ends_where_a_reader_would_read_otherwise(taken: list[int], tmp_pa
     first, *rest = oomsleuth.analyze([path], tz="UTC").reports
     assert first.end is not None and first.end.line == at(CASES["a gap"](), "total_rss ") + 1
     assert first.outcome != "killed" and all(r.where.line > first.end.line + 1 for r in rest)
+
+
+def test_after_a_kill_among_the_first_lines(
+    engine: str, taken: list[int], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A capture that begins inside a task table: after its kill, the rest of the run is
+    tested as the loop tests it, there with the task-row hint (``scanner.LEADING``): the rows
+    after the kill are framed (and counted) as when read one by one; the report, at its kill,
+    takes no more rows."""
+    table = (REAL / "memcg-bystander.dmesg.txt").read_text().splitlines()[76:80]
+    lines = [PREFIX + line for line in table] + [PREFIX + line for line in table[:2]]
+    path = tmp_path / "kern.log"
+    path.write_text("\n".join([*lines, *noise(30, 1)]) + "\n")
+    got = fast(path)
+    assert taken  # runs were offered (headless rows are not plain: they take none)
+    assert got == parse_sources([(path.name, Input(path.name, path).lines(None))])
+    assert [len(r.tasks or ()) for r in got.reports] == [2]
+    assert got.framings == (("syslog", 6),)  # every line of the table, none of the noise
