@@ -56,8 +56,8 @@ def plain_body(d: Draft, s: str, lineno: int, text: str, uptime_s: float | None)
     neither "oom" nor "suppressed" in it, a stat or call trace line holds no ``EVENT_HINT``
     word (the others have a space after a letter or "-", with a letter after it), no section
     parser reads it (a space, ":" or "-" each needs, or a first character "M" or "["), nor the
-    stack dump's CPU/cpuset/hardware readers. ``tests/test_kernel_body_fast.py`` checks both
-    ways agree."""
+    stack dump's CPU/cpuset/hardware readers (the other lines of the stack phase are tested
+    for each of these). ``tests/test_kernel_body_fast.py`` checks both ways agree."""
     if d.kills or "oom" in s or "suppressed" in s:
         return 0
     phase = d.phase
