@@ -111,13 +111,14 @@ class KernelParser:
 
     def take_run(self, source: str, run: Run, start: int, end: int) -> int:
         """Feed the lines ``start`` to ``end`` of ``run`` (kernel lines of ``source``) while
-        the open report reads each as a plain body line (:func:`.kernel_body.plain_run`), each
-        as :meth:`feed` would: the index of the first it did not take (no report open, or at
-        its kill: ``start``)."""
+        each is a body line of the open report that holds no event (:func:`.kernel_body.
+        plain_run`), each as :meth:`feed` would: the index of the first it did not take (no
+        report open, or at its kill: ``start``)."""
         d = self._draft
         if d is None or d.kills:
             return start
-        stop, touched = kb.plain_run(d, run, start, end)
+        self._place()
+        stop, touched = kb.plain_run(d, source, run, start, end)
         if touched:
             self._touched = (source, touched)
         return stop

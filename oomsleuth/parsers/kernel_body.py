@@ -100,12 +100,16 @@ def plain_body(d: Draft, s: str, lineno: int, text: str, uptime_s: float | None)
     return 0
 
 
-def plain_run(d: Draft, run: Run, start: int, end: int) -> tuple[int, int]:
+def plain_run(d: Draft, source: str, run: Run, start: int, end: int) -> tuple[int, int]:
     """:meth:`KernelParser.feed <oomsleuth.parsers.kernel.KernelParser.feed>` over the lines
-    ``start`` to ``end`` of ``run`` (kernel lines of the open report ``d``, which has no kill
-    yet) for as long as each is blank (which feed passes over) or, within ``GAP_S`` of the
-    report's last line, one :func:`plain_body` reads: (the index of the first line it did not
-    take or ``end``, the number of the last one that touched the report or 0)."""
+    ``start`` to ``end`` of ``run`` (kernel lines of ``source`` in the open report ``d``, which
+    has no kill yet) for as long as each is blank (which feed passes over) or, within
+    ``GAP_S`` of the report's last line, a body line: one :func:`plain_body` reads, or else one
+    that holds no ``EVENT_HINT`` word and is no task row, which :func:`feed_body` reads as
+    feed would (the lines that open sections, Mem-Info, older call traces). Returns the index
+    of the first line it did not take (or ``end``) and the number of the last line plain_body
+    touched the report with since the last feed_body (0: none; the caller places it).
+    ``d.last_where`` must be placed when it is called."""
     touched, lineno, texts, uptimes = 0, run.lineno, run.texts, run.uptimes
     for i in range(start, end):
         text = texts[i]
@@ -116,10 +120,16 @@ def plain_run(d: Draft, run: Run, start: int, end: int) -> tuple[int, int]:
         if up is not None and last is not None and (up - last > GAP_S or up - last < -GAP_S):
             return i, touched
         took = plain_body(d, s, lineno + i, text, up)
-        if not took:
-            return i, touched
         if took == TOUCHED:
             touched = lineno + i
+        elif not took:
+            if EVENT_HINT.search(s) is not None or (s[:1] == "[" and _ROWISH.match(s)):
+                return i, touched  # an event may be in it; a row may not match its header
+            if touched:  # KernelParser._place, before anything reads or changes it
+                d.last_where, touched = Where(source, touched), 0
+            if len(d.raw) < MAX_RAW_LINES:
+                d.raw.append((lineno + i, text))
+            feed_body(d, s, up, Where(source, lineno + i))  # (no row: never False)
     return end, touched
 
 

@@ -79,6 +79,8 @@ class MemInfoDraft:
             if self._slab_line(s):
                 return True
             self.in_slab = False
+        if s.startswith("CPU "):  # a per-cpu line (one per CPU and zone): skipped, as below
+            return True
         if s.startswith("Unreclaimable slab info"):
             self.in_slab = True
             return True
