@@ -10,13 +10,16 @@ each as a fresh process, the fastest of --repeat runs, before and after in turn:
   oomsleuth analyze dense --format json     per report: (dense - one) / DENSE
   oomsleuth analyze crowd --format json     per report of a table of 151 tasks (the real
                                             memcg-crowd capture): (crowd - one) / CROWD
+  oomsleuth analyze global --format json    per global report of the 3.7 era (Mem-Info with
+                                            per-cpu lines, an [<address>] call trace;
+                                            fixtures/handwritten): (global - one) / GLOBAL
 
 Both sides start through the same launcher, with their own tree first on ``sys.path``;
 --before-path adds folders after the old tree (e.g. an older or newer typer from
 ``pip install --no-deps --target DIR typer==X``). The JSON of both sides is compared.
 
     python bench/bench_before_after.py --rev 81546c7 [--before-path DIR] [--dense 2000]
-                                       [--crowd 200]
+                                       [--crowd 200] [--global 1000]
 """
 
 from __future__ import annotations
@@ -29,10 +32,10 @@ import tarfile
 import tempfile
 from pathlib import Path
 
-from bench_scan import CROWD, dense
+from bench_scan import CROWD, ROOT, dense
 from measure import compiled, run
 
-ROOT = Path(__file__).resolve().parent.parent
+GLOBAL = ROOT / "fixtures" / "handwritten" / "k3.7-global-pid-comm.dmesg.txt"
 LAUNCH = "import sys; sys.path[:0] = sys.argv[1].split(':'); del sys.argv[1]; "
 MAIN = "from oomsleuth.__main__ import main; sys.argv[0] = 'oomsleuth'; sys.exit(main())"
 TYPER = "import typer"
@@ -52,6 +55,7 @@ def main() -> int:
     ap.add_argument("--before-path", default="", help="folders to add after the old tree")
     ap.add_argument("--dense", type=int, default=2000)
     ap.add_argument("--crowd", type=int, default=200, help="reports of 151 task rows")
+    ap.add_argument("--global", type=int, default=1000, dest="globals", help="global reports")
     ap.add_argument("--repeat", type=int, default=3)
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
@@ -63,6 +67,9 @@ def main() -> int:
         crowd, crowd_one = Path(tmp) / "crowd.log", Path(tmp) / "crowd-one.log"
         dense(crowd, args.crowd, [CROWD])
         dense(crowd_one, 1, [CROWD])
+        globals_, global_one = Path(tmp) / "global.log", Path(tmp) / "global-one.log"
+        dense(globals_, args.globals, [GLOBAL])
+        dense(global_one, 1, [GLOBAL])
         sides = {
             "before": ":".join(p for p in (str(old), args.before_path) if p),
             "after": str(ROOT),
@@ -87,6 +94,12 @@ def main() -> int:
             (f"dense ({args.dense}) to JSON", MAIN, ("analyze", str(packed), "--format", "json")),
             ("one crowd report to JSON", MAIN, ("analyze", str(crowd_one), "--format", "json")),
             (f"crowd ({args.crowd}) to JSON", MAIN, ("analyze", str(crowd), "--format", "json")),
+            ("one global report to JSON", MAIN, ("analyze", str(global_one), "--format", "json")),
+            (
+                f"global ({args.globals}) to JSON",
+                MAIN,
+                ("analyze", str(globals_), "--format", "json"),
+            ),
         ):
             for side, (t, out) in best(code, *rest).items():
                 rows[side][case], outs[side][case] = t, out
@@ -94,10 +107,12 @@ def main() -> int:
         same = all(outs["before"][c] == outs["after"][c] for c in outs["after"])
         print(f"JSON identical in every case: {same}")
         for side, r in rows.items():
-            t_typer, t_one, t_dense, t_one_crowd, t_crowd = r.values()
+            t_typer, t_one, t_dense, t_one_crowd, t_crowd, t_one_global, t_global = r.values()
             per = (t_dense - t_one) / args.dense * 1000
             crowded = (t_crowd - t_one_crowd) / args.crowd * 1000
-            print(f"{side}: {per:.2f} ms per report, {crowded:.2f} ms per crowd report; ", end="")
+            wide = (t_global - t_one_global) / args.globals * 1000
+            print(f"{side}: {per:.2f} ms per report, {crowded:.2f} ms per crowd report, ", end="")
+            print(f"{wide:.2f} ms per global report; ", end="")
             print(f"start-up {t_one / t_typer:.2f}x import typer")
     return 0
 
