@@ -176,10 +176,10 @@ class Scanner:
     def take_run(self, source: str, run: Run, start: int) -> int:
         """Feed the lines of ``run`` (kernel lines of ``source``, inside a report's body) from
         ``start`` for as long as every reader takes them in one piece exactly as it would one
-        by one (the userspace parser passes over them, the open report reads them as plain
-        body lines, the tracker adds them to the open segment): the index of the first line
-        not taken. A run has one host and one wall and the report stays busy in it, so nothing
-        else the loop in :meth:`_feed` does would change."""
+        by one (the userspace parser passes over them, the open report reads them as body
+        lines with no event in them, the tracker adds them to the open segment): the index of
+        the first line not taken. A run has one host and one wall and the report stays busy in
+        it, so nothing else the loop in :meth:`_feed` does would change."""
         kp = self.kernels.get(run.host)
         if kp is None or not kp.busy:
             return start
