@@ -32,10 +32,9 @@ import tarfile
 import tempfile
 from pathlib import Path
 
-from bench_scan import CROWD, ROOT, dense
+from bench_scan import CROWD, GLOBAL, ROOT, dense
 from measure import compiled, run
 
-GLOBAL = ROOT / "fixtures" / "handwritten" / "k3.7-global-pid-comm.dmesg.txt"
 LAUNCH = "import sys; sys.path[:0] = sys.argv[1].split(':'); del sys.argv[1]; "
 MAIN = "from oomsleuth.__main__ import main; sys.argv[0] = 'oomsleuth'; sys.exit(main())"
 TYPER = "import typer"

@@ -23,10 +23,12 @@ between them, sampled every 20 ms):
   oomsleuth analyze one                  against  dense: (dense - one) / DENSE = per report
   oomsleuth analyze crowd-one            against  crowd: CROWD reports of 151 tasks each (the
                                                   real memcg-crowd capture), per report and row
+  oomsleuth analyze global-one           against  global: GLOBAL global reports of the 3.7 era
+                                                  (Mem-Info, per-cpu lines), per report
   python -c "import typer"               against  oomsleuth analyze one --format json
 
     python bench/bench_scan.py [--mb 1024] [--reports 702] [--dense 2000] [--crowd 200]
-                               [--repeat N] [--keep DIR]
+                               [--global 1000] [--repeat N] [--keep DIR]
 """
 
 from __future__ import annotations
@@ -49,6 +51,8 @@ REPORTS = sorted(
     p for p in (ROOT / "fixtures" / "real").glob("*.dmesg.txt") if "crowd" not in p.name
 )
 CROWD = ROOT / "fixtures" / "real" / "memcg-crowd.dmesg.txt"  # one report, a table of 151 tasks
+# a global report of the 3.7 era: Mem-Info with per-cpu lines, an [<address>] call trace
+GLOBAL = ROOT / "fixtures" / "handwritten" / "k3.7-global-pid-comm.dmesg.txt"
 STAMP = re.compile(r"^\[\s*(\d+\.\d+)\]")
 ROW = re.compile(r"\] \[\s*\d+\] ")  # a task table row, after its kernel stamp
 NOISE = (
@@ -140,6 +144,7 @@ def main() -> int:
     ap.add_argument("--reports", type=int, default=702)
     ap.add_argument("--dense", type=int, default=2000)
     ap.add_argument("--crowd", type=int, default=200, help="reports of the big task table")
+    ap.add_argument("--global", type=int, default=1000, dest="globals", help="global reports")
     ap.add_argument("--repeat", type=int, default=1, help="runs of each command; the fastest")
     ap.add_argument("--keep", type=Path, help="a folder to write the generated logs to")
     args = ap.parse_args()
@@ -161,6 +166,9 @@ def main() -> int:
         crowd, crowd_one = folder / "crowd.log", folder / "crowd-one.log"
         dense(crowd, args.crowd, [CROWD])
         dense(crowd_one, 1, [CROWD])
+        wide, wide_one = folder / "global.log", folder / "global-one.log"
+        dense(wide, args.globals, [GLOBAL])
+        dense(wide_one, 1, [GLOBAL])
         dense(one, 1)
         lines = sum(1 for _ in log.open("rb"))
         kills = sum(b"Killed process" in x for x in log.open("rb"))
@@ -215,6 +223,8 @@ def main() -> int:
              [*analyze, str(packed), "--format", "json"])  # fmt: skip
         pair(f"crowd ({args.crowd})", [*analyze, str(crowd_one), "--format", "json"],
              [*analyze, str(crowd), "--format", "json"])  # fmt: skip
+        pair(f"global ({args.globals})", [*analyze, str(wide_one), "--format", "json"],
+             [*analyze, str(wide), "--format", "json"])  # fmt: skip
         pair(
             "start-up",
             [sys.executable, "-c", "import typer"],
@@ -229,6 +239,9 @@ def main() -> int:
         rows_each = sum(ROW.search(x) is not None for x in CROWD.open())
         print(f"per crowd report, (crowd - one) / {args.crowd}: {per:.2f} ms ", end="")
         print(f"({per / rows_each * 1000:.1f} us a task row of {rows_each}, with the rest)")
+        t_one, t_wide = next(r[1:3] for r in rows if r[0].startswith("global"))
+        per = (t_wide - t_one) / args.globals * 1000
+        print(f"per global report, (global - one) / {args.globals}: {per:.2f} ms")
     return 0
 
 
