@@ -13,6 +13,7 @@ from datetime import datetime, timezone, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
+from oomsleuth._collector import rare_full_collections
 from oomsleuth.api_host import (
     collect,
     dated,
@@ -47,6 +48,7 @@ __all__ = ["FORMATS", "analyze", "collect", "render", "scan", "time_context"]
 FORMATS = ("terminal", "json", "html", "md")
 
 
+@rare_full_collections()
 def analyze(
     inputs: PathLike | Iterable[PathLike] = (),
     *,
@@ -177,6 +179,7 @@ def scan(
         yield Clock(scanner.tracker.segments(), ctx).event(event)
 
 
+@rare_full_collections()
 def render(
     report: Report,
     format: str,

@@ -34,6 +34,7 @@ ALLOWED: dict[str, tuple[str, ...]] = {
     "errors": (),
     "_version": (),
     "_startup": (),  # the CLI's garbage collector pause: nothing of ours
+    "_collector": (),  # full collections made rare during a run: nothing of ours
     "schema": (),
     "output": ("oomsleuth.errors",),
     # a wiring layer like api: it calls the public API (``import oomsleuth``) on each host and
