@@ -201,7 +201,10 @@ class AnchorTracker:
         seg.last_line = run.lineno + stop - 1
         seg.framings.add(run.framing)
         ups = run.uptimes[start:stop]
-        top = max((u for u in ups if u is not None), default=None)
+        if ups and None not in ups:  # (in C: a line with no kernel stamp is rare)
+            top: float | None = max(ups)  # type: ignore[type-var]
+        else:
+            top = max((u for u in ups if u is not None), default=None)
         if top is not None and (seg.max_uptime is None or top > seg.max_uptime):
             seg.max_uptime = top
         wall = run.wall
@@ -213,11 +216,8 @@ class AnchorTracker:
         moved, anchors = stream.moved, seg.anchors
         if moved is None or anchors.kind == "journal" or top is None:
             return
-        anchors.kind, add = "syslog", anchors.add
-        half = 0.5 if moved.microsecond == 0 else 0.0
-        for i, up in enumerate(ups, first):
-            if up is not None:
-                add(moved, up - half, i)
+        anchors.kind = "syslog"
+        anchors.add_run(moved, ups, first, 0.5 if moved.microsecond == 0 else 0.0)
 
     @staticmethod
     def _move(stream: _Stream, seg: OpenSegment, wall: datetime, lineno: int) -> datetime | None:

@@ -48,11 +48,7 @@ class BootEstimates:
 
     def add(self, wall: datetime, uptime_s: float, line: int) -> None:
         if wall != self.wall:  # lines of one report share their (syslog) wall: compute it once
-            self.wall = wall
-            if self.ref is None:
-                self.ref = wall
-            same = space(wall) == space(self.ref)  # naive and zoned are not comparable
-            self.secs = (wall - self.ref).total_seconds() if same else None
+            self._at(wall)
         if self.secs is None:
             return
         offset = self.secs - uptime_s
@@ -66,6 +62,49 @@ class BootEstimates:
                 self.values = self.values[::2]
                 self.stride *= 2
         self.count += 1
+
+    def _at(self, wall: datetime) -> None:
+        self.wall = wall
+        if self.ref is None:
+            self.ref = wall
+        same = space(wall) == space(self.ref)  # naive and zoned are not comparable
+        self.secs = (wall - self.ref).total_seconds() if same else None
+
+    def add_run(self, wall: datetime, uptimes: list[float | None], first: int, less: float) -> None:
+        """``add(wall, u - less, first + k)`` for each ``uptimes[k]`` that is not None, in
+        order (the lines of a run, :meth:`AnchorTracker.take_run
+        <oomsleuth.clock.anchors.AnchorTracker.take_run>`): the same sample and bounds, with
+        the bounds found in C (``secs - (u - less)`` falls as ``u`` grows, rounding included:
+        the lowest estimate is the highest uptime's) and only the sampled lines visited."""
+        if None in uptimes:  # a line with no kernel stamp in it: one by one
+            for k, u in enumerate(uptimes, first):
+                if u is not None:
+                    self.add(wall, u - less, k)
+            return
+        if not uptimes:
+            return
+        if wall != self.wall:
+            self._at(wall)
+        secs = self.secs
+        if secs is None:
+            return
+        lo, hi = secs - (max(uptimes) - less), secs - (min(uptimes) - less)  # type: ignore[type-var, operator]
+        if lo < self.lo:
+            self.lo = lo
+        if hi > self.hi:
+            self.hi = hi
+        n, count, k = len(uptimes), self.count, 0
+        while k < n:
+            skip = (count + k) % self.stride
+            if skip:
+                k += self.stride - skip
+                continue
+            self.values.append((secs - (uptimes[k] - less), first + k, secs))  # type: ignore[operator]
+            if len(self.values) >= MAX_SAMPLES:  # thinned: the next sampled line is found anew
+                self.values = self.values[::2]
+                self.stride *= 2
+            k += 1
+        self.count = count + n
 
     def on_time(self) -> list[tuple[float, int, float]]:
         """The sampled values a logger received on time: without those received in a flush (the
