@@ -10,9 +10,12 @@ second report in the same second, small blocks, and a report among a source's fi
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from test_fastpath import engine
 
 import oomsleuth
@@ -205,3 +208,55 @@ def test_after_a_kill_among_the_first_lines(
     assert got == parse_sources([(path.name, Input(path.name, path).lines(None))])
     assert [len(r.tasks or ()) for r in got.reports] == [2]
     assert got.framings == (("syslog", 6),)  # every line of the table, none of the noise
+
+
+# Each reader's scan of a run in C (the tracker's and the userspace parser's) against its own
+# loop, alone: in a report the kernel parser stops first at most of the lines they stop at, so
+# the tests above would not see a scan that took one line too many
+_TEXTS = st.sampled_from(
+    ["anon 1024", "Linux version 6.1.0", "x Linux version 6", "oom-kill:constraint=X",
+     "Killed process 12 (a)", "Killed process", "invoked oom-killer: gfp", "boom", "zoom 1",
+     "oomd killed", "\x1b[0m", "#033[0m", "dump_stack+0x1/0x2", ""]
+)  # fmt: skip
+_UPTIMES = st.sampled_from([99.0, 99.5, 100.0, 100.2, 100.6, 101.0, 102.5, None])
+
+
+@settings(max_examples=600, deadline=None)
+@given(
+    lines=st.lists(st.tuples(_TEXTS, _UPTIMES), max_size=12),
+    rising=st.booleans(),  # the uptimes sorted, as a report's mostly are
+    start=st.integers(0, 3),
+    first=st.sampled_from([None, 99.0, 100.0, 101.5]),
+)
+def test_the_scans_in_c_stop_where_their_loops_do(
+    lines: list[tuple[str, float | None]], rising: bool, start: int, first: float | None
+) -> None:
+    from oomsleuth.clock import anchors
+    from oomsleuth.model import LogLine, Run
+    from oomsleuth.parsers.userspace import UserspaceParser
+
+    wall = datetime(2026, 11, 25, 10, 1)
+    texts, uptimes = [t for t, _ in lines], [u for _, u in lines]
+    if rising:
+        uptimes = sorted(u if u is not None else 100.0 for u in uptimes)
+    run = Run(2, "syslog", wall, "web-1", texts, uptimes)
+    start = min(start, len(texts))
+
+    def limits() -> tuple[int, int]:
+        tracker = anchors.AnchorTracker()
+        tracker.observe(LogLine("k", 1, "eth0: up", "syslog", first, wall, "web-1", "kernel"))
+        user = UserspaceParser().passes_over(texts, start, len(texts))
+        return tracker.run_limit("k", "web-1", run, start, len(texts)), user
+
+    fast = limits()
+    with pytest.MonkeyPatch.context() as patch:  # the loops alone
+        patch.setattr(anchors, "_none_stops", lambda *_: False)
+        patch.setattr(UserspaceParser, "passes_over", _passes_over_loop)
+        assert fast == limits()
+
+
+def _passes_over_loop(self: object, texts: list[str], start: int, end: int) -> int:
+    for i in range(start, end):
+        if "oomd" in texts[i] or "\x1b" in texts[i] or "#033[" in texts[i]:
+            return i
+    return end

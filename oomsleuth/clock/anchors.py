@@ -29,6 +29,7 @@ wall six months or more before the previous one (December -> January); its line 
 from __future__ import annotations
 
 from datetime import datetime
+from operator import le
 
 from oomsleuth.clock.borrow import Table, borrow, enter
 from oomsleuth.clock.segment import OpenSegment
@@ -41,6 +42,25 @@ JOURNAL_FRAMINGS = frozenset({"journal-json", "journal-export", "journal-verbose
 _LINUX_VERSION = lazy_compile(r"Linux version \d")
 _KEY = lazy_compile(r"Killed process \d|oom-kill:|invoked oom-killer")
 _PID_KEY = lazy_compile(r"Killed process \d|oom-kill:.*pid=\d")
+
+
+def _none_stops(
+    texts: list[str], uptimes: list[float | None], start: int, end: int, top: float | None
+) -> bool:
+    """Whether :meth:`AnchorTracker.run_limit`'s loop would take every line from ``start`` to
+    ``end``, found by scans in C: no line starts with ``Linux version`` or holds the words
+    its key line test looks for, and the uptimes are all there and never fall (then none is
+    1 s below the top so far: the first is not, and each is at least the one before). False
+    when unsure: the loop decides."""
+    joined = "\n".join(texts[start:end])  # (a line holds no newline)
+    if "oom" in joined or "Killed process" in joined:
+        return False
+    if joined.startswith("Linux version ") or "\nLinux version " in joined:
+        return False
+    ups = uptimes[start:end]
+    if None in ups or (ups and top is not None and ups[0] < top - 1.0):  # type: ignore[operator]
+        return False
+    return all(map(le, ups, ups[1:]))  # type: ignore[arg-type]
 
 
 def is_yearless(wall: datetime) -> bool:
@@ -179,6 +199,8 @@ class AnchorTracker:
         if seg is None or seg.epoch != hot[3]:
             return start
         top, texts, uptimes = seg.max_uptime, run.texts, run.uptimes
+        if _none_stops(texts, uptimes, start, end, top):
+            return end
         for i in range(start, end):
             text, clock = texts[i], uptimes[i]
             if text.startswith("Linux version ") or (

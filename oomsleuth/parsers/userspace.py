@@ -82,6 +82,9 @@ class UserspaceParser:
         the first line it would read, or ``end``."""
         if self._systemd_oomd.holds_kill:
             return start
+        joined = "\n".join(texts[start:end])  # in C first: most runs hold none of them
+        if "oomd" not in joined and "\x1b" not in joined and "#033[" not in joined:
+            return end
         for i in range(start, end):
             text = texts[i]
             if "oomd" in text or "\x1b" in text or "#033[" in text:
