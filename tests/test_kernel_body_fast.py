@@ -87,14 +87,14 @@ NOT_ROW_PARSERS = (
     kl.parse_cpuset_line,
     lambda s: True if s.startswith(("Tasks state", "Hardware name:")) else None,
 )
-SECTION_PARSERS = (*NOT_ROW_PARSERS, kb._ROWISH.match)
+SECTION_PARSERS = (*NOT_ROW_PARSERS, kb.ROWISH.match)
 
 
 def read_by_none(s: str, phase: str = "stats") -> None:
     """No event or section parser reads a taken line; a taken row only the row reader."""
     assert ko.EVENT_HINT.search(s) is None, s
     if phase == "tasks":
-        assert kb._ROWISH.match(s), s
+        assert kb.ROWISH.match(s), s
         assert all(not parse(s) for parse in NOT_ROW_PARSERS), s
     else:
         assert all(not parse(s) for parse in SECTION_PARSERS), s

@@ -121,6 +121,45 @@ CASES: dict[str, Callable[[], list[str]]] = {
     "global, a bad row": lambda: inserted_global(
         "[ pid ]", stamped("[ 1234]     0  1234  x", G_UP + 0.0004)
     ),
+    # a memory.stat block is read in one piece (kernel_run._stat_block): what ends or splits it
+    "stat lines plain_body does not read": lambda: inserted(
+        "total_rss ",
+        *(
+            stamped(text, UP + 0.0004)
+            for text in ("oom_kill 3", "suppressed_x 2", "rss_huge  0", "rss_huge\t0", "x 1 2")
+        ),
+    ),
+    "stat lines it reads": lambda: inserted(
+        "total_rss ",
+        *(
+            stamped(text, UP + 0.0004)
+            for text in ("  rss_huge 0 \t", "r\u00e0ss \u0661\u0662", "1 2")
+        ),
+    ),
+    "over 400 stat lines": lambda: inserted(
+        "total_rss ", *(stamped(f"x{i} {i}", UP + 0.0004) for i in range(450))
+    ),
+    "over 600 lines": lambda: inserted(
+        "total_rss ", *(stamped(f"y{i} {i}", UP + 0.0004 + i * 1e-6) for i in range(700))
+    ),
+    "a second stat block": lambda: inserted(
+        "total_unevictable",
+        stamped("Memory cgroup stats for /b:", UP + 0.0004),
+        stamped("anon 5", UP + 0.0004),
+    ),
+    "an unstamped stat line": lambda: inserted("total_rss ", PREFIX + "rss_huge 0"),
+    "a blank line among stat lines": lambda: inserted(
+        "total_rss ", stamped("", UP + 0.0004), stamped("rss_huge 0", UP + 0.0004)
+    ),
+    "stat lines stepping forward": lambda: inserted(
+        "total_rss ", *(stamped(f"z{i} {i}", UP + 5.0 * i) for i in range(1, 4))
+    ),
+    "a gap after a stat block": lambda: inserted(
+        "total_rss ", stamped("", UP + 0.0004), stamped("rss_huge 0", UP + 30.0)
+    ),
+    "a gap at a stat block's start": lambda: inserted(
+        "Memory cgroup stats for", stamped("rss_huge 0", UP + 30.0)
+    ),
     # the report ends after a line that touched it, inside a run and right before one
     "a gap after a section": lambda: inserted("Tasks state", stamped("rss 0", UP + 30.0)),
     "a gap after a new second": lambda: inserted(

@@ -34,6 +34,7 @@ from oomsleuth.model import (
 from oomsleuth.parsers import kernel_body as kb
 from oomsleuth.parsers import kernel_lines as kl
 from oomsleuth.parsers import kernel_outcome_lines as ko
+from oomsleuth.parsers import kernel_run
 from oomsleuth.parsers import kernel_settle as ks
 from oomsleuth.parsers.kernel_body import TOUCHED, feed_body, plain_body
 from oomsleuth.parsers.kernel_draft import MAX_RAW_LINES, Draft
@@ -111,14 +112,14 @@ class KernelParser:
 
     def take_run(self, source: str, run: Run, start: int, end: int) -> int:
         """Feed the lines ``start`` to ``end`` of ``run`` (kernel lines of ``source``) while
-        each is a body line of the open report that holds no event (:func:`.kernel_body.
+        each is a body line of the open report that holds no event (:func:`.kernel_run.
         plain_run`), each as :meth:`feed` would: the index of the first it did not take (no
         report open, or at its kill: ``start``)."""
         d = self._draft
         if d is None or d.kills:
             return start
         self._place()
-        stop, touched = kb.plain_run(d, source, run, start, end)
+        stop, touched = kernel_run.plain_run(d, source, run, start, end)
         if touched:
             self._touched = (source, touched)
         return stop

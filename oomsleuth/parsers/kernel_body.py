@@ -12,17 +12,16 @@ from __future__ import annotations
 
 import sys
 
-from oomsleuth.model import Run, Where
+from oomsleuth.model import Where
 from oomsleuth.model.patterns import lazy_compile
 from oomsleuth.parsers import kernel_lines as kl
 from oomsleuth.parsers.kernel_draft import MAX_RAW_LINES, MAX_TRACE, Draft
 from oomsleuth.parsers.kernel_outcome_lines import EVENT_HINT
-from oomsleuth.parsers.kernel_settle import GAP_S
 from oomsleuth.parsers.meminfo import MemInfoDraft
 from oomsleuth.parsers.taskdump import RawRow, parse_row, parse_table_header
 
 _MEMINFO = lazy_compile(r"^Mem-[Ii]nfo:?\s*$")
-_ROWISH = lazy_compile(r"^\[\s*-?\d+\]\s+-?\d+\s")
+ROWISH = lazy_compile(r"^\[\s*-?\d+\]\s+-?\d+\s")
 # what the lines _section reads start with: memory/kmem/swap counters, Task in, Memory ...,
 # Mem-Info, Tasks state, the table header
 _SECTION_FIRSTS = frozenset("mksTM[")
@@ -100,45 +99,12 @@ def plain_body(d: Draft, s: str, lineno: int, text: str, uptime_s: float | None)
     return 0
 
 
-def plain_run(d: Draft, source: str, run: Run, start: int, end: int) -> tuple[int, int]:
-    """:meth:`KernelParser.feed <oomsleuth.parsers.kernel.KernelParser.feed>` over the lines
-    ``start`` to ``end`` of ``run`` (kernel lines of ``source`` in the open report ``d``, which
-    has no kill yet) for as long as each is blank (which feed passes over) or, within
-    ``GAP_S`` of the report's last line, a body line: one :func:`plain_body` reads, or else one
-    that holds no ``EVENT_HINT`` word and is no task row, which :func:`feed_body` reads as
-    feed would (the lines that open sections, Mem-Info, older call traces). Returns the index
-    of the first line it did not take (or ``end``) and the number of the last line plain_body
-    touched the report with since the last feed_body (0: none; the caller places it).
-    ``d.last_where`` must be placed when it is called."""
-    touched, lineno, texts, uptimes = 0, run.lineno, run.texts, run.uptimes
-    for i in range(start, end):
-        text = texts[i]
-        s = text.strip()
-        if not s:
-            continue
-        up, last = uptimes[i], d.last_uptime
-        if up is not None and last is not None and (up - last > GAP_S or up - last < -GAP_S):
-            return i, touched
-        took = plain_body(d, s, lineno + i, text, up)
-        if took == TOUCHED:
-            touched = lineno + i
-        elif not took:
-            if EVENT_HINT.search(s) is not None or (s[:1] == "[" and _ROWISH.match(s)):
-                return i, touched  # an event may be in it; a row may not match its header
-            if touched:  # KernelParser._place, before anything reads or changes it
-                d.last_where, touched = Where(source, touched), 0
-            if len(d.raw) < MAX_RAW_LINES:
-                d.raw.append((lineno + i, text))
-            feed_body(d, s, up, Where(source, lineno + i))  # (no row: never False)
-    return end, touched
-
-
 def _plain_row(d: Draft, s: str) -> RawRow | None:
     """A task table row read by the table's header, as :func:`feed_body` would read it; None
     for any other line, and for a row :data:`~.kernel_outcome_lines.EVENT_HINT` finds a word
     of: the general way tests those for events first. Only the comm can hold one (every hint
     word starts with a letter; the columns before it are numbers), so only the comm is
-    searched. ``parse_row`` took it, so ``_ROWISH`` would have: a number follows the pid."""
+    searched. ``parse_row`` took it, so ``ROWISH`` would have: a number follows the pid."""
     columns = d.columns
     if columns is None or len(columns) < 2:
         return None
@@ -163,7 +129,7 @@ def feed_body(d: Draft, s: str, uptime_s: float | None, where: Where) -> bool:
             d.stats.append(stat)
     elif phase == "meminfo" and d.meminfo is not None and d.meminfo.feed(s):
         pass  # a Mem-Info line, taken by the Mem-Info draft
-    elif _ROWISH.match(s):
+    elif ROWISH.match(s):
         row = parse_row(s, d.columns)
         if row is None:
             if not d.table_seen:
@@ -231,4 +197,4 @@ def starts_fragment(s: str, rows: bool = True) -> bool:
         return True
     if parse_table_header(s) is not None:
         return rows or "oom" in s
-    return rows and bool(_ROWISH.match(s)) and parse_row(s, None) is not None
+    return rows and bool(ROWISH.match(s)) and parse_row(s, None) is not None
