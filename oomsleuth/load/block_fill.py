@@ -32,7 +32,8 @@ from oomsleuth.load.literals import Finder
 from oomsleuth.model.record import record
 
 if TYPE_CHECKING:
-    from concurrent.futures import Executor
+    from concurrent.futures import Executor, ThreadPoolExecutor
+    from contextlib import ExitStack
 
 READ = 8192  # the line reader's own read size (TextIOWrapper's chunk)
 
@@ -193,3 +194,29 @@ def newline_index(buf: bytearray, end: int, chunk_bits: int) -> list[int]:
 def broken_errors() -> tuple[type[BaseException], ...]:
     """What a stream that breaks part way raises (as :meth:`Input.lines` catches it)."""
     return (*read_errors(), UnicodeError, zlib.error)
+
+
+def decoded(raw: bytes | bytearray) -> str:
+    """A line's bytes as :meth:`Input.lines <oomsleuth.load.files.Input.lines>` gives it: UTF-8
+    with surrogate escapes, NULs dropped."""
+    line = raw.decode("utf-8", "surrogateescape")
+    return line.replace("\x00", "") if "\x00" in line else line
+
+
+class Threads:
+    """The counting and searching threads of a reader (only big inputs start them): a full
+    block's newlines are indexed and its second half searched on them while the reader's own
+    thread searches the first half (the search in C releases the GIL). Made at the first call,
+    shut down with ``stack``."""
+
+    def __init__(self, stack: ExitStack) -> None:
+        self._stack: ExitStack = stack
+        self._pool: ThreadPoolExecutor | None = None
+
+    def __call__(self) -> Executor:
+        if self._pool is None:
+            from concurrent.futures import ThreadPoolExecutor
+
+            self._pool = ThreadPoolExecutor(2, thread_name_prefix="oomsleuth-count")
+            self._stack.callback(self._pool.shutdown)
+        return self._pool

@@ -9,9 +9,9 @@ next line holding a match (newlines in between are counted, never split or decod
 block's newlines are indexed per ``1 << CHUNK_BITS`` bytes on a counting thread while this one
 runs the search, which in C releases the GIL; :mod:`oomsleuth.load.block_fill` makes each
 block). For a big file, a process of its own makes the same blocks ahead of this reader and
-sends their hits and index (:mod:`oomsleuth.load.search_ahead`): the reader then only reads
-the bytes and parses. A line with a NUL byte is always a candidate (NULs are dropped before any
-test, as by :meth:`Input.lines`), as is a block's first line.
+sends their hits and index (:mod:`oomsleuth.load.search_ahead`): the reader then reads only
+the bytes it looks at (:mod:`.block_lazy`) and parses. A line with a NUL byte is always a
+candidate (NULs are dropped first, as by :meth:`Input.lines`), as is a block's first line.
 
 The lines it hands out are those of :meth:`Input.lines`, byte for byte: split on ``\\n``, a
 ``\\r\\n`` ending removed, UTF-8 with surrogate escapes, NULs dropped. Where that reader would do
@@ -30,7 +30,16 @@ from contextlib import ExitStack
 from typing import TYPE_CHECKING
 
 from oomsleuth.errors import InputError
-from oomsleuth.load.block_fill import Block, StreamFill, broken_errors, make_block, plain_reader
+from oomsleuth.load.block_fill import (
+    Block,
+    StreamFill,
+    Threads,
+    broken_errors,
+    decoded,
+    make_block,
+    plain_reader,
+)
+from oomsleuth.load.block_lazy import Gone, Lazy, lazy_block
 from oomsleuth.load.files import (
     Input,
     Problem,
@@ -51,9 +60,7 @@ CHUNK_BITS = 13  # newlines are indexed per 8 KB of a block (a jump counts withi
 Tick = Callable[[int, int, int | None], None]  # (lines read, bytes read, size when known)
 
 if TYPE_CHECKING:
-    from concurrent.futures import Executor, ThreadPoolExecutor
-
-    from oomsleuth.load.search_ahead import Made, SearchAhead
+    from oomsleuth.load.search_ahead import SearchAhead
 
 
 class BlockLines:
@@ -78,8 +85,9 @@ class BlockLines:
         self._hits: list[int] = []
         self._base = 0  # lines before the block
         self._index: list[int] = [0]  # newlines before each CHUNK of the block
-        self._pool: ThreadPoolExecutor | None = None
+        self._workers = Threads(self._stack)  # the counting and searching threads, when needed
         self.ahead: SearchAhead | None = None  # a big plain file's blocks, made elsewhere
+        self._lazy: Lazy | None = None  # their bytes read where looked at (block_lazy)
         self._reader: Callable[[Block, int], None] = plain_reader(None)  # set when opened
         self._eof = False
         self._broken: BaseException | None = None
@@ -108,9 +116,16 @@ class BlockLines:
             self.size = os.fstat(self._file.fileno()).st_size
         file = self._file
         self._reader = plain_reader(file) if file is not None else StreamFill(self._src)
-        if self._slow is None:
-            self._search_ahead(compressed=not uncompressed(stream))
+        if self._slow is None:  # a process to make the blocks ahead, for a big file
+            from oomsleuth.load.search_ahead import SearchAhead
+
+            sizes, packed = (BLOCK, self.input.max_line, CHUNK_BITS), not uncompressed(stream)
+            self.ahead = SearchAhead.for_input(self.input, self._find, sizes, packed, AHEAD_BYTES)
+            if self.ahead is not None:
+                self._stack.callback(self.ahead.close)
         self._buf = bytearray(self._sized())
+        if self.ahead is not None and file is not None:
+            self._lazy = Lazy(file.fileno(), self._buf, CHUNK_BITS)
 
     def _sized(self) -> int:
         """The block's bytes: a plain file smaller than a block (no search process) gets its size
@@ -121,42 +136,29 @@ class BlockLines:
             return BLOCK
         return min(size + 1, BLOCK)
 
-    def _search_ahead(self, compressed: bool) -> None:
-        """A process to make the blocks ahead, for a big file (:mod:`.search_ahead`)."""
-        source = self.input
-        if source.path is None or source.opener is not None or not source.path.is_file():
-            return  # standard input, an archive member, a FIFO: can be read once only
-        try:
-            size = os.stat(source.path).st_size
-        except OSError:
-            return
-        if size * (8 if compressed else 1) < AHEAD_BYTES:  # a compressed one holds ~10x more
-            return
-        from oomsleuth.load.search_ahead import SearchAhead
-
-        sizes = (BLOCK, source.max_line, CHUNK_BITS)
-        self.ahead = SearchAhead.start(source, self._find, sizes)
-        if self.ahead is not None:
-            self._stack.callback(self.ahead.close)
-
     def next(self, skip: bool, /) -> tuple[int, str] | None:
         if self._src is None:
             self._open()
-        while not self._done:
-            if self._slow is not None:
-                return self._next_slow()
-            if self._pos >= self._end:
-                if not self._refill():
-                    return self._last()
-                continue
-            if skip and not self._jump():
-                continue
-            buf, pos = self._buf, self._pos
-            end = buf.find(b"\n", pos, self._end)
-            self._pos = end + 1
-            self.lines += 1
-            cut = end - 1 if end > pos and buf[end - 1] == 13 else end  # a \r\n ending
-            return self.lines, _decode(buf[pos:cut])
+        try:
+            while not self._done:
+                if self._slow is not None:
+                    return self._next_slow()
+                if self._pos >= self._end:
+                    if not self._refill():
+                        return self._last()
+                    continue
+                if skip and not self._jump():
+                    continue
+                lazy, buf, pos = self._lazy, self._buf, self._pos
+                end = lazy.line_end(pos, self._end) if lazy else buf.find(b"\n", pos, self._end)
+                self._pos = end + 1
+                self.lines += 1
+                cut = end - 1 if end > pos and buf[end - 1] == 13 else end  # a \r\n ending
+                return self.lines, decoded(buf[pos:cut])
+        except Gone as exc:  # (block_lazy: the file cut under the reader)
+            self._done = True
+            self._stack.close()
+            self._damaged(exc)
         return None
 
     def run(self, key: str, /) -> list[str]:
@@ -168,9 +170,17 @@ class BlockLines:
         if key != self._key:
             self._key, self._key_bytes = key, key.encode("utf-8", "surrogateescape")
         buf, start, end, prefix = self._buf, self._pos, self._end, self._key_bytes
+        if self._lazy is not None:  # (block_lazy) two chunks read, the run within them
+            end = min(end, (start >> CHUNK_BITS) + 2 << CHUNK_BITS)
+            try:
+                self._lazy.ensure(start, min(self._end, end + len(prefix)))
+            except Gone:
+                return []  # (next() meets it again and ends the input)
         pos = start
         while pos < end and buf.startswith(prefix, pos):
-            pos = buf.find(b"\n", pos, end) + 1  # (every line before end ends in a newline)
+            if (newline := buf.find(b"\n", pos, end)) < 0:
+                break  # (a line past the window: next() reads it)
+            pos = newline + 1
         for odd in b"\r\x00":
             at = buf.find(odd, start, pos)
             if at >= 0:  # the run ends before that line
@@ -188,9 +198,14 @@ class BlockLines:
         while at < len(hits) and hits[at] < pos:
             at += 1
         self._at = at
-        start = self._end if at == len(hits) else buf.rfind(b"\n", pos, hits[at]) + 1 or pos
+        if at == len(hits):
+            start = self._end
+        elif (lazy := self._lazy) is not None:
+            start = lazy.line_start(pos, hits[at])
+        else:
+            start = buf.rfind(b"\n", pos, hits[at]) + 1 or pos
         if start > pos:
-            first = start >> CHUNK_BITS << CHUNK_BITS
+            first = start >> CHUNK_BITS << CHUNK_BITS  # (block_lazy: its chunk was read)
             if first <= pos:  # a short jump: count it
                 count = buf.count(b"\n", pos, start)
             else:  # newlines before start (the index, then within its chunk) less before pos
@@ -206,7 +221,7 @@ class BlockLines:
         if self._eof:
             return False
         buf = self._buf
-        carry = bytes(buf[self._end : self._n])
+        carry = bytes(buf[self._end : self._n])  # (block_lazy reads it with the block's end)
         if self._n == len(buf) < BLOCK:  # a small file's block, filled: the file grew
             buf = self._buf = bytearray(BLOCK)
         block = self._make(buf, carry)
@@ -226,25 +241,15 @@ class BlockLines:
         return block.n > block.carried or block.end > 0
 
     def _make(self, buf: bytearray, carry: bytes) -> Block:
-        read = self._reader
         sizes = (len(buf), self.input.max_line, CHUNK_BITS)
-        made = self._made if self.ahead is not None else None
-        return make_block(buf, carry, read, self._find, sizes, self._workers, made)
-
-    def _made(self, block: Block) -> Made | None:
-        assert self.ahead is not None
-        return self.ahead.made(block.buf, block.got, block.n, block.end)
-
-    def _workers(self) -> Executor:
-        """The counting and searching threads (only big inputs start them): a full block's
-        newlines are indexed and its second half searched on them while this one searches the
-        first half (the search in C releases the GIL)."""
-        if self._pool is None:
-            from concurrent.futures import ThreadPoolExecutor
-
-            self._pool = ThreadPoolExecutor(2, thread_name_prefix="oomsleuth-count")
-            self._stack.callback(self._pool.shutdown)
-        return self._pool
+        if self._lazy is not None and self.ahead is not None and self._file is not None:
+            block = lazy_block(self.ahead, self._lazy, self._file, carry, sizes)
+            if block is not None:
+                return block
+            self._lazy = None  # (the process stopped: this block and the rest made here)
+        ahead = self.ahead  # (its hits and index of the block this reader read)
+        made = (lambda b: ahead.made(b.buf, b.got, b.n, b.end)) if ahead is not None else None
+        return make_block(buf, carry, self._reader, self._find, sizes, self._workers, made)
 
     def _last(self) -> tuple[int, str] | None:
         """The end: the last line when it has no newline, the warning of a broken stream."""
@@ -257,7 +262,7 @@ class BlockLines:
         if not tail:
             return None
         self.lines += 1
-        return self.lines, _decode(tail)
+        return self.lines, decoded(tail)
 
     def _next_slow(self) -> tuple[int, str] | None:
         assert self._slow is not None
@@ -293,8 +298,3 @@ class BlockLines:
                 f"{count} line(s) before it were read, the rest could not be",
             )
         )
-
-
-def _decode(raw: bytes | bytearray) -> str:
-    line = raw.decode("utf-8", "surrogateescape")
-    return line.replace("\x00", "") if "\x00" in line else line

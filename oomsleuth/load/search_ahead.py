@@ -18,18 +18,21 @@ the fork, which Python's reference counts make most of them); this one takes ~15
 
 Hits and index are functions of the block's bytes only (the finders give the same lines), so
 they are the ones the reader would make; the reader still checks each record against its own
-block (bytes read, size, end of the last complete line, the first and last bytes) and at the
-first difference (a file that grew or changed under us) stops the process and makes its blocks
-itself, as it does when the process dies (the OOM killer is about on the hosts this runs on)
-or when the reader hands over to the line reader. Used for files of ``blocks.AHEAD_BYTES`` or more
-(compressed: an eighth of that) when there are two cores, helper processes are allowed
-(``OOMSLEUTH_NO_FORK``), memory is to spare (:func:`~oomsleuth.load.forking.roomy`) and this is
-not a daemonic worker (several files parsed side by side, a Dask worker: the cores are taken).
+block (bytes read, size, end of the last complete line, the first and last bytes: of a plain
+file, whose bytes it reads only where it looks, :mod:`.block_lazy`, those it reads at once)
+and at the first difference (a file that grew or changed under us) stops the process and makes
+its blocks itself, as it does when the process dies (the OOM killer is about on the hosts this
+runs on) or when the reader hands over to the line reader. Used for files of
+``blocks.AHEAD_BYTES`` or more (compressed: an eighth of that) when there are two cores, helper
+processes are allowed (``OOMSLEUTH_NO_FORK``), memory is to spare
+(:func:`~oomsleuth.load.forking.roomy`) and this is not a daemonic worker (several files parsed
+side by side, a Dask worker: the cores are taken).
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
 import subprocess
 import sys
 import weakref
@@ -42,6 +45,9 @@ from oomsleuth.load.literals import Finder, patterns_of
 from oomsleuth.load.search_worker import Job, key
 
 Made = tuple[list[int], list[int]]  # a block's hits and newline index
+# bytes read, bytes held, end of its complete lines, its first and last bytes (search_worker.key),
+# Made, whether it holds a line too long, the error that broke the stream (or None)
+Record = tuple[int, int, int, bytes, bytes, Made, bool, "BaseException | None"]
 _ROOT = str(Path(__file__).resolve().parent.parent.parent)  # where this oomsleuth is imported from
 _PROGRAM = (
     f"import sys; sys.path.insert(0, {_ROOT!r})\n"
@@ -58,6 +64,23 @@ class SearchAhead:
         self.used = 0  # blocks whose hits and index came from the process
         # a reader dropped unclosed (a consumer that stopped early) still stops and reaps it
         self._stop = weakref.finalize(self, _stop, process)
+
+    @classmethod
+    def for_input(
+        cls, source: Input, find: Finder, sizes: tuple[int, int, int], compressed: bool, least: int
+    ) -> SearchAhead | None:
+        """:meth:`start` for a file (read afresh: not standard input, an archive member or a
+        FIFO, which can be read once only) of ``least`` bytes or more (a compressed one holds
+        ~10x its size: an eighth of that); else None."""
+        if source.path is None or source.opener is not None or not source.path.is_file():
+            return None
+        try:
+            size = os.stat(source.path).st_size
+        except OSError:
+            return None
+        if size * (8 if compressed else 1) < least:
+            return None
+        return cls.start(source, find, sizes)
 
     @classmethod
     def start(cls, source: Input, find: Finder, sizes: tuple[int, int, int]) -> SearchAhead | None:
@@ -108,6 +131,24 @@ class SearchAhead:
         self.used += 1
         made: Made = record[5]
         return made
+
+    def record(self) -> Record | None:
+        """The next block's record as it was made (:mod:`.block_lazy` reads the block's bytes
+        only where they are needed, and checks the record itself); None, and the process
+        stopped, when it has none."""
+        if self.pipe is None:
+            return None
+        import pickle
+
+        try:
+            record = pickle.load(self.pipe)
+        except Exception:  # the process died, or left (an error: it makes no more)
+            record = None
+        if not isinstance(record, tuple) or len(record) != 8:
+            self.close()
+            return None
+        self.used += 1
+        return record
 
     def close(self) -> None:
         """Stop the process (if still running) and reap it."""

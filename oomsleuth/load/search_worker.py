@@ -92,7 +92,9 @@ def main() -> None:
             threads = (lambda: pool) if queued(out) <= last else (lambda: None)
             block: Block = make_block(buf, carry, read, find, job.sizes, threads)
             made = (block.hits or [], block.index or [0])
-            record = pickle.dumps((*key(buf, block.got, block.n, block.end), made))
+            record = pickle.dumps(
+                (*key(buf, block.got, block.n, block.end), made, block.long, block.broken)
+            )
             out.write(record)
             out.flush()
             last = len(record)
