@@ -25,7 +25,29 @@ from oomsleuth.load.search_worker import SAMPLE, key
 if TYPE_CHECKING:
     import io
 
+    from oomsleuth.load.files import Input
+    from oomsleuth.load.literals import Finder
     from oomsleuth.load.search_ahead import SearchAhead
+
+
+def search_ahead(
+    source: Input, find: Finder, sizes: tuple[int, int, int], compressed: bool, least: int
+) -> SearchAhead | None:
+    """A process to make the blocks of ``source`` ahead (:mod:`.search_ahead`, imported only
+    then): for a file read afresh (not standard input, an archive member or a FIFO, which can be
+    read once only) of ``least`` bytes or more (a compressed one holds ~10x its size: an eighth
+    of that); else None."""
+    if source.path is None or source.opener is not None or not source.path.is_file():
+        return None
+    try:
+        size = os.stat(source.path).st_size
+    except OSError:
+        return None
+    if size * (8 if compressed else 1) < least:
+        return None
+    from oomsleuth.load.search_ahead import SearchAhead
+
+    return SearchAhead.start(source, find, sizes)
 
 
 class Gone(OSError):

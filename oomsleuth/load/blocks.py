@@ -39,7 +39,7 @@ from oomsleuth.load.block_fill import (
     make_block,
     plain_reader,
 )
-from oomsleuth.load.block_lazy import Gone, Lazy, lazy_block
+from oomsleuth.load.block_lazy import Gone, Lazy, lazy_block, search_ahead
 from oomsleuth.load.files import (
     Input,
     Problem,
@@ -117,10 +117,8 @@ class BlockLines:
         file = self._file
         self._reader = plain_reader(file) if file is not None else StreamFill(self._src)
         if self._slow is None:  # a process to make the blocks ahead, for a big file
-            from oomsleuth.load.search_ahead import SearchAhead
-
             sizes, packed = (BLOCK, self.input.max_line, CHUNK_BITS), not uncompressed(stream)
-            self.ahead = SearchAhead.for_input(self.input, self._find, sizes, packed, AHEAD_BYTES)
+            self.ahead = search_ahead(self.input, self._find, sizes, packed, AHEAD_BYTES)
             if self.ahead is not None:
                 self._stack.callback(self.ahead.close)
         self._buf = bytearray(self._sized())

@@ -32,7 +32,6 @@ side by side, a Dask worker: the cores are taken).
 from __future__ import annotations
 
 import contextlib
-import os
 import subprocess
 import sys
 import weakref
@@ -64,23 +63,6 @@ class SearchAhead:
         self.used = 0  # blocks whose hits and index came from the process
         # a reader dropped unclosed (a consumer that stopped early) still stops and reaps it
         self._stop = weakref.finalize(self, _stop, process)
-
-    @classmethod
-    def for_input(
-        cls, source: Input, find: Finder, sizes: tuple[int, int, int], compressed: bool, least: int
-    ) -> SearchAhead | None:
-        """:meth:`start` for a file (read afresh: not standard input, an archive member or a
-        FIFO, which can be read once only) of ``least`` bytes or more (a compressed one holds
-        ~10x its size: an eighth of that); else None."""
-        if source.path is None or source.opener is not None or not source.path.is_file():
-            return None
-        try:
-            size = os.stat(source.path).st_size
-        except OSError:
-            return None
-        if size * (8 if compressed else 1) < least:
-            return None
-        return cls.start(source, find, sizes)
 
     @classmethod
     def start(cls, source: Input, find: Finder, sizes: tuple[int, int, int]) -> SearchAhead | None:
