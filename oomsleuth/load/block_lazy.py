@@ -157,6 +157,7 @@ def lazy_block(
         ahead.close()
         return None
     file.seek(offset + got)
+    ahead.used += 1
     hits, index = made
     eof = n < size or broken is not None
     return Block(buf, n, end, carried, got, eof, broken, long, hits, index)

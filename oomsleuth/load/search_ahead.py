@@ -99,6 +99,17 @@ class SearchAhead:
         """The hits and index of the block just read into ``buf`` (``got`` bytes read, ``n`` in
         all, complete lines up to ``end``); None, and the process stopped, when it has none or
         its block is not this one."""
+        record = self.record()
+        if record is None or record[:5] != key(buf, got, n, end):
+            self.close()
+            return None
+        self.used += 1
+        return record[5]
+
+    def record(self) -> Record | None:
+        """The next block's record as it was made (:mod:`.block_lazy` reads the block's bytes
+        only where they are needed, and checks the record itself; ``used`` is counted by whoever
+        uses it); None, and the process stopped, when it has none."""
         if self.pipe is None:
             return None
         import pickle  # (only a big input gets here: no import for the others)
@@ -107,29 +118,9 @@ class SearchAhead:
             record = pickle.load(self.pipe)
         except Exception:  # the process died, or left (an error: it makes no more)
             record = None
-        if not isinstance(record, tuple) or record[:5] != key(buf, got, n, end):
-            self.close()
-            return None
-        self.used += 1
-        made: Made = record[5]
-        return made
-
-    def record(self) -> Record | None:
-        """The next block's record as it was made (:mod:`.block_lazy` reads the block's bytes
-        only where they are needed, and checks the record itself); None, and the process
-        stopped, when it has none."""
-        if self.pipe is None:
-            return None
-        import pickle
-
-        try:
-            record = pickle.load(self.pipe)
-        except Exception:  # the process died, or left (an error: it makes no more)
-            record = None
         if not isinstance(record, tuple) or len(record) != 8:
             self.close()
             return None
-        self.used += 1
         return record
 
     def close(self) -> None:
