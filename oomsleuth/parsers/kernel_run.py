@@ -4,8 +4,8 @@ the open report in one piece, as :meth:`KernelParser.feed
 
 Most of a memcg report's body is its ``memory.stat`` block: some fifty ``name value`` lines
 (``anon 1024``). :func:`plain_run` reads such a block with a few calls in C
-(:func:`_stat_block`: one match for its extent, one ``findall`` for its pairs, the gaps between
-its kernel stamps by ``map``) and every other line as :func:`~.kernel_body.plain_body` or
+(:func:`_stat_block`: one match for its extent, ``split()`` for its pairs, the gaps between its
+kernel stamps by ``map``) and every other line as :func:`~.kernel_body.plain_body` or
 :func:`~.kernel_body.feed_body` reads it. ``tests/test_runs.py`` compares the result with the
 line reader's on every hazard a stat block can hold.
 """
