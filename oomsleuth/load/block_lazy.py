@@ -55,11 +55,11 @@ class Gone(OSError):
 
 
 class Lazy:
-    """The block ``buf`` of a plain file (descriptor ``fd``): ``carried`` bytes carried from the
-    block before (there already), then the file's bytes from ``offset`` up to ``n`` in all."""
+    """The block ``buf`` of a plain ``file``: ``carried`` bytes carried from the block before
+    (there already), then the file's bytes from ``offset`` up to ``n`` in all."""
 
-    def __init__(self, fd: int, buf: bytearray, bits: int) -> None:
-        self.fd, self.buf, self.bits = fd, buf, bits
+    def __init__(self, file: io.RawIOBase, buf: bytearray, bits: int) -> None:
+        self.file, self.fd, self.buf, self.bits = file, file.fileno(), buf, bits
         self.offset = self.carried = self.n = 0
         self.loaded = bytearray()  # per chunk: 1 once its bytes are in buf
 
@@ -126,20 +126,18 @@ class Lazy:
         self.loaded[c:d] = b"\x01" * (d - c)
 
 
-def lazy_block(
-    ahead: SearchAhead, lazy: Lazy, file: io.RawIOBase, carry: bytes, sizes: tuple[int, int, int]
-) -> Block | None:
-    """The next block as ``ahead``'s process made it from ``file`` (at its start now, left after
-    it), after ``carry``: its sizes, hits and index from the record, its bytes left to ``lazy``
-    but for its first and last, read and compared with the record's. None, and the process
+def lazy_block(ahead: SearchAhead, lazy: Lazy, carry: bytes) -> Block | None:
+    """The next block as ``ahead``'s process made it from ``lazy``'s file (at its start now, left
+    after it), after ``carry``: its sizes, hits and index from the record, its bytes left to
+    ``lazy`` but for its first and last, read and compared with the record's. None, and the process
     stopped, when the record is missing or does not fit (the file changed under it): the
     caller makes the block itself, from the same place."""
     record = ahead.record()
     if record is None:
         return None
     got, n, end, head, tail, made, long, broken = record
-    buf, carried, size = lazy.buf, len(carry), sizes[0]
-    offset = file.tell()
+    buf, file, carried = lazy.buf, lazy.file, len(carry)
+    size, offset = len(buf), file.tell()
     if n != carried + got or not 0 <= end <= n <= size or (n < size and _grown(file, offset + got)):
         ahead.close()  # (a file that grew since the process met its end: read here from there)
         return None

@@ -123,7 +123,7 @@ class BlockLines:
                 self._stack.callback(self.ahead.close)
         self._buf = bytearray(self._sized())
         if self.ahead is not None and file is not None:
-            self._lazy = Lazy(file.fileno(), self._buf, CHUNK_BITS)
+            self._lazy = Lazy(file, self._buf, CHUNK_BITS)
 
     def _sized(self) -> int:
         """The block's bytes: a plain file smaller than a block (no search process) gets its size
@@ -240,8 +240,8 @@ class BlockLines:
 
     def _make(self, buf: bytearray, carry: bytes) -> Block:
         sizes = (len(buf), self.input.max_line, CHUNK_BITS)
-        if self._lazy is not None and self.ahead is not None and self._file is not None:
-            block = lazy_block(self.ahead, self._lazy, self._file, carry, sizes)
+        if self._lazy is not None and self.ahead is not None:
+            block = lazy_block(self.ahead, self._lazy, carry)
             if block is not None:
                 return block
             self._lazy = None  # (the process stopped: this block and the rest made here)
