@@ -21,6 +21,7 @@ from oomsleuth.api_host import (
     facts_boot,
     hosted,
     narrowed,
+    side_by_side,
     with_cgroups,
 )
 from oomsleuth.clock import (
@@ -207,7 +208,7 @@ def render(
 
         if os.environ.get("NO_COLOR"):
             color = False
-        TerminalRenderer(width=width, color=color).render(report, stream)
+        TerminalRenderer(width=width, color=color, side_by_side=side_by_side).render(report, stream)
     else:
         raise UsageError(f"unknown format {format!r} (one of: {', '.join(FORMATS)})")
 

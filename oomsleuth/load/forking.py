@@ -84,6 +84,9 @@ def read_forked(
     from multiprocessing.connection import wait
 
     _JOBS = jobs
+    for stream in (sys.stdout, sys.stderr):  # a worker flushes its copies of them as it ends
+        with contextlib.suppress(Exception):
+            stream.flush()
     context = multiprocessing.get_context("fork")
     running: dict[Any, tuple[int, Any]] = {}  # result pipe -> (job, process)
     results: dict[int, object] = {}
@@ -107,6 +110,27 @@ def read_forked(
             process.terminate()
             process.join()
         _JOBS = ()
+
+
+def side_by_side(jobs: Sequence[Callable[[], object]], done: Callable[[int, object], None]) -> None:
+    """:func:`read_forked` when forking is allowed and wise (2+ cores, :func:`safe_to_fork`),
+    for work its caller can finish itself (the terminal's panels): nothing told when it is not,
+    and no more once a process is lost or none can be forked. What ``done`` raises (a closed
+    pipe, a full disk) is raised."""
+    if fork_forbidden() or cores() < 2 or not safe_to_fork():
+        return
+    telling = [False]
+
+    def told(index: int, result: object) -> None:
+        telling[0] = True
+        done(index, result)
+        telling[0] = False
+
+    try:
+        read_forked(jobs, told)
+    except (ChildLost, OSError):
+        if telling[0]:  # done's own error
+            raise
 
 
 def _start(context: Any, index: int) -> tuple[Any, tuple[int, Any]]:

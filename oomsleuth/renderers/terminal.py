@@ -6,10 +6,13 @@ inside ``Text`` objects (never as markup), and always through ``safe_text``."""
 from __future__ import annotations
 
 import errno
+import io
 import os
-from typing import TextIO
+from collections.abc import Callable, Sequence
+from functools import partial
+from typing import TextIO, TypeAlias
 
-from rich.console import Console
+from rich.console import Console, RenderableType
 from rich.text import Text
 
 from oomsleuth.model import (
@@ -17,6 +20,7 @@ from oomsleuth.model import (
     Report,
     Stamp,
     UserspaceKill,
+    Warning_,
 )
 from oomsleuth.model.outcomes import (
     gfp_text,
@@ -46,13 +50,27 @@ class _Console(Console):
         raise BrokenPipeError(errno.EPIPE, os.strerror(errno.EPIPE))
 
 
+# Runs jobs in other processes, telling ``done(index, result)`` of each in order, as it comes
+# in (:func:`oomsleuth.api.render` gives one that forks); it may stop early (no process to
+# fork, one lost): the renderer then renders what it was not told itself.
+SideBySide: TypeAlias = (
+    "Callable[[list[Callable[[], str]], Callable[[int, object], None]], None] | None"
+)
+SIDE_BY_SIDE = 64  # panels and lines: below this, one process (a panel takes ~5-10 ms)
+CHUNK = 32  # panels and lines a job renders
+
+
 class TerminalRenderer:
     """``width`` None = the terminal's (80 when not a terminal); ``color`` None = automatic
-    (colour on a TTY unless ``NO_COLOR`` is set), False = never, True = always."""
+    (colour on a TTY unless ``NO_COLOR`` is set), False = never, True = always;
+    ``side_by_side``: renders many panels in other processes (see :data:`SideBySide`)."""
 
-    def __init__(self, width: int | None = None, color: bool | None = None) -> None:
+    def __init__(
+        self, width: int | None = None, color: bool | None = None, side_by_side: SideBySide = None
+    ) -> None:
         self.width = width
         self.color = color
+        self.side_by_side = side_by_side
 
     def console(self, out: TextIO) -> Console:
         return _Console(
@@ -72,30 +90,89 @@ class TerminalRenderer:
         table = overview(result, console.width)
         if table is not None:
             console.print(table)
-        rank = source_rank(result)
-        loose = sorted(result.warnings, key=lambda w: where_key(rank, w.where))
-        incidents = {inc.report_id: inc for inc in result.incidents}
-        history = index(result.history.samples) if result.history else {}
-        for item in items_in_order(result):
-            if item.report is not None:
-                first, last = report_span(item.report)
-                src = item.report.where.source
-                own = [w for w in loose if w.where.source == src and first <= w.where.line <= last]
-                loose = [w for w in loose if w not in own]
-                incident = incidents.get(item.report_id) if item.report_id is not None else None
-                panel = report_panel(
-                    item.report, item.report_id, own, rank, console.width, incident, history
-                )
-                console.print(panel)
-            elif item.alloc is not None:
-                console.print(alloc_line(item.alloc))
-            elif item.userspace is not None:
-                console.print(userspace_line(item.userspace))
+        pieces, loose = _pieces(result, console.width)
+        done = 0
+        if self.side_by_side is not None and len(pieces) >= SIDE_BY_SIDE:
+            chunks = [pieces[i : i + CHUNK] for i in range(0, len(pieces), CHUNK)]
+
+            def written(index: int, text: object) -> None:
+                nonlocal done
+                out.write(str(text))
+                done += len(chunks[index])
+
+            out.flush()  # (a forked process's copy of what is not written would be written)
+            self.side_by_side([partial(_rendered, console, c) for c in chunks], written)
+        for piece in pieces[done:]:  # all of them, or those no other process rendered
+            console.print(piece())
         if loose:
             console.print(Text("Warnings", style="bold yellow"))
             for w in loose:
                 text = safe_text(f"{w.where.source}:{w.where.line}: {w.code}: {w.message}")
                 console.print(Text.assemble(("! ", "bold yellow"), text))
+
+
+Piece: TypeAlias = Callable[[], RenderableType]  # one panel or line, built when printed
+
+
+def _pieces(result: Report, width: int) -> tuple[list[Piece], list[Warning_]]:
+    """A panel per report, a line per allocation failure or userspace kill, in log order (not
+    built yet), and the warnings that are in no report."""
+    rank = source_rank(result)
+    loose = sorted(result.warnings, key=lambda w: where_key(rank, w.where))
+    incidents = {inc.report_id: inc for inc in result.incidents}
+    history = index(result.history.samples) if result.history else {}
+    pieces: list[Piece] = []
+    for item in items_in_order(result):
+        if item.report is not None:
+            first, last = report_span(item.report)
+            src = item.report.where.source
+            own = [w for w in loose if w.where.source == src and first <= w.where.line <= last]
+            loose = [w for w in loose if w not in own] if own else loose
+            incident = incidents.get(item.report_id) if item.report_id is not None else None
+            pieces.append(
+                partial(
+                    report_panel, item.report, item.report_id, own, rank, width, incident, history
+                )
+            )
+        elif item.alloc is not None:
+            pieces.append(partial(alloc_line, item.alloc))
+        elif item.userspace is not None:
+            pieces.append(partial(userspace_line, item.userspace))
+    return pieces, loose
+
+
+def _rendered(console: Console, pieces: Sequence[Piece]) -> str:
+    """The text ``console`` prints for ``pieces``: printed by a console of the same settings
+    (width, terminal or not, colours, encoding) into a string, in another process."""
+    sink = _Sink(console.encoding)
+    twin = Console(
+        file=sink,
+        width=console.width,
+        height=console.height,
+        force_terminal=console.is_terminal,
+        color_system=console.color_system,  # type: ignore[arg-type]  # (its name, or None)
+        no_color=console.no_color,
+        legacy_windows=console.legacy_windows,
+        markup=False,
+        emoji=False,
+        highlight=False,
+    )
+    for piece in pieces:
+        twin.print(piece())
+    return sink.getvalue()
+
+
+class _Sink(io.StringIO):
+    """A string that says it is written in ``encoding`` (rich draws its boxes in ASCII for a
+    stream whose encoding is not UTF)."""
+
+    def __init__(self, encoding: str) -> None:
+        super().__init__()
+        self._encoding = encoding
+
+    @property
+    def encoding(self) -> str:  # type: ignore[override]
+        return self._encoding
 
 
 def summary_line(result: Report) -> Text:
