@@ -205,3 +205,34 @@ def test_fifos_as_history(tmp_path: Path) -> None:
     doc = json.loads(proc.stdout)
     assert doc["history"]["sources"] == [{"source": str(fifo), "format": "atop"}]
     assert "clock is 1 h ahead of the log's" in proc.stderr  # the traces pass read it too
+
+
+MAGIC_JUNK = {
+    "zip": b"PK\x03\x04junk junk\n",
+    "empty zip": b"PK\x05\x06junk\n",
+    "tar": b"x" * 257 + b"ustar" + b"y" * 300 + b"\n",
+    "gzip": b"\x1f\x8b\x08\x00junk junk\n",
+    "xz": b"\xfd7zXZ\x00junk\n",
+    "bzip2": b"BZh91AYjunk\n",
+    "journald": b"LPKSHHRHjunk\n",
+}
+
+
+@pytest.mark.parametrize("kind", MAGIC_JUNK)
+def test_junk_behind_a_format_s_magic_is_refused_as_binary(kind: str, tmp_path: Path) -> None:
+    """Bytes that start as an archive, a compressed stream or a journal and are none: alone, the
+    one documented refusal (exit 2, the file named, "binary" said); beside a real log, a warning
+    that names the file, and the log's kills (a damaged file never costs the run)."""
+    import oomsleuth
+    from oomsleuth.errors import InputError
+
+    junk = tmp_path / "junk.log"
+    junk.write_bytes(MAGIC_JUNK[kind] + b"Killed process 1 (a) total-vm:1kB\n")
+    with pytest.raises(InputError) as refused:
+        oomsleuth.analyze(junk)
+    assert str(junk) in refused.value.message and "binary" in refused.value.message
+    said: list[str] = []
+    real = Path(__file__).resolve().parent.parent / "fixtures" / "real" / "memcg-adj.dmesg.txt"
+    report = oomsleuth.analyze([real, junk], on_warning=said.append)
+    assert sum(len(r.kills) for r in report.reports) == 2
+    assert any(str(junk) in s for s in said)

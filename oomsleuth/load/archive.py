@@ -119,7 +119,8 @@ def _scan_tar(path: Path, label: str, visit: Visit, warn: Say) -> None:
                     _visit_tar(path, label, tar, entry, seekable, visit)
     except broken as exc:
         if count == 0:
-            raise InputError(f"cannot read {label}: {reason(exc)}") from None
+            damage = f"a damaged tar archive ({reason(exc)}; {_NO_ARCHIVE % 'tar'})"
+            raise InputError(f"cannot read {label}: {damage}") from None
         warn(
             f"{label} is damaged in or after its member {count} ({last}): {reason(exc)}; "
             "the members before the damage are read, the rest could not be"
@@ -182,6 +183,11 @@ class _Slice(io.RawIOBase):
         return len(data)
 
 
+# what a file with an archive's magic bytes that opens as no archive is, as the refusal of a
+# compressed header with no readable stream says it (load/paths.py)
+_NO_ARCHIVE = "binary data: a %s header, but no readable archive"
+
+
 def _zip_errors() -> tuple[type[BaseException], ...]:
     import zipfile
 
@@ -195,7 +201,9 @@ def _scan_zip(path: Path, label: str, visit: Visit, warn: Say) -> None:
     try:
         archive = zipfile.ZipFile(path)
     except broken as exc:
-        raise InputError(f"cannot read {label}: a damaged zip archive ({reason(exc)})") from None
+        raise InputError(
+            f"cannot read {label}: a damaged zip archive ({reason(exc)}; {_NO_ARCHIVE % 'zip'})"
+        ) from None
     with archive:
         for entry in archive.infolist():
             if entry.is_dir():
