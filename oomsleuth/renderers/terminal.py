@@ -57,7 +57,7 @@ SideBySide: TypeAlias = (
     "Callable[[list[Callable[[], str]], Callable[[int, object], None]], None] | None"
 )
 SIDE_BY_SIDE = 64  # panels and lines: below this, one process (a panel takes ~5-10 ms)
-CHUNK = 32  # panels and lines a job renders
+CHUNK = 32  # panels and lines a job renders (the overview table of all reports: one piece)
 
 
 class TerminalRenderer:
@@ -87,10 +87,10 @@ class TerminalRenderer:
     def render(self, result: Report, out: TextIO) -> None:
         console = self.console(out)
         console.print(summary_line(result))
-        table = overview(result, console.width)
-        if table is not None:
-            console.print(table)
+        table = overview(result, console.width)  # (made here, printed as the first piece)
         pieces, loose = _pieces(result, console.width)
+        if table is not None:
+            pieces.insert(0, partial(_same, table))
         done = 0
         if self.side_by_side is not None and len(pieces) >= SIDE_BY_SIDE:
             chunks = [pieces[i : i + CHUNK] for i in range(0, len(pieces), CHUNK)]
@@ -139,6 +139,10 @@ def _pieces(result: Report, width: int) -> tuple[list[Piece], list[Warning_]]:
         elif item.userspace is not None:
             pieces.append(partial(userspace_line, item.userspace))
     return pieces, loose
+
+
+def _same(renderable: RenderableType) -> RenderableType:
+    return renderable
 
 
 def _rendered(console: Console, pieces: Sequence[Piece]) -> str:
