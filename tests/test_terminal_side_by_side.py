@@ -44,6 +44,7 @@ def _plain_env(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.delenv(forking.NO_FORK, raising=False)
     monkeypatch.setenv("TERM", "xterm-256color")
+    monkeypatch.setattr(forking, "safe_to_fork", lambda: True)  # other tests' idle threads
 
 
 def _forks(monkeypatch: pytest.MonkeyPatch) -> list[int]:

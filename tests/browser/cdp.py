@@ -60,8 +60,19 @@ CHROMIUM_FLAGS = (
     "--use-mock-keychain",
     "--disable-features=Translate,OptimizationHints,MediaRouter,NetworkTimeServiceQuerying,"
     "InterestFeedContentSuggestions,CertificateTransparencyComponentUpdater,AutofillServerCommunication,"
-    "DialMediaRouteProvider,SafeBrowsing,AccountConsistency,SigninInterception,PrivacySandboxSettings4",
+    "DialMediaRouteProvider,SafeBrowsing,AccountConsistency,SigninInterception,PrivacySandboxSettings4,"
+    # Chromium 150's AI-mode eligibility fetch (www.google.com/async/folae) from every context
+    "AimEnabled,AimServerRequestOnStartupEnabled",
 )
+
+
+def _quiet_profile(folder: Path) -> None:
+    """A profile that never predicts the network: Chromium 150 preconnects to its default
+    search engine (www.google.com) from every new browser context, the page's included, which
+    its flags do not stop; the preference does (NETWORK_PREDICTION_NEVER)."""
+    (folder / "Default").mkdir(parents=True, exist_ok=True)
+    prefs = {"net": {"network_prediction_options": 2}}
+    (folder / "Default" / "Preferences").write_text(json.dumps(prefs))
 
 
 class CdpError(RuntimeError):
@@ -148,6 +159,7 @@ class Browser:
         self.profile = Path(tempfile.mkdtemp(prefix="oomsleuth-chromium-"))
         self.log_path = self.profile / "chromium.log"
         self.proxy = _RefusingProxy()
+        _quiet_profile(self.profile / "profile")
         try:
             self._launch(exe)
             self.version = self.send("Browser.getVersion")
