@@ -1,7 +1,11 @@
 """Human-readable report for a terminal (rich): a summary line, one panel per OOM report (see
 :mod:`oomsleuth.renderers.terminal_panel`) and one line per userspace kill or allocation failure,
 in log order, then the warnings not inside a report. Log text is hostile: it reaches rich only
-inside ``Text`` objects (never as markup), and always through ``safe_text``."""
+inside ``Text`` objects (never as markup), and always through ``safe_text``.
+
+rich takes ~5-10 ms a panel: with many, the overview table and the panels are rendered in
+chunks by the caller's ``side_by_side`` (forked processes, :func:`oomsleuth.api.render`), each
+into a string by a console of this one's settings, and written in order: the same bytes."""
 
 from __future__ import annotations
 
