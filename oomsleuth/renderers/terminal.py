@@ -61,7 +61,9 @@ SideBySide: TypeAlias = (
     "Callable[[list[Callable[[], str]], Callable[[int, object], None]], None] | None"
 )
 SIDE_BY_SIDE = 64  # panels and lines: below this, one process (a panel takes ~5-10 ms)
-CHUNK = 32  # panels and lines a job renders (the overview table of all reports: one piece)
+# panels and lines a job renders (the overview table of all reports: one piece): an eighth of
+# them, 16 to 64 (2,000 reports: 13.2 s in chunks of 32, 12.7-12.9 s of 64, 12.6-13.0 s of 128)
+CHUNK = (16, 64)
 
 
 class TerminalRenderer:
@@ -97,7 +99,8 @@ class TerminalRenderer:
             pieces.insert(0, partial(_same, table))
         done = 0
         if self.side_by_side is not None and len(pieces) >= SIDE_BY_SIDE:
-            chunks = [pieces[i : i + CHUNK] for i in range(0, len(pieces), CHUNK)]
+            size = min(CHUNK[1], max(CHUNK[0], len(pieces) // 8))
+            chunks = [pieces[i : i + size] for i in range(0, len(pieces), size)]
 
             def written(index: int, text: object) -> None:
                 nonlocal done
