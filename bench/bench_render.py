@@ -6,11 +6,15 @@ generates a dense log of DENSE real reports back to back (``bench_scan.py``'s ge
 runs ``oomsleuth analyze dense --format F`` (stdout a pipe: the terminal's text is 80 columns,
 no colour) for F in terminal, html, md, json, each as a fresh process, the fastest of
 --repeat, before and after in turn; for the terminal also this tree in one process
-(``OOMSLEUTH_NO_FORK=1``: its panels not rendered on the other core). Prints wall time, the
+(``OOMSLEUTH_NO_FORK=1``: its panels not rendered on the other core, and a big log not
+searched ahead by a second process either). Prints wall time, the
 process's peak RSS, the peak of all its processes' PSS (``measure.run_tree``) and whether the
 texts are the same (the HTML's "made at" time aside).
 
     python bench/bench_render.py --rev a7ac846~1 [--dense 2000] [--repeat 3]
+                                 [--log FILE] [--formats terminal,json]
+
+``--log``: this log instead of the dense one (e.g. bench_scan.py's noisy gigabyte, ``--keep``).
 """
 
 from __future__ import annotations
@@ -54,16 +58,22 @@ def main() -> int:
     parser.add_argument("--rev", required=True, help="the earlier revision (git)")
     parser.add_argument("--dense", type=int, default=2000, help="reports back to back")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--log", type=Path, help="a log to render instead of the dense one")
+    parser.add_argument("--formats", default=",".join(FORMATS), help="comma-separated")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         before, log = Path(tmp) / "before", Path(tmp) / "dense.log"
         extract(args.rev, before)
         compiled(str(before / "oomsleuth"), str(ROOT / "oomsleuth"))
-        dense(log, args.dense)
-        print(f"dense log: {args.dense} reports; before = {args.rev}")
+        if args.log is not None:
+            log = args.log
+            print(f"log: {log}; before = {args.rev}")
+        else:
+            dense(log, args.dense)
+            print(f"dense log: {args.dense} reports; before = {args.rev}")
         print(f"{'format':20} {'before s':>9} {'after s':>8} {'ratio':>6} "
               f"{'RSS MB':>11} {'all PSS MB':>11} same")  # fmt: skip
-        for fmt in FORMATS:
+        for fmt in args.formats.split(","):
             sides = [fastest(t, log, fmt, args.repeat) for t in (before, ROOT)]
             rows = [(fmt, sides)]
             if fmt == "terminal":
