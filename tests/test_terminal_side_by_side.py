@@ -60,16 +60,12 @@ def _forks(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     return calls
 
 
-def _one_process(report: Report, width: int, color: bool, out: io.TextIOBase) -> None:
-    saved = os.environ.get(forking.NO_FORK)
-    os.environ[forking.NO_FORK] = "1"
-    try:
+def _one_process(
+    report: Report, width: int, color: bool, out: io.TextIOBase, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with monkeypatch.context() as alone:
+        alone.setenv(forking.NO_FORK, "1")
         oomsleuth.render(report, "terminal", out, width=width, color=color)  # type: ignore[arg-type]
-    finally:
-        if saved is None:
-            del os.environ[forking.NO_FORK]
-        else:
-            os.environ[forking.NO_FORK] = saved
 
 
 @pytest.mark.parametrize(("width", "color"), [(72, True), (120, False), (200, True)])
@@ -80,7 +76,7 @@ def test_side_by_side_is_the_text_of_one_process(
     out, alone = io.StringIO(), io.StringIO()
     oomsleuth.render(many, "terminal", out, width=width, color=color)
     assert forked and forked[0] >= 3, "the panels were not rendered side by side"
-    _one_process(many, width, color, alone)
+    _one_process(many, width, color, alone, monkeypatch)
     assert len(forked) == 1  # (the one-process run forked nothing)
     assert out.getvalue() == alone.getvalue()
     assert ("\x1b[" in out.getvalue()) is color
@@ -96,7 +92,7 @@ def test_an_ascii_stream_gets_the_same_ascii_boxes(
         raw = io.BytesIO()
         out = io.TextIOWrapper(raw, encoding="ascii", errors="backslashreplace")
         if render is None:
-            _one_process(many, 90, False, out)
+            _one_process(many, 90, False, out, monkeypatch)
         else:
             render(many, "terminal", out, width=90, color=False)
         out.flush()
