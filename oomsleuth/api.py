@@ -21,7 +21,6 @@ from oomsleuth.api_host import (
     facts_boot,
     hosted,
     narrowed,
-    side_by_side,
     with_cgroups,
 )
 from oomsleuth.clock import (
@@ -204,6 +203,7 @@ def render(
 
         MarkdownRenderer().render(report, stream)
     elif format == "terminal":
+        from oomsleuth.load.forking import side_by_side
         from oomsleuth.renderers.terminal import TerminalRenderer
 
         if os.environ.get("NO_COLOR"):

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from datetime import datetime, timezone, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -201,11 +201,3 @@ def _zone_name(zone: tzinfo) -> str | None:
     with contextlib.suppress(OSError):
         return Path("/etc/timezone").read_text().strip() or None
     return zone.tzname(None)
-
-
-def side_by_side(jobs: Sequence[Callable[[], object]], done: Callable[[int, object], None]) -> None:
-    """The terminal's many panels rendered on the other cores (:func:`oomsleuth.load.forking.
-    side_by_side`, imported only when there are that many)."""
-    from oomsleuth.load.forking import side_by_side as forked
-
-    forked(jobs, done)

@@ -18,10 +18,9 @@ from markupsafe import Markup, escape
 from oomsleuth._version import __version__
 from oomsleuth.fleet.overview import Overview, build_overview
 from oomsleuth.fleet.run import FleetResult
-from oomsleuth.model.document import unencodable_escaped
 from oomsleuth.output import atomic
 from oomsleuth.renderers.base import safe_text
-from oomsleuth.renderers.templating import asset, environment
+from oomsleuth.renderers.templating import asset, environment, write_pieces
 
 TEMPLATE = "fleet.html.j2"
 _STYLE = """
@@ -51,10 +50,10 @@ def write_html(result: FleetResult, output: Path) -> None:
 def render_html(result: FleetResult, out: TextIO) -> None:
     ov = build_overview(result.rows, len(result.hosts))
     title = f"oomsleuth fleet: {ov.kills} OOM kills on {ov.hosts_with_kills} of {ov.hosts} hosts"
-    text = (
+    pieces = (
         environment()
         .get_template(TEMPLATE)
-        .render(
+        .generate(
             title=title,
             ov=ov,
             css=Markup(asset("report.css") + _STYLE),
@@ -68,7 +67,7 @@ def render_html(result: FleetResult, out: TextIO) -> None:
             generated=datetime.now(timezone.utc).isoformat(timespec="seconds"),
         )
     )
-    out.write(unencodable_escaped(text))
+    write_pieces(pieces, out)
 
 
 def _size(size: int) -> str:

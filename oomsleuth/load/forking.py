@@ -119,17 +119,18 @@ def side_by_side(jobs: Sequence[Callable[[], object]], done: Callable[[int, obje
     pipe, a full disk) is raised."""
     if fork_forbidden() or cores() < 2 or not safe_to_fork():
         return
-    telling = [False]
+    telling = False
 
     def told(index: int, result: object) -> None:
-        telling[0] = True
+        nonlocal telling
+        telling = True
         done(index, result)
-        telling[0] = False
+        telling = False
 
     try:
         read_forked(jobs, told)
     except (ChildLost, OSError):
-        if telling[0]:  # done's own error
+        if telling:  # done's own error
             raise
 
 

@@ -18,6 +18,7 @@ from oomsleuth.model import (
     Stamp,
     TaskRow,
     UserspaceKill,
+    Warning_,
     Where,
 )
 from oomsleuth.model.outcomes import where_key
@@ -40,6 +41,16 @@ def report_span(report: OomReport) -> tuple[int, int]:
         if place is not None and place.source == report.where.source:
             last = max(last, place.line)
     return report.where.line, last
+
+
+def report_warnings(
+    report: OomReport, loose: list[Warning_]
+) -> tuple[list[Warning_], list[Warning_]]:
+    """The warnings of ``loose`` inside ``report``'s lines (:func:`report_span`), and the rest."""
+    first, last = report_span(report)
+    src = report.where.source
+    own = [w for w in loose if w.where.source == src and first <= w.where.line <= last]
+    return own, ([w for w in loose if w not in own] if own else loose)
 
 
 def stamp_text(stamp: Stamp) -> str:

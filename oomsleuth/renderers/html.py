@@ -13,7 +13,6 @@ never as markup; the charts escape their own text.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable
 from datetime import datetime, timezone
 from typing import TextIO
 
@@ -21,7 +20,6 @@ from markupsafe import Markup
 
 from oomsleuth._version import __version__
 from oomsleuth.model import Incident, Report, UserspaceKill, Warning_
-from oomsleuth.model.document import unencodable_escaped
 from oomsleuth.model.outcomes import (
     items_in_order,
     source_rank,
@@ -31,6 +29,7 @@ from oomsleuth.model.record import field, record
 from oomsleuth.renderers import html_sections as sections
 from oomsleuth.renderers.base import (
     report_span,
+    report_warnings,
     stamp_text,
     userspace_details,
     userspace_verb,
@@ -43,7 +42,7 @@ from oomsleuth.renderers.html_overview import (
     report_event,
     storm_text,
 )
-from oomsleuth.renderers.templating import asset, csp_hash, environment
+from oomsleuth.renderers.templating import asset, csp_hash, environment, write_pieces
 from oomsleuth.renderers.verdict import culprit_text
 
 TEMPLATE = "report.html.j2"
@@ -103,22 +102,6 @@ class HtmlRenderer:
         write_pieces(pieces, out)
 
 
-def write_pieces(pieces: Iterable[str], out: TextIO, size: int = 1 << 16) -> None:
-    """Write the template's text as it is made, ``size`` characters at a time (the page of
-    2,000 incidents is ~40 MB of text: made whole, and joined, it took ~260 MB more memory),
-    lone surrogates escaped (:func:`unencodable_escaped`, character by character: the same
-    text as the whole page escaped at once)."""
-    held: list[str] = []
-    count = 0
-    for piece in pieces:
-        held.append(piece)
-        count += len(piece)
-        if count >= size:
-            out.write(unencodable_escaped("".join(held)))
-            held, count = [], 0
-    out.write(unencodable_escaped("".join(held)))
-
-
 def build_page(result: Report, title: str | None = None) -> Page:
     rank = source_rank(result)
     loose = sorted(result.warnings, key=lambda w: where_key(rank, w.where))
@@ -131,10 +114,7 @@ def build_page(result: Report, title: str | None = None) -> Page:
     for item in items_in_order(result):
         if item.report is not None and item.report_id is not None:
             report, rid = item.report, item.report_id
-            first, last = report_span(report)
-            src = report.where.source
-            own = [w for w in loose if w.where.source == src and first <= w.where.line <= last]
-            loose = [w for w in loose if w not in own]
+            own, loose = report_warnings(report, loose)
             sec = _section(result, rid, incidents.get(rid), hist, own)
             sec.number = len(secs) + 1
             secs.append(sec)

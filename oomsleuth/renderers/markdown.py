@@ -40,6 +40,7 @@ from oomsleuth.renderers.base import (
     opt,
     plural,
     report_span,
+    report_warnings,
     stamp_text,
     task_rss,
     top_tasks,
@@ -84,10 +85,7 @@ class MarkdownRenderer:
         if len(reports) > 1:
             blocks += ["## Overview", overview(reports, incidents)]
         for report_id, report in reports:
-            first, last = report_span(report)
-            src = report.where.source
-            own = [w for w in loose if w.where.source == src and first <= w.where.line <= last]
-            loose = [w for w in loose if w not in own]
+            own, loose = report_warnings(report, loose)
             n = shared.number(report_id)
             blocks += report_blocks(n, report, incidents.get(report_id), own, rank)
         others = [other_event(i) for i in items if i.report is None]

@@ -14,7 +14,7 @@ import io
 import os
 from collections.abc import Callable, Sequence
 from functools import partial
-from typing import TextIO, TypeAlias
+from typing import Any, TextIO, TypeAlias
 
 from rich.console import Console, RenderableType
 from rich.text import Text
@@ -36,7 +36,7 @@ from oomsleuth.model.series import index
 from oomsleuth.renderers.base import (
     opt,
     plural,
-    report_span,
+    report_warnings,
     safe_text,
     stamp_text,
     userspace_details,
@@ -79,15 +79,13 @@ class TerminalRenderer:
         self.side_by_side = side_by_side
 
     def console(self, out: TextIO) -> Console:
-        return _Console(
-            file=out,
+        return _plain(
+            _Console,
+            out,
             width=self.width,
             force_terminal=True if self.color else None,
             no_color=None if self.color is None else not self.color,
             color_system=None if self.color is False else "auto",
-            markup=False,
-            emoji=False,
-            highlight=False,
         )
 
     def render(self, result: Report, out: TextIO) -> None:
@@ -96,7 +94,7 @@ class TerminalRenderer:
         table = overview(result, console.width)  # (made here, printed as the first piece)
         pieces, loose = _pieces(result, console.width)
         if table is not None:
-            pieces.insert(0, partial(_same, table))
+            pieces.insert(0, lambda: table)
         done = 0
         if self.side_by_side is not None and len(pieces) >= SIDE_BY_SIDE:
             size = min(CHUNK[1], max(CHUNK[0], len(pieces) // 8))
@@ -107,7 +105,6 @@ class TerminalRenderer:
                 out.write(str(text))
                 done += len(chunks[index])
 
-            out.flush()  # (a forked process's copy of what is not written would be written)
             self.side_by_side([partial(_rendered, console, c) for c in chunks], written)
         for piece in pieces[done:]:  # all of them, or those no other process rendered
             console.print(piece())
@@ -131,10 +128,7 @@ def _pieces(result: Report, width: int) -> tuple[list[Piece], list[Warning_]]:
     pieces: list[Piece] = []
     for item in items_in_order(result):
         if item.report is not None:
-            first, last = report_span(item.report)
-            src = item.report.where.source
-            own = [w for w in loose if w.where.source == src and first <= w.where.line <= last]
-            loose = [w for w in loose if w not in own] if own else loose
+            own, loose = report_warnings(item.report, loose)
             incident = incidents.get(item.report_id) if item.report_id is not None else None
             pieces.append(
                 partial(
@@ -148,29 +142,29 @@ def _pieces(result: Report, width: int) -> tuple[list[Piece], list[Warning_]]:
     return pieces, loose
 
 
-def _same(renderable: RenderableType) -> RenderableType:
-    return renderable
-
-
 def _rendered(console: Console, pieces: Sequence[Piece]) -> str:
     """The text ``console`` prints for ``pieces``: printed by a console of the same settings
     (width, terminal or not, colours, encoding) into a string, in another process."""
     sink = _Sink(console.encoding)
-    twin = Console(
-        file=sink,
+    twin = _plain(
+        Console,
+        sink,
         width=console.width,
         height=console.height,
         force_terminal=console.is_terminal,
-        color_system=console.color_system,  # type: ignore[arg-type]  # (its name, or None)
+        color_system=console.color_system,  # (its name, or None)
         no_color=console.no_color,
         legacy_windows=console.legacy_windows,
-        markup=False,
-        emoji=False,
-        highlight=False,
     )
     for piece in pieces:
         twin.print(piece())
     return sink.getvalue()
+
+
+def _plain(cls: type[Console], out: TextIO, **settings: Any) -> Console:
+    """A console of ``cls`` writing to ``out`` that reads no markup, emoji codes or highlights
+    in what it prints (log text is hostile), with ``settings``."""
+    return cls(file=out, markup=False, emoji=False, highlight=False, **settings)
 
 
 class _Sink(io.StringIO):
