@@ -275,7 +275,7 @@ def test_the_page_is_written_as_it_is_made() -> None:
             return super().write(text)
 
     sink = Sink()
-    HtmlRenderer().render(result, sink)
+    oomsleuth.render(result, "html", sink)
     whole = render(result)  # (made again: only its time may differ)
     assert len(whole) > 4 * 65_536 and len(sizes) >= len(whole) // 65_536
     assert max(sizes) < 65_536 + 50_000  # (+ the template's largest piece)
