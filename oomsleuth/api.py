@@ -39,8 +39,7 @@ from oomsleuth.model.outcomes import event_moments
 from oomsleuth.model.record import replace
 
 if TYPE_CHECKING:
-    from oomsleuth.load.blocks import BlockLines
-    from oomsleuth.load.files import Input, Problem
+    from oomsleuth.load.files import Input
 
 PathLike = str | os.PathLike[str]
 Progress = Callable[[str, int, int, "int | None"], None]
@@ -119,7 +118,7 @@ def _parsed(
     tick: Progress | None = None,
 ) -> Report:
     """The sources parsed, on the wall clock, copies of one kill merged."""
-    from oomsleuth.scanner import merged, parse_sources, scanned
+    from oomsleuth import api_scan
 
     damage: list[Warning_] = []
 
@@ -127,15 +126,7 @@ def _parsed(
         damage.append(w)
         warn(w.message)
 
-    parsed = None
-    if len(sources) > 1:  # several big sources side by side, when that pays
-        from oomsleuth.load.sources_forked import parse_forked
-
-        parsed = parse_forked(
-            sources, lambda s, p: scanned(s.name, _blocks(s, p, None)), merged, problem, tick
-        )
-    if parsed is None:
-        parsed = parse_sources((s.name, _blocks(s, problem, tick)) for s in sources)
+    parsed = api_scan.parse(sources, problem, tick)
     if damage:
         parsed = replace(parsed, warnings=parsed.warnings + tuple(damage))
     if history_paths and ctx.boot_time is None:
@@ -145,17 +136,6 @@ def _parsed(
     if drift:
         report = replace(report, warnings=report.warnings + tuple(drift))
     return merge_copies(report)
-
-
-def _blocks(source: Input, problem: Problem, tick: Progress | None) -> BlockLines:
-    """The fast path: the input read in blocks, only lines that may matter framed."""
-    from oomsleuth.load.blocks import BlockLines
-    from oomsleuth.load.literals import adaptive
-    from oomsleuth.scanner import candidate_patterns
-
-    name = source.name
-    find = adaptive(candidate_patterns())
-    return BlockLines(source, find, problem, tick and (lambda *read: tick(name, *read)))
 
 
 def scan(

@@ -100,6 +100,7 @@ class Scanner:
         self.lines_read = 0
         self.framings: Tally[str] = Tally()
         self.tracker = AnchorTracker()
+        self.resumable = False  # the framer's state at the end of the last source (sparse.py)
         self.userspace_kills: list[UserspaceKill] = []
         # how far the userspace parser and the tracker take a run in one piece: it holds while
         # the lines before it are fed, in one piece or one by one (each reader's state changes
@@ -113,10 +114,11 @@ class Scanner:
             kp = self.kernels[host] = kernel.KernelParser(rows_until=LEADING)
         return kp
 
-    def feed_source(self, source: str, lines: Iterable[str] | Sparse) -> None:
+    def feed_source(self, source: str, lines: Iterable[str] | Sparse, close: bool = True) -> None:
         """Read one whole source: lines, or a :class:`Sparse` source that jumps over lines no
-        prefilter could keep (the fast path; the same result)."""
-        for _ in self._feed(source, lines, runs=True):
+        prefilter could keep (the fast path; the same result). ``close=False``: its reports are
+        left open (the first half of a source, :mod:`oomsleuth.scan_halves`)."""
+        for _ in self._feed(source, lines, runs=True, close=close):
             pass
 
     def events(self, source: str, lines: Iterable[str]) -> Iterator[Event]:
@@ -135,7 +137,7 @@ class Scanner:
         yield from kills
 
     def _feed(
-        self, source: str, lines: Iterable[str] | Sparse, runs: bool = False
+        self, source: str, lines: Iterable[str] | Sparse, runs: bool = False, close: bool = True
     ) -> Iterator[LogLine]:
         """Frame and parse ``lines``, yielding each framed line after it was fed (with
         ``runs``, runs of body lines are fed in one piece, not yielded: :meth:`take_run`)."""
@@ -168,8 +170,9 @@ class Scanner:
                 busy.discard(line.host)
             framer.full = bool(busy) or every
             yield line
-        for kp in self.kernels.values():
+        for kp in self.kernels.values() if close else ():
             kp.close()
+        self.resumable = framer.resumable
         self.lines_read += framer.lines_read
         self.framings.update(framer.stats)
 

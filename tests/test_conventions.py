@@ -29,6 +29,14 @@ ALLOWED: dict[str, tuple[str, ...]] = {
     "renderers": ("oomsleuth.model", "oomsleuth.renderers", "oomsleuth._version", _ERRORS),
     "load": ("oomsleuth.model", "oomsleuth.load", "oomsleuth.errors", "oomsleuth.history"),
     "scanner": ("oomsleuth.model", "oomsleuth.frame", "oomsleuth.parsers", "oomsleuth.clock"),
+    # one source read in two halves: a scanner's work, as the scanner's imports
+    "scan_halves": (
+        "oomsleuth.model",
+        "oomsleuth.frame",
+        "oomsleuth.parsers",
+        "oomsleuth.clock",
+        "oomsleuth.scanner",
+    ),
     "redact": ("oomsleuth.model", "oomsleuth.redact_rules"),
     "redact_rules": ("oomsleuth.model",),
     "errors": (),
@@ -111,7 +119,7 @@ def test_modules_and_functions_stay_small() -> None:
 
 def test_every_stage_is_checked() -> None:
     stages = {_stage(p) for p in PACKAGE.rglob("*.py")}
-    assert stages - set(ALLOWED) == {"__init__", "__main__", "api", "api_host", "cli"}
+    assert stages - set(ALLOWED) == {"__init__", "__main__", "api", "api_host", "api_scan", "cli"}
 
 
 def test_the_cli_holds_no_stage_logic() -> None:

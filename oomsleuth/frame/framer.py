@@ -101,6 +101,7 @@ class Framer:
         # the prefilter of the first ``leading`` physical lines (None: the same prefilter)
         self.first: Searcher | None = None
         self.leading = 0
+        self.resumable = False  # at the end of the input: see _resumable
 
     def _searcher(self, lineno: int) -> Searcher | None:
         return self.first if lineno <= self.leading and self.first is not None else self.prefilter
@@ -158,9 +159,21 @@ class Framer:
 
     def _end(self, st: _State) -> Iterator[LogLine]:
         """What the journal reader and the pending line still hold at the end of the input."""
+        self.resumable = self._resumable(st)
         yield from self._gated(st.journal.finish())
         if st.pending is not None:
             yield self._emit(st.pending)
+
+    def _resumable(self, st: _State) -> bool:
+        """Whether a fresh framer reading on after the last line would frame what this one
+        would, if the next line has a head of its own (a prefix: it is never glued to the line
+        before, which is handed out before it, as at the end of the input): no journal record
+        open or read, no ``/dev/kmsg`` line last, no month names of another language learnt
+        (:mod:`oomsleuth.scan_halves` reads a file in two halves)."""
+        journal, verbose = st.journal, st.journal.verbose
+        fresh = journal.boot_id is None and journal.export is None  # (JournalReader's fields)
+        fresh = fresh and verbose.fields is None and not verbose.start and not verbose._ready
+        return fresh and not st.after_kmsg and not st.names.languages
 
     def _flush(self, st: _State) -> Iterator[LogLine]:
         if st.pending is not None:

@@ -67,10 +67,11 @@ class BlockLines:
     """The physical lines of one input for :meth:`SparseFramer.frame_sparse` (module doc)."""
 
     def __init__(
-        self, source: Input, find: Finder, problem: Problem | None, tick: Tick | None = None
-    ) -> None:
+        self, source: Input, find: Finder, problem: Problem | None, tick: Tick | None = None,
+        lines: int = 0,  # lines before the input's first (it begins part way into a file)
+    ) -> None:  # fmt: skip
         self.input = source
-        self.lines = 0  # physical lines handed out or jumped over
+        self.lines = lines  # physical lines handed out or jumped over
         self.jumped = 0
         self.bytes_read = 0
         self.size: int | None = None  # a plain file's size (a compressed one reads more)
@@ -83,7 +84,7 @@ class BlockLines:
         self._buf = bytearray()  # sized when opened (_sized)
         self._n = self._end = self._pos = self._at = 0
         self._hits: list[int] = []
-        self._base = 0  # lines before the block
+        self._base = lines  # lines before the block
         self._index: list[int] = [0]  # newlines before each CHUNK of the block
         self._workers = Threads(self._stack)  # the counting and searching threads, when needed
         self.ahead: SearchAhead | None = None  # a big plain file's blocks, made elsewhere

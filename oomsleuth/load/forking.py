@@ -134,6 +134,33 @@ def side_by_side(jobs: Sequence[Callable[[], object]], done: Callable[[int, obje
             raise
 
 
+class Pending:
+    """One job run in a forked process while this one works on (a caller that checked
+    :func:`safe_to_fork` first): :meth:`result` waits for it, :meth:`cancel` stops it."""
+
+    def __init__(self, job: Callable[[], object]) -> None:
+        global _JOBS
+        import multiprocessing
+
+        for stream in (sys.stdout, sys.stderr):  # (as read_forked)
+            with contextlib.suppress(Exception):
+                stream.flush()
+        _JOBS = (job,)
+        try:
+            self._pipe, (_, self._process) = _start(multiprocessing.get_context("fork"), 0)
+        finally:
+            _JOBS = ()
+
+    def result(self) -> object:
+        """The job's result; its error raised here, :class:`ChildLost` when it died."""
+        return _result(self._pipe, self._process, 0)
+
+    def cancel(self) -> None:
+        self._process.terminate()
+        self._process.join()
+        self._pipe.close()
+
+
 def _start(context: Any, index: int) -> tuple[Any, tuple[int, Any]]:
     reader, writer = context.Pipe(duplex=False)
     process = context.Process(target=_child, args=(index, writer), daemon=True)

@@ -1,0 +1,58 @@
+"""The kernel-log side of the pipeline: the sources read in blocks and parsed, on several cores
+when that pays (several big files each in a process, one in two halves side by side), else in
+this one. Called by :mod:`oomsleuth.api` only."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
+
+from oomsleuth.model import Report
+
+if TYPE_CHECKING:
+    from oomsleuth.load.blocks import BlockLines
+    from oomsleuth.load.files import Input, Problem
+    from oomsleuth.scanner import Scanner
+
+Progress = Callable[[str, int, int, "int | None"], None]  # api.Progress
+
+
+def parse(sources: Sequence[Input], problem: Problem, tick: Progress | None) -> Report:
+    """Every source framed and parsed, in order (no clock, no correlation: the Report of
+    :func:`oomsleuth.scanner.parse_sources`); the damage they hold to ``problem``."""
+    from oomsleuth.scanner import parse_sources
+
+    parsed = None
+    if len(sources) > 1:  # several big sources side by side, when that pays
+        from oomsleuth.load.sources_forked import parse_forked
+        from oomsleuth.scanner import merged, scanned
+
+        parsed = parse_forked(
+            sources, lambda s, p: scanned(s.name, blocks(s, p, None)), merged, problem, tick
+        )
+    elif sources:  # one big source in two halves, when that pays
+        from oomsleuth.load.forking import size
+        from oomsleuth.load.parse_halves import parse_halves
+        from oomsleuth.scan_halves import join, read_half
+
+        def half(part: Input, heard: Problem, before: int, first: bool) -> Scanner:
+            return read_half(part.name, blocks(part, heard, None, before), first)
+
+        parsed = parse_halves(sources[0], half, join, problem)
+        if parsed is not None and tick is not None:  # (all at once)
+            tick(sources[0].name, parsed.lines_read, size(sources[0]), size(sources[0]))
+    if parsed is None:
+        parsed = parse_sources((s.name, blocks(s, problem, tick)) for s in sources)
+    return parsed
+
+
+def blocks(source: Input, problem: Problem, tick: Progress | None, before: int = 0) -> BlockLines:
+    """The fast path: the input read in blocks, only lines that may matter framed (``before``:
+    lines before it, when it begins part way into a file)."""
+    from oomsleuth.load.blocks import BlockLines
+    from oomsleuth.load.literals import adaptive
+    from oomsleuth.scanner import candidate_patterns
+
+    name = source.name
+    find = adaptive(candidate_patterns())
+    return BlockLines(source, find, problem, tick and (lambda *read: tick(name, *read)), before)
