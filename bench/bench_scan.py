@@ -20,7 +20,8 @@ between them, sampled every 20 ms):
   (the same, pure-Python finder: OOMSLEUTH_NO_HYPERSCAN=1)
   zcat noisy.gz | grep -c ...            against  oomsleuth analyze noisy.gz --format json
   (noise, noisy and noisy.gz also in one process, OOMSLEUTH_NO_FORK=1: no search-ahead process)
-  oomsleuth analyze one                  against  dense: (dense - one) / DENSE = per report
+  oomsleuth analyze one                  against  dense: (dense - one) / DENSE = per report (also
+                                                  in one process: no halves side by side)
   oomsleuth analyze crowd-one            against  crowd: CROWD reports of 151 tasks each (the
                                                   real memcg-crowd capture), per report and row
   oomsleuth analyze global-one           against  global: GLOBAL global reports of the 3.7 era
@@ -221,6 +222,8 @@ def main() -> int:
         pair("noisy.gz, 1 process", zgrep, [*analyze, str(gz), "--format", "json"], one_process)
         pair(f"dense ({args.dense})", [*analyze, str(one), "--format", "json"],
              [*analyze, str(packed), "--format", "json"])  # fmt: skip
+        pair("dense, 1 process", [*analyze, str(one), "--format", "json"],
+             [*analyze, str(packed), "--format", "json"], one_process)  # fmt: skip
         pair(f"crowd ({args.crowd})", [*analyze, str(crowd_one), "--format", "json"],
              [*analyze, str(crowd), "--format", "json"])  # fmt: skip
         pair(f"global ({args.globals})", [*analyze, str(wide_one), "--format", "json"],
@@ -231,9 +234,10 @@ def main() -> int:
             [*analyze, str(one), "--format", "json"],
             times=max(args.repeat, 15),  # tens of ms: one slow run of either would decide
         )
-        t_one, t_dense = next(r[1:3] for r in rows if r[0].startswith("dense"))
-        per = (t_dense - t_one) / args.dense * 1000
-        print(f"per report, (dense - one) / {args.dense}: {per:.2f} ms")
+        for case in ("dense (", "dense, 1 process"):
+            t_one, t_dense = next(r[1:3] for r in rows if r[0].startswith(case))
+            per = (t_dense - t_one) / args.dense * 1000
+            print(f"per report, ({case.strip(' (')} - one) / {args.dense}: {per:.2f} ms")
         t_one, t_crowd = next(r[1:3] for r in rows if r[0].startswith("crowd"))
         per = (t_crowd - t_one) / args.crowd * 1000
         rows_each = sum(ROW.search(x) is not None for x in CROWD.open())

@@ -31,19 +31,27 @@ def parse(sources: Sequence[Input], problem: Problem, tick: Progress | None) -> 
             sources, lambda s, p: scanned(s.name, blocks(s, p, None)), merged, problem, tick
         )
     elif sources:  # one big source in two halves, when that pays
-        from oomsleuth.load.forking import size
         from oomsleuth.load.parse_halves import parse_halves
-        from oomsleuth.scan_halves import join, read_half
 
-        def half(part: Input, heard: Problem, before: int, first: bool) -> Scanner:
-            return read_half(part.name, blocks(part, heard, None, before), first)
-
-        parsed = parse_halves(sources[0], half, join, problem)
+        parsed = parse_halves(sources[0], _half, _join, problem)
         if parsed is not None and tick is not None:  # (all at once)
-            tick(sources[0].name, parsed.lines_read, size(sources[0]), size(sources[0]))
+            size = sources[0].path.stat().st_size if sources[0].path else 0
+            tick(sources[0].name, parsed.lines_read, size, size)
     if parsed is None:
         parsed = parse_sources((s.name, blocks(s, problem, tick)) for s in sources)
     return parsed
+
+
+def _half(part: Input, heard: Problem, before: int, first: bool) -> Scanner:
+    from oomsleuth.scan_halves import read_half  # here: most logs are not read in halves
+
+    return read_half(part.name, blocks(part, heard, None, before), first)
+
+
+def _join(head: Scanner, tail: Scanner, base: int) -> Report | None:
+    from oomsleuth.scan_halves import join
+
+    return join(head, tail, base)
 
 
 def blocks(source: Input, problem: Problem, tick: Progress | None, before: int = 0) -> BlockLines:

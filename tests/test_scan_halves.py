@@ -181,8 +181,9 @@ def forced(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
 
     monkeypatch.setattr(scan_halves, "join", join)
     monkeypatch.setattr(parse_halves, "SPLIT_BYTES", 0)
-    monkeypatch.setattr(parse_halves, "cores", lambda: 2)
-    monkeypatch.setattr(parse_halves, "safe_to_fork", lambda: True)  # other tests' idle threads
+    monkeypatch.setattr(parse_halves, "MIN_REPORTS", 1)
+    monkeypatch.setattr(forking, "cores", lambda: 2)
+    monkeypatch.setattr(forking, "safe_to_fork", lambda: True)  # other tests' idle threads
     monkeypatch.setenv(forking.NO_FORK, "0")
     return joins
 
@@ -227,6 +228,24 @@ def test_a_lost_child_leaves_the_log_to_one_process(
     halves = _analyzed([log])
     assert forced == []  # nothing to join: parsed again in this process
     assert halves == _alone(monkeypatch, [log])
+
+
+def test_the_cut_is_where_reports_are_dense_enough(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A report's first line past CUT_AT, when the bytes there hold as many reports as the file
+    would need for MIN_REPORTS; a log with a few reports among its noise is not halved."""
+    dense = _big_log(tmp_path, copies=200)  # 400 reports
+    data = dense.read_bytes()
+    cut = parse_halves.find_cut(dense, len(data))
+    assert cut is not None and cut >= len(data) * parse_halves.CUT_AT
+    assert data[cut:].startswith(b"[") and b"invoked oom-killer" in data[cut:].split(b"\n")[0]
+    sparse = tmp_path / "sparse.dmesg.txt"  # 4 reports in 2 MB of noise, 2 of them at 60%
+    noise = b"[ 9999.000000] eth0: Link is Up - 1Gbps/Full - flow control rx/tx\n" * 1000
+    sparse.write_bytes(ADJ.read_bytes() + noise * 18 + ADJ.read_bytes() + noise * 12)
+    assert parse_halves.find_cut(sparse, sparse.stat().st_size) is None
+    monkeypatch.setattr(parse_halves, "MIN_REPORTS", 2)  # fewer than the window says
+    assert parse_halves.find_cut(sparse, sparse.stat().st_size) is not None
 
 
 def test_no_halves_without_a_report_after_the_middle(

@@ -1,20 +1,23 @@
-"""One plain kernel log of ``SPLIT_BYTES`` or more parsed in two halves side by side.
+"""A plain kernel log dense with reports parsed in two halves side by side.
 
-A log under ``AHEAD_BYTES`` (64 MB) is read by one process, with no search process beside it,
-and a log dense with reports is mostly parsing: its two halves are parsed at once, the second
-in a forked process, and put together by :func:`oomsleuth.scan_halves.join` into exactly what
-one scanner gives (its doc says why), or, when the halves cannot say so, the log is parsed
-again in one process, as before (a cost of about half a parse, for logs that interleave hosts'
-reports at the cut or hold journal records).
+A log under ``AHEAD_BYTES`` (64 MB) is read by one process, with no search process beside it
+(a bigger one has one: there two halves, each searching its own, were measured slower), and a
+log dense with reports is mostly parsing: its two halves are parsed at once, the second in a
+forked process, and put together by :func:`oomsleuth.scan_halves.join` into exactly what one
+scanner gives (its doc says why), or, when the halves cannot say so, the log is parsed again in
+one process, as before (a cost of about half a parse, for logs that interleave hosts' reports
+at the cut or hold journal records, say).
 
-The cut is the start of the first line after the middle that holds ``invoked oom-killer`` (a
-report's first line, within ``LOOK_MAX`` bytes; else no cut, one process). The first half is
-read from the file up to the cut and the second from the cut to the end, each a stream of
-its own (:class:`_Span`); the second numbers its lines on from the newlines before the cut
-(counted in the child). Damaged-input warnings of both halves are told once the halves are
-joined; progress is told for the first half, then for all of it. Forking as everywhere else:
-allowed and safe (:mod:`oomsleuth.load.forking`), 2+ cores; ``OOMSLEUTH_NO_FORK=1`` keeps one
-process; a child that dies or fails makes the log be parsed in one process.
+The cut is the start of the first line holding ``invoked oom-killer`` (a report's first line)
+in the ``LOOK`` bytes from a little past the middle (``CUT_AT``: the second half's reports are
+sent back and unpickled in this process), when those bytes say the file holds ``MIN_REPORTS``
+reports or more; else there is no cut (a fork costs ~25 ms). The first half is read from the
+file up to the cut and the second from the cut to the end, each a stream of its own
+(:class:`_Span`); the second numbers its lines on from the newlines before the cut (counted in
+the child). Damaged-input warnings of both halves are told once the halves are joined; progress
+is told for the first half, then for all of it. Forking as everywhere else: allowed and safe
+(:mod:`oomsleuth.load.forking`), 2+ cores; ``OOMSLEUTH_NO_FORK=1`` keeps one process; a child
+that dies or fails makes the log be parsed in one process.
 """
 
 from __future__ import annotations
@@ -24,30 +27,26 @@ import io
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import Generic, NamedTuple, TypeVar
+from typing import TypeVar, cast
 
 from oomsleuth.load.files import Input, Problem
-from oomsleuth.load.forking import Pending, cores, fork_forbidden, safe_to_fork, size
 from oomsleuth.model import Warning_
 
-SPLIT_BYTES = 8 << 20  # below this, one process is as fast
+SPLIT_BYTES = 256 << 10  # smaller files are not worth looking at
+MIN_REPORTS = 128  # below this many reports, one process is as fast (a fork costs ~25 ms)
 AHEAD_BYTES = 64 << 20  # from this, a search process takes the second core (blocks.AHEAD_BYTES)
 HEADER = b"invoked oom-killer"
 # where the cut is looked for: a little past the middle, for the second half's reports are
 # sent back and unpickled here, one after the other (bench/README.md, "Two halves")
 CUT_AT = 0.55
-LOOK = 1 << 20  # bytes read at a time looking for the cut
-LOOK_MAX = 16 << 20
+LOOK = 1 << 20  # bytes read looking for the cut (and to see how dense the reports are)
 T = TypeVar("T")
 R = TypeVar("R")
 # (a half as an input, what hears its damage, the lines before it, whether it is the first)
 Read = Callable[[Input, Problem, int, bool], T]
 
-
-class _Half(NamedTuple, Generic[T]):
-    parsed: T  # the second half read
-    damage: list[Warning_]
-    base: int  # lines before the cut
+# the second half read, the damage it would have told, the lines before the cut
+Half = tuple[T, list[Warning_], int]
 
 
 def parse_halves(
@@ -57,12 +56,16 @@ def parse_halves(
     a forked process (see the module doc), with the damage ``problem`` hears told once joined;
     None: parse it in one process (nothing told then)."""
     path = source.path
-    if path is None or not worth_halving(source):
+    try:
+        length = path.stat().st_size if path is not None and worth_halving(source) else 0
+        cut = find_cut(path, length) if path is not None and length else None
+    except OSError:  # (the one process meets it again, and tells it as it does)
         return None
-    cut = find_cut(path, size(source))
-    if cut is None:
+    from oomsleuth.load import forking
+
+    if cut is None or not forking.safe_to_fork():
         return None
-    tail = Pending(functools.partial(_tail, source, cut, read))
+    tail = forking.Pending(functools.partial(_tail, source, cut, read))
     damage: list[Warning_] = []
     try:
         head = read(_span(source, 0, cut), damage.append, 0, True)
@@ -73,22 +76,29 @@ def parse_halves(
     except BaseException:
         tail.cancel()
         raise
-    if not isinstance(got, _Half):
-        return None
-    report = join(head, got.parsed, got.base)
-    for warning in [*damage, *got.damage] if report is not None else ():
+    parsed, said, base = cast(Half[T], got)
+    report = join(head, parsed, base)
+    for warning in [*damage, *said] if report is not None else ():
         problem(warning)
     return report
 
 
 def worth_halving(source: Input) -> bool:
     """A plain file (not standard input or a bundle member) from ``SPLIT_BYTES`` up to
-    ``AHEAD_BYTES``, forking allowed and safe, 2+ cores."""
-    if source.path is None or source.opener is not None or fork_forbidden():
+    ``AHEAD_BYTES``, forking allowed, 2+ cores (whether it is safe is asked once there is a
+    cut: it imports multiprocessing)."""
+    if source.path is None or source.opener is not None:
         return False
-    if not SPLIT_BYTES <= size(source) < AHEAD_BYTES or cores() < 2:
+    try:
+        if not SPLIT_BYTES <= source.path.stat().st_size < AHEAD_BYTES:
+            return False
+    except OSError:
         return False
-    return _plain_text(source.path) and safe_to_fork()
+    from oomsleuth.load import forking  # here: a small log never asks
+
+    if forking.fork_forbidden() or forking.cores() < 2:
+        return False
+    return _plain_text(source.path)
 
 
 def _plain_text(path: Path) -> bool:
@@ -102,25 +112,25 @@ def _plain_text(path: Path) -> bool:
 
 
 def find_cut(path: Path, length: int) -> int | None:
-    """The offset of the first line after the middle of the file that holds ``HEADER``."""
+    """The offset of the first line holding ``HEADER`` in the ``LOOK`` bytes from ``CUT_AT``
+    of the file, when those bytes hold enough reports for the file to hold ``MIN_REPORTS``
+    (estimated as if they all were as dense); else None."""
+    at = int(length * CUT_AT)
     with path.open("rb", buffering=0) as file:
-        fd, at = file.fileno(), int(length * CUT_AT)
-        while at < min(length, int(length * CUT_AT) + LOOK_MAX):
-            window = os.pread(fd, LOOK + len(HEADER), at)
-            start = window.find(b"\n") + 1
-            found = window.find(HEADER, start) if start else -1
-            if found >= 0:
-                return at + window.rfind(b"\n", 0, found) + 1
-            at += LOOK
-    return None
+        window = os.pread(file.fileno(), LOOK, at)
+    start = window.find(b"\n") + 1  # (the first whole line)
+    found = window.find(HEADER, start) if start else -1
+    if found < 0 or window.count(HEADER, start) * length < MIN_REPORTS * len(window):
+        return None
+    return at + window.rfind(b"\n", 0, found) + 1
 
 
-def _tail(source: Input, cut: int, read: Read[T]) -> _Half[T]:
+def _tail(source: Input, cut: int, read: Read[T]) -> Half[T]:
     """In the child: the lines before the cut counted, the rest read."""
     assert source.path is not None
     damage: list[Warning_] = []
     base = _newlines(source.path, cut)
-    return _Half(read(_span(source, cut, None), damage.append, base, False), damage, base)
+    return read(_span(source, cut, None), damage.append, base, False), damage, base
 
 
 def _newlines(path: Path, stop: int) -> int:
