@@ -1,6 +1,7 @@
 """The public API: :func:`analyze`, :func:`scan` and :func:`render` (re-exported by the package).
 
-The one pipeline, load -> frame -> parse -> clock -> correlate -> render, is wired here and
+The one pipeline, load -> frame -> parse -> clock -> correlate -> render, is wired here (with
+:mod:`~oomsleuth.api_host` for the host's side, :mod:`~oomsleuth.api_scan` for the logs') and
 nowhere else; the CLI, the tests and the fleet workers call these three functions.
 """
 
