@@ -35,8 +35,9 @@ def parse(sources: Sequence[Input], problem: Problem, tick: Progress | None) -> 
 
         parsed = parse_halves(sources[0], _half, _join, problem)
         if parsed is not None and tick is not None:  # (all at once)
-            size = sources[0].path.stat().st_size if sources[0].path else 0
-            tick(sources[0].name, parsed.lines_read, size, size)
+            from oomsleuth.load.forking import size  # (loaded: the halves forked)
+
+            tick(sources[0].name, parsed.lines_read, size(sources[0]), size(sources[0]))
     if parsed is None:
         parsed = parse_sources((s.name, blocks(s, problem, tick)) for s in sources)
     return parsed

@@ -7,6 +7,7 @@ a forked process (same JSON, same warnings told once, a lost child)."""
 from __future__ import annotations
 
 import io
+import itertools
 import os
 import pickle
 import re
@@ -294,3 +295,14 @@ def test_the_framer_state_checked_at_a_cut_is_all_of_it() -> None:
 
     assert set(vars(JournalReader("x"))) == {"source", "boot_id", "export", "verbose"}
     assert set(vars(VerboseReader())) == {"fields", "start", "_ready"}
+
+
+def test_progress_of_a_log_in_halves_ends_at_all_of_it(tmp_path: Path, forced: list[bool]) -> None:
+    """The first half's blocks as they are read, then the whole file's lines and bytes."""
+    log = _big_log(tmp_path)
+    ticks: list[tuple[str, int, int, int | None]] = []
+    oomsleuth.analyze([log], on_progress=lambda *t: ticks.append(t))  # type: ignore[arg-type]
+    assert forced == [True]
+    size, lines = log.stat().st_size, log.read_bytes().count(b"\n")
+    assert ticks[-1] == (str(log), lines, size, size)
+    assert all(a[1] <= b[1] and a[2] <= b[2] for a, b in itertools.pairwise(ticks))
