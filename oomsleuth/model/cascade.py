@@ -69,15 +69,18 @@ def _v(value: float | None, unit: str) -> str:
 
 
 def _at(t: datetime | None) -> str:
-    return f"{t:%H:%M:%S}" if t is not None else "?"
+    """``f"{t:%H:%M:%S}"``, without strftime (a cascade step's text is made several times)."""
+    return f"{t.hour:02d}:{t.minute:02d}:{t.second:02d}" if t is not None else "?"
 
 
 def _span(s: CascadeStep) -> str:
-    if s.start is None:
+    start, end = s.start, s.end
+    if start is None:
         return ""
-    if s.end is None or s.end == s.start or f"{s.end:%H:%M:%S}" == f"{s.start:%H:%M:%S}":
-        return f" at {_at(s.start)}"
-    return f" from {_at(s.start)} to {_at(s.end)}"
+    at = _at(start)
+    if end is None or _at(end) == at:
+        return f" at {at}"
+    return f" from {at} to {_at(end)}"
 
 
 def _of(s: CascadeStep, what: str) -> str:
