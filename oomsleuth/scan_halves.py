@@ -11,8 +11,8 @@ and if so hands the first scanner everything the second found. Why that is exact
 - **framer**: a fresh framer frames what the first one would if the first line after the cut
   has a head of its own (its own prefix, so it is never glued to the line before, which is
   handed out before it either way) and the first framer was holding nothing at the cut that
-  would change how later lines are read (:func:`oomsleuth.frame.sparse._resumable`: no journal
-  record, no ``/dev/kmsg`` line last, no month names of another language). The first line
+  would change how later lines are read (:meth:`oomsleuth.frame.framer.Framer._resumable`: no
+  journal record open or read, no month names of another language). The first line
   the second scanner framed must be the cut's line, with a head.
 - **kernel parsers** (one per host): no report may be open before its kill at the cut, nor a
   rate-limit count pending, for a fresh parser has neither. A report open after its kill (it

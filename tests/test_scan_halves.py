@@ -306,3 +306,25 @@ def test_progress_of_a_log_in_halves_ends_at_all_of_it(tmp_path: Path, forced: l
     size, lines = log.stat().st_size, log.read_bytes().count(b"\n")
     assert ticks[-1] == (str(log), lines, size, size)
     assert all(a[1] <= b[1] and a[2] <= b[2] for a, b in itertools.pairwise(ticks))
+
+
+def test_a_kmsg_log_joins_at_a_report() -> None:
+    """A /dev/kmsg capture (dictionary lines after its records): the second report's line has a
+    head of its own, so the kmsg line before it does not matter."""
+    log = ROOT / "fixtures" / "real" / "memcg-adj.kmsg.txt"
+    data = log.read_bytes()
+    cut = data.rindex(b"\n", 0, data.rindex(b"invoked oom-killer")) + 1
+    joined, _ = _halves(log, cut)
+    assert joined is not None and joined == _whole(log)[0]
+
+
+def test_a_journal_is_not_cut(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """journalctl -o json: its reader's state goes on across records (the boot id), which a
+    fresh one lacks, so a journal is read in one process, not halved only to decline."""
+    monkeypatch.setattr(parse_halves, "MIN_REPORTS", 1)
+    records = (ROOT / "fixtures" / "handwritten" / "k6.1-memcg-v2.journal.json").read_bytes()
+    log = tmp_path / "journal.json"
+    log.write_bytes(records * 50)
+    assert parse_halves.find_cut(log, log.stat().st_size) is None
+    dmesg = _big_log(tmp_path)
+    assert parse_halves.find_cut(dmesg, dmesg.stat().st_size) is not None

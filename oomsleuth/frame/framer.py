@@ -167,13 +167,14 @@ class Framer:
     def _resumable(self, st: _State) -> bool:
         """Whether a fresh framer reading on after the last line would frame what this one
         would, if the next line has a head of its own (a prefix: it is never glued to the line
-        before, which is handed out before it, as at the end of the input): no journal record
-        open or read, no ``/dev/kmsg`` line last, no month names of another language learnt
-        (:mod:`oomsleuth.scan_halves` reads a file in two halves)."""
+        before, which is handed out before it, as at the end of the input; nor is it a kmsg
+        dictionary line, so whether a kmsg line came last does not matter): no journal record
+        open or read, no month names of another language learnt (:mod:`oomsleuth.scan_halves`
+        reads a file in two halves)."""
         journal, verbose = st.journal, st.journal.verbose
         fresh = journal.boot_id is None and journal.export is None  # (JournalReader's fields)
         fresh = fresh and verbose.fields is None and not verbose.start and not verbose._ready
-        return fresh and not st.after_kmsg and not st.names.languages
+        return fresh and not st.names.languages
 
     def _flush(self, st: _State) -> Iterator[LogLine]:
         if st.pending is not None:

@@ -6,7 +6,8 @@ log dense with reports is mostly parsing: its two halves are parsed at once, the
 forked process, and put together by :func:`oomsleuth.scan_halves.join` into exactly what one
 scanner gives (its doc says why), or, when the halves cannot say so, the log is parsed again in
 one process, as before (a cost of about half a parse, for logs that interleave hosts' reports
-at the cut or hold journal records, say).
+at the cut, say). A journal (``journalctl -o json``, export, verbose) is not cut: its reader's
+state goes on from record to record (the boot id), which a fresh one lacks.
 
 The cut is the start of the first line holding ``invoked oom-killer`` (a report's first line)
 in the ``LOOK`` bytes from a little past the middle (``CUT_AT``: the second half's reports are
@@ -36,6 +37,8 @@ SPLIT_BYTES = 256 << 10  # smaller files are not worth looking at
 MIN_REPORTS = 128  # below this many reports, one process is as fast (a fork costs ~25 ms)
 AHEAD_BYTES = 64 << 20  # from this, a search process takes the second core (blocks.AHEAD_BYTES)
 HEADER = b"invoked oom-killer"
+# how the line of a journal record that holds a report's header starts (JSON, export, verbose)
+JOURNAL_LINES = (b"{", b"_", b" ", b"\t", b"MESSAGE=")
 # where the cut is looked for: a little past the middle, for the second half's reports are
 # sent back and unpickled here, one after the other (bench/README.md, "Two halves")
 CUT_AT = 0.55
@@ -122,7 +125,10 @@ def find_cut(path: Path, length: int) -> int | None:
     found = window.find(HEADER, start) if start else -1
     if found < 0 or window.count(HEADER, start) * length < MIN_REPORTS * len(window):
         return None
-    return at + window.rfind(b"\n", 0, found) + 1
+    line = window.rfind(b"\n", 0, found) + 1
+    if window.startswith(JOURNAL_LINES, line):
+        return None  # a journal's record: its reader's state goes on (scan_halves declines)
+    return at + line
 
 
 def _tail(source: Input, cut: int, read: Read[T]) -> Half[T]:
