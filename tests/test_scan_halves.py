@@ -159,11 +159,13 @@ def _big_log(tmp_path: Path, copies: int = 40) -> Path:
     return log
 
 
-def _analyzed(paths: list[Path]) -> tuple[str, list[str]]:
+def _analyzed(
+    paths: list[Path], boot: str | None = "2026-12-01T00:00:00Z"
+) -> tuple[str, list[str]]:
+    """The JSON and what was told (``boot``: the boot time given; None: found from the log's
+    own anchors, through the tracker the halves replay)."""
     said: list[str] = []
-    report = oomsleuth.analyze(
-        paths, tz="UTC", boot_time="2026-12-01T00:00:00Z", on_warning=said.append
-    )
+    report = oomsleuth.analyze(paths, tz="UTC", year=2026, boot_time=boot, on_warning=said.append)
     out = io.StringIO()
     oomsleuth.render(report, "json", out)
     return out.getvalue(), said
@@ -189,10 +191,12 @@ def forced(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
     return joins
 
 
-def _alone(monkeypatch: pytest.MonkeyPatch, paths: list[Path]) -> tuple[str, list[str]]:
+def _alone(
+    monkeypatch: pytest.MonkeyPatch, paths: list[Path], boot: str | None = "2026-12-01T00:00:00Z"
+) -> tuple[str, list[str]]:
     monkeypatch.setenv(forking.NO_FORK, "1")
     try:
-        return _analyzed(paths)
+        return _analyzed(paths, boot)
     finally:
         monkeypatch.setenv(forking.NO_FORK, "0")
 
@@ -328,3 +332,37 @@ def test_a_journal_is_not_cut(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     assert parse_halves.find_cut(log, log.stat().st_size) is None
     dmesg = _big_log(tmp_path)
     assert parse_halves.find_cut(dmesg, dmesg.stat().st_size) is not None
+
+
+def test_every_log_twenty_times_over_in_halves_is_itself(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, forced: list[bool]
+) -> None:
+    """Each fixture and corpus log with a report, twenty copies back to back (a boot each, the
+    kernel clock going back), analyzed through a real fork and in one process: the same JSON
+    and warnings; and most of them really joined."""
+    logs = [p for p in _all_logs() if b"invoked oom-killer" in p.read_bytes()]
+    for log in logs:
+        data = log.read_bytes()
+        big = tmp_path / log.name
+        big.write_bytes((data if data.endswith(b"\n") else data + b"\n") * 20)
+        assert _analyzed([big], None) == _alone(monkeypatch, [big], None), log.name
+    assert len(forced) >= len(logs) - 2  # a cut in all but one or two
+    assert sum(forced) >= len(logs) * 3 // 4, forced
+
+
+def test_a_run_the_tracker_cuts_is_replayed_line_by_line(tmp_path: Path) -> None:
+    """In the second half, a body line whose kernel stamp goes 3 s back (less than the parser's
+    gap, more than the tracker's second): the second half's parser took its run in one piece,
+    the real tracker, fed it at the join, starts a segment there, as reading it whole does."""
+    lines = ADJ.read_text().splitlines()
+    m = re.match(r"\[\s*(\d+\.\d+)\](.*)", lines[99])
+    assert m is not None
+    lines[99] = f"[{float(m[1]) - 3:12.6f}]{m[2]}"
+    log = tmp_path / "kern.log"
+    log.write_text("".join(f"Nov 25 00:00:10 web-1 kernel: {t}\n" for t in lines))
+    whole, _ = _whole(log)
+    assert [s.reason for s in whole.segments] == ["start", "uptime went back"]
+    data = log.read_bytes()
+    cut = data.rindex(b"\n", 0, data.index(b"[ 1527.901563] leaker invoked")) + 1
+    joined, _ = _halves(log, cut)
+    assert joined is not None and joined == whole
