@@ -4,6 +4,7 @@ this one. Called by :mod:`oomsleuth.api` only."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
@@ -33,8 +34,9 @@ def parse(sources: Sequence[Input], problem: Problem, tick: Progress | None) -> 
     elif sources:  # one big source in two halves, when that pays
         from oomsleuth.load.parse_halves import parse_halves
 
-        parsed = parse_halves(sources[0], _half, _join, problem)
-        if parsed is not None and tick is not None:  # (all at once)
+        half = functools.partial(_half, _of_all(sources[0], tick))
+        parsed = parse_halves(sources[0], half, _join, problem)
+        if parsed is not None and tick is not None:  # (all of it)
             from oomsleuth.load.forking import size  # (loaded: the halves forked)
 
             tick(sources[0].name, parsed.lines_read, size(sources[0]), size(sources[0]))
@@ -43,10 +45,25 @@ def parse(sources: Sequence[Input], problem: Problem, tick: Progress | None) -> 
     return parsed
 
 
-def _half(part: Input, heard: Problem, before: int, first: bool) -> Scanner:
+def _of_all(source: Input, tick: Progress | None) -> Progress | None:
+    """``tick`` for the first half's blocks, told of the whole file: its bytes as those of both
+    halves (they go at about the same pace: the cut is placed for that), its lines as they are."""
+    if tick is None:
+        return None
+    from oomsleuth.load.forking import size
+    from oomsleuth.load.parse_halves import CUT_AT
+
+    def told(name: str, lines: int, read: int, _: int | None) -> None:
+        total = size(source)
+        tick(name, lines, min(total, int(read / CUT_AT)), total)
+
+    return told
+
+
+def _half(tick: Progress | None, part: Input, heard: Problem, before: int, first: bool) -> Scanner:
     from oomsleuth.scan_halves import read_half  # here: most logs are not read in halves
 
-    return read_half(part.name, blocks(part, heard, None, before), first)
+    return read_half(part.name, blocks(part, heard, tick if first else None, before), first)
 
 
 def _join(head: Scanner, tail: Scanner, base: int) -> Report | None:

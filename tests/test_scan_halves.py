@@ -253,6 +253,23 @@ def test_the_cut_is_where_reports_are_dense_enough(
     assert parse_halves.find_cut(sparse, sparse.stat().st_size) is not None
 
 
+def test_a_big_log_is_halved_only_when_dense(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """From AHEAD_BYTES a log has a search process, faster unless its reports are dense: it is
+    cut only with DENSE_PER_MB reports a megabyte where the cut is looked for."""
+    noise = b"[ 9999.000000] eth0: Link is Up - 1Gbps/Full - flow control rx/tx\n" * 1000
+    log = tmp_path / "big.dmesg.txt"  # 4 reports a MB: enough reports, too few a megabyte
+    log.write_bytes((ADJ.read_bytes() + noise * 7) * 16)
+    monkeypatch.setattr(parse_halves, "MIN_REPORTS", 2)
+    length = log.stat().st_size
+    assert parse_halves.find_cut(log, length) is not None  # below AHEAD_BYTES
+    monkeypatch.setattr(parse_halves, "AHEAD_BYTES", length)
+    assert parse_halves.find_cut(log, length) is None
+    monkeypatch.setattr(parse_halves, "DENSE_PER_MB", 2)
+    assert parse_halves.find_cut(log, length) is not None
+
+
 def test_no_halves_without_a_report_after_the_middle(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, forced: list[bool]
 ) -> None:
@@ -309,6 +326,7 @@ def test_progress_of_a_log_in_halves_ends_at_all_of_it(tmp_path: Path, forced: l
     assert forced == [True]
     size, lines = log.stat().st_size, log.read_bytes().count(b"\n")
     assert ticks[-1] == (str(log), lines, size, size)
+    assert len(ticks) > 1 and all(t[3] == size for t in ticks)  # the first half's, of all
     assert all(a[1] <= b[1] and a[2] <= b[2] for a, b in itertools.pairwise(ticks))
 
 

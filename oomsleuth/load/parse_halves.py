@@ -1,13 +1,15 @@
 """A plain kernel log dense with reports parsed in two halves side by side.
 
-A log under ``AHEAD_BYTES`` (64 MB) is read by one process, with no search process beside it
-(a bigger one has one: there two halves, each searching its own, were measured slower), and a
-log dense with reports is mostly parsing: its two halves are parsed at once, the second in a
-forked process, and put together by :func:`oomsleuth.scan_halves.join` into exactly what one
-scanner gives (its doc says why), or, when the halves cannot say so, the log is parsed again in
-one process, as before (a cost of about half a parse, for logs that interleave hosts' reports
-at the cut, say). A journal (``journalctl -o json``, export, verbose) is not cut: its reader's
-state goes on from record to record (the boot id), which a fresh one lacks.
+A log dense with reports is mostly parsing, on one core: under ``AHEAD_BYTES`` (64 MB) it has
+no search process beside it, and from there its search process waits on the reader. Its two
+halves are parsed at once, the second in a forked process, and put together by
+:func:`oomsleuth.scan_halves.join` into exactly what one scanner gives (its doc says why), or,
+when the halves cannot say so, the log is parsed again in one process, as before (a cost of
+about half a parse, for logs that interleave hosts' reports at the cut, say). From 64 MB a log
+with fewer than ``DENSE_PER_MB`` reports a megabyte keeps its search process: there two halves,
+each searching its own bytes, were measured slower. A journal (``journalctl -o json``, export,
+verbose) is not cut: its reader's state goes on from record to record (the boot id), which a
+fresh one lacks.
 
 The cut is the start of the first line holding ``invoked oom-killer`` (a report's first line)
 in the ``LOOK`` bytes from a little past the middle (``CUT_AT``: the second half's reports are
@@ -35,7 +37,10 @@ from oomsleuth.model import Warning_
 
 SPLIT_BYTES = 256 << 10  # smaller files are not worth looking at
 MIN_REPORTS = 128  # below this many reports, one process is as fast (a fork costs ~25 ms)
-AHEAD_BYTES = 64 << 20  # from this, a search process takes the second core (blocks.AHEAD_BYTES)
+# from this size a search process takes the second core (blocks.AHEAD_BYTES): faster for a log
+# with fewer reports than DENSE_PER_MB a megabyte (bench/README.md, "Two halves side by side")
+AHEAD_BYTES = 64 << 20
+DENSE_PER_MB = 8
 HEADER = b"invoked oom-killer"
 # how the line of a journal record that holds a report's header starts (JSON, export, verbose)
 JOURNAL_LINES = (b"{", b"_", b" ", b"\t", b"MESSAGE=")
@@ -87,13 +92,13 @@ def parse_halves(
 
 
 def worth_halving(source: Input) -> bool:
-    """A plain file (not standard input or a bundle member) from ``SPLIT_BYTES`` up to
-    ``AHEAD_BYTES``, forking allowed, 2+ cores (whether it is safe is asked once there is a
-    cut: it imports multiprocessing)."""
+    """A plain file (not standard input or a bundle member) of ``SPLIT_BYTES`` or more,
+    forking allowed, 2+ cores (whether it is safe is asked once there is a cut: it imports
+    multiprocessing)."""
     if source.path is None or source.opener is not None:
         return False
     try:
-        if not SPLIT_BYTES <= source.path.stat().st_size < AHEAD_BYTES:
+        if source.path.stat().st_size < SPLIT_BYTES:
             return False
     except OSError:
         return False
@@ -117,14 +122,18 @@ def _plain_text(path: Path) -> bool:
 def find_cut(path: Path, length: int) -> int | None:
     """The offset of the first line holding ``HEADER`` in the ``LOOK`` bytes from ``CUT_AT``
     of the file, when those bytes hold enough reports for the file to hold ``MIN_REPORTS``
-    (estimated as if they all were as dense); else None."""
+    (estimated as if they all were as dense) and, from ``AHEAD_BYTES``, ``DENSE_PER_MB`` a
+    megabyte; else None."""
     at = int(length * CUT_AT)
     with path.open("rb", buffering=0) as file:
         window = os.pread(file.fileno(), LOOK, at)
     start = window.find(b"\n") + 1  # (the first whole line)
     found = window.find(HEADER, start) if start else -1
-    if found < 0 or window.count(HEADER, start) * length < MIN_REPORTS * len(window):
+    count = window.count(HEADER, start) if found >= 0 else 0
+    if not count or count * length < MIN_REPORTS * len(window):
         return None
+    if length >= AHEAD_BYTES and count * (1 << 20) < DENSE_PER_MB * len(window):
+        return None  # (the search process's way is faster)
     line = window.rfind(b"\n", 0, found) + 1
     if window.startswith(JOURNAL_LINES, line):
         return None  # a journal's record: its reader's state goes on (scan_halves declines)
