@@ -18,7 +18,7 @@ from test_fastpath import REAL, _lines, _noisy, engine
 from test_scan import _all_logs
 
 import oomsleuth
-from oomsleuth.load import blocks, search_ahead, search_worker
+from oomsleuth.load import blocks, parse_halves, search_ahead, search_worker
 from oomsleuth.load.files import Input
 from oomsleuth.load.literals import finder
 from oomsleuth.model import Report, Warning_
@@ -175,6 +175,7 @@ def test_analyze_with_the_search_process_is_analyze_in_one_process(
     made gives the report of the same log read in one process (``OOMSLEUTH_NO_FORK=1``);
     blocks of the real size, two of them (the API reads lines of up to 1 MB)."""
     monkeypatch.setattr(blocks, "BLOCK", 4 << 20)
+    monkeypatch.setattr(parse_halves, "MIN_REPORTS", 1 << 40)  # not in halves: the search process
     path = _log(tmp_path, copies=250)
     if packed == "gzip":
         path = tmp_path / "kern.log.gz"
