@@ -242,8 +242,10 @@ def test_the_cut_is_where_reports_are_dense_enough(
     would need for MIN_REPORTS; a log with a few reports among its noise is not halved."""
     dense = _big_log(tmp_path, copies=200)  # 400 reports
     data = dense.read_bytes()
-    cut = parse_halves.find_cut(dense, len(data))
-    assert cut is not None and cut >= len(data) * parse_halves.CUT_AT
+    found = parse_halves.find_cut(dense, len(data))
+    assert found is not None and found[0] >= len(data) * parse_halves.CUT_AT
+    cut, reports = found
+    assert 300 <= reports <= 500
     assert data[cut:].startswith(b"[") and b"invoked oom-killer" in data[cut:].split(b"\n")[0]
     sparse = tmp_path / "sparse.dmesg.txt"  # 4 reports in 2 MB of noise, 2 of them at 60%
     noise = b"[ 9999.000000] eth0: Link is Up - 1Gbps/Full - flow control rx/tx\n" * 1000
@@ -268,6 +270,22 @@ def test_a_big_log_is_halved_only_when_dense(
     assert parse_halves.find_cut(log, length) is None
     monkeypatch.setattr(parse_halves, "DENSE_PER_MB", 2)
     assert parse_halves.find_cut(log, length) is not None
+
+
+def test_no_halves_without_room_for_the_second(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, forced: list[bool]
+) -> None:
+    """A host or cgroup short of memory: the second half's reports need a process's worth of
+    room beyond MIN_HEADROOM, else one process reads the log."""
+    from oomsleuth.load import headroom
+
+    log = _big_log(tmp_path)
+    monkeypatch.setattr(headroom, "headroom", lambda: headroom.MIN_HEADROOM + (1 << 20))
+    assert _analyzed([log]) == _alone(monkeypatch, [log])
+    assert forced == []
+    monkeypatch.setattr(headroom, "headroom", lambda: headroom.MIN_HEADROOM + (64 << 20))
+    assert _analyzed([log]) == _alone(monkeypatch, [log])
+    assert forced == [True]
 
 
 def test_no_halves_without_a_report_after_the_middle(

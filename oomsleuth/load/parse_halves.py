@@ -19,8 +19,10 @@ file up to the cut and the second from the cut to the end, each a stream of its 
 (:class:`_Span`); the second numbers its lines on from the newlines before the cut (counted in
 the child). Damaged-input warnings of both halves are told once the halves are joined; progress
 is told for the first half, then for all of it. Forking as everywhere else: allowed and safe
-(:mod:`oomsleuth.load.forking`), 2+ cores; ``OOMSLEUTH_NO_FORK=1`` keeps one process; a child
-that dies or fails makes the log be parsed in one process.
+(:mod:`oomsleuth.load.forking`), 2+ cores, and room for the child: ``MIN_HEADROOM`` and
+``REPORT_BYTES`` for each report it is estimated to hold (a host short of memory reads the log
+in one process); ``OOMSLEUTH_NO_FORK=1`` keeps one process; a child that dies or fails makes
+the log be parsed in one process.
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ MIN_REPORTS = 128  # below this many reports, one process is as fast (a fork cos
 # with fewer reports than DENSE_PER_MB a megabyte (bench/README.md, "Two halves side by side")
 AHEAD_BYTES = 64 << 20
 DENSE_PER_MB = 8
+REPORT_BYTES = 48 << 10  # a parsed report's memory, and its pickle (~40 KB measured, with 4)
 HEADER = b"invoked oom-killer"
 # how the line of a journal record that holds a report's header starts (JSON, export, verbose)
 JOURNAL_LINES = (b"{", b"_", b" ", b"\t", b"MESSAGE=")
@@ -66,17 +69,17 @@ def parse_halves(
     path = source.path
     try:
         length = path.stat().st_size if path is not None and worth_halving(source) else 0
-        cut = find_cut(path, length) if path is not None and length else None
+        found = find_cut(path, length) if path is not None and length else None
     except OSError:  # (the one process meets it again, and tells it as it does)
         return None
     from oomsleuth.load import forking
 
-    if cut is None or not forking.safe_to_fork():
+    if found is None or not forking.safe_to_fork() or not _room_for(found[1]):
         return None
-    tail = forking.Pending(functools.partial(_tail, source, cut, read))
+    tail = forking.Pending(functools.partial(_tail, source, found[0], read))
     damage: list[Warning_] = []
     try:
-        head = read(_span(source, 0, cut), damage.append, 0, True)
+        head = read(_span(source, 0, found[0]), damage.append, 0, True)
         got = tail.result()
     except Exception:  # the one process meets it again, and tells it as it does
         tail.cancel()
@@ -119,11 +122,11 @@ def _plain_text(path: Path) -> bool:
         return uncompressed(decompressed(stack.enter_context(path.open("rb")), path.name))
 
 
-def find_cut(path: Path, length: int) -> int | None:
+def find_cut(path: Path, length: int) -> tuple[int, int] | None:
     """The offset of the first line holding ``HEADER`` in the ``LOOK`` bytes from ``CUT_AT``
-    of the file, when those bytes hold enough reports for the file to hold ``MIN_REPORTS``
-    (estimated as if they all were as dense) and, from ``AHEAD_BYTES``, ``DENSE_PER_MB`` a
-    megabyte; else None."""
+    of the file, and the reports the file holds if all were as dense as those bytes, when that
+    is ``MIN_REPORTS`` or more and, from ``AHEAD_BYTES``, ``DENSE_PER_MB`` a megabyte; else
+    None."""
     at = int(length * CUT_AT)
     with path.open("rb", buffering=0) as file:
         window = os.pread(file.fileno(), LOOK, at)
@@ -137,7 +140,17 @@ def find_cut(path: Path, length: int) -> int | None:
     line = window.rfind(b"\n", 0, found) + 1
     if window.startswith(JOURNAL_LINES, line):
         return None  # a journal's record: its reader's state goes on (scan_halves declines)
-    return at + line
+    return at + line, count * length // len(window)
+
+
+def _room_for(reports: int) -> bool:
+    """Whether the host and this process's cgroups have room for the second half's reports in
+    a process of their own, besides the ``MIN_HEADROOM`` any fork asks for
+    (:mod:`oomsleuth.load.headroom`)."""
+    from oomsleuth.load.headroom import MIN_HEADROOM, headroom
+
+    room = headroom()
+    return room is None or room >= MIN_HEADROOM + int(reports * (1 - CUT_AT)) * REPORT_BYTES
 
 
 def _tail(source: Input, cut: int, read: Read[T]) -> Half[T]:
