@@ -53,8 +53,9 @@ def _of_all(source: Input, tick: Progress | None) -> Progress | None:
     from oomsleuth.load.forking import size
     from oomsleuth.load.parse_halves import CUT_AT
 
+    total = size(source)
+
     def told(name: str, lines: int, read: int, _: int | None) -> None:
-        total = size(source)
         tick(name, lines, min(total, int(read / CUT_AT)), total)
 
     return told

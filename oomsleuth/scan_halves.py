@@ -48,7 +48,7 @@ from oomsleuth.model import LogLine, OomReport, Report, Run
 from oomsleuth.model.record import replace
 from oomsleuth.parsers import kernel, kernel_lines
 from oomsleuth.parsers.kernel_settle import GAP_S
-from oomsleuth.scanner import LEADING, Scanner, _idle
+from oomsleuth.scanner import LEADING, Scanner, _idle, scanned
 
 # a run's lines as Recorder.take_run keeps them: line, framing, wall, host, how many, the texts
 # it keeps (by index), the uptimes (packed as doubles when none is None)
@@ -120,9 +120,7 @@ def read_half(source: str, lines: Sparse, first: bool) -> Scanner:
     """The first half of ``source`` (its reports left open) or the second (``lines`` numbered
     on from the first half's, read by a :func:`join`-ready scanner)."""
     if first:
-        scanner = Scanner()
-        scanner.feed_source(source, lines, close=False)
-        return scanner
+        return scanned(source, lines, close=False)
     scanner = _Tail()
     scanner.tracker = Recorder()
     scanner.feed_source(source, lines)

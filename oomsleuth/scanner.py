@@ -100,7 +100,7 @@ class Scanner:
         self.lines_read = 0
         self.framings: Tally[str] = Tally()
         self.tracker = AnchorTracker()
-        self.resumable = False  # the framer's state at the end of the last source (sparse.py)
+        self.resumable = False  # the framer's at the end of the last source (Framer._resumable)
         self.userspace_kills: list[UserspaceKill] = []
         # how far the userspace parser and the tracker take a run in one piece: it holds while
         # the lines before it are fed, in one piece or one by one (each reader's state changes
@@ -239,10 +239,11 @@ def parse_sources(
     return scanner.result()
 
 
-def scanned(source: str, lines: Iterable[str] | Sparse) -> Scanner:
-    """One source read by a fresh scanner: a part for :func:`merged`."""
+def scanned(source: str, lines: Iterable[str] | Sparse, close: bool = True) -> Scanner:
+    """One source read by a fresh scanner: a part for :func:`merged` (``close=False``: its
+    reports left open, the first half for :func:`oomsleuth.scan_halves.join`)."""
     scanner = Scanner()
-    scanner.feed_source(source, lines)
+    scanner.feed_source(source, lines, close)
     return scanner
 
 

@@ -18,7 +18,7 @@ from test_scan import _all_logs
 
 import oomsleuth
 from oomsleuth import api_scan, scan_halves
-from oomsleuth.load import forking, parse_halves
+from oomsleuth.load import blocks, forking, parse_halves
 from oomsleuth.load.files import Input
 from oomsleuth.model import Report, Warning_
 from oomsleuth.scanner import parse_sources
@@ -266,7 +266,7 @@ def test_a_big_log_is_halved_only_when_dense(
     monkeypatch.setattr(parse_halves, "MIN_REPORTS", 2)
     length = log.stat().st_size
     assert parse_halves.find_cut(log, length) is not None  # below AHEAD_BYTES
-    monkeypatch.setattr(parse_halves, "AHEAD_BYTES", length)
+    monkeypatch.setattr(blocks, "AHEAD_BYTES", length)
     assert parse_halves.find_cut(log, length) is None
     monkeypatch.setattr(parse_halves, "DENSE_PER_MB", 2)
     assert parse_halves.find_cut(log, length) is not None

@@ -84,9 +84,7 @@ def read_forked(
     from multiprocessing.connection import wait
 
     _JOBS = jobs
-    for stream in (sys.stdout, sys.stderr):  # a worker flushes its copies of them as it ends
-        with contextlib.suppress(Exception):
-            stream.flush()
+    _flush_std()
     context = multiprocessing.get_context("fork")
     running: dict[Any, tuple[int, Any]] = {}  # result pipe -> (job, process)
     results: dict[int, object] = {}
@@ -142,9 +140,7 @@ class Pending:
         global _JOBS
         import multiprocessing
 
-        for stream in (sys.stdout, sys.stderr):  # (as read_forked)
-            with contextlib.suppress(Exception):
-                stream.flush()
+        _flush_std()
         _JOBS = (job,)
         try:
             self._pipe, (_, self._process) = _start(multiprocessing.get_context("fork"), 0)
@@ -159,6 +155,13 @@ class Pending:
         self._process.terminate()
         self._process.join()
         self._pipe.close()
+
+
+def _flush_std() -> None:
+    """Standard output and error flushed before a fork: a worker flushes its copies as it ends."""
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
 
 
 def _start(context: Any, index: int) -> tuple[Any, tuple[int, Any]]:

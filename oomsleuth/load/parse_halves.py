@@ -1,8 +1,8 @@
 """A plain kernel log dense with reports parsed in two halves side by side.
 
-A log dense with reports is mostly parsing, on one core: under ``AHEAD_BYTES`` (64 MB) it has
-no search process beside it, and from there its search process waits on the reader. Its two
-halves are parsed at once, the second in a forked process, and put together by
+A log dense with reports is mostly parsing, on one core: under ``blocks.AHEAD_BYTES`` (64 MB)
+it has no search process beside it, and from there its search process waits on the reader. Its
+two halves are parsed at once, the second in a forked process, and put together by
 :func:`oomsleuth.scan_halves.join` into exactly what one scanner gives (its doc says why), or,
 when the halves cannot say so, the log is parsed again in one process, as before (a cost of
 about half a parse, for logs that interleave hosts' reports at the cut, say). From 64 MB a log
@@ -34,14 +34,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar, cast
 
+from oomsleuth.load import blocks
 from oomsleuth.load.files import Input, Problem
 from oomsleuth.model import Warning_
 
 SPLIT_BYTES = 256 << 10  # smaller files are not worth looking at
 MIN_REPORTS = 128  # below this many reports, one process is as fast (a fork costs ~25 ms)
-# from this size a search process takes the second core (blocks.AHEAD_BYTES): faster for a log
-# with fewer reports than DENSE_PER_MB a megabyte (bench/README.md, "Two halves side by side")
-AHEAD_BYTES = 64 << 20
+# from blocks.AHEAD_BYTES a search process takes the second core: faster for a log with fewer
+# reports than this a megabyte (bench/README.md, "Two halves side by side")
 DENSE_PER_MB = 8
 REPORT_BYTES = 48 << 10  # a parsed report's memory, and its pickle (~40 KB measured, with 4)
 HEADER = b"invoked oom-killer"
@@ -68,7 +68,7 @@ def parse_halves(
     None: parse it in one process (nothing told then)."""
     path = source.path
     try:
-        length = path.stat().st_size if path is not None and worth_halving(source) else 0
+        length = halvable(source)
         found = find_cut(path, length) if path is not None and length else None
     except OSError:  # (the one process meets it again, and tells it as it does)
         return None
@@ -94,22 +94,21 @@ def parse_halves(
     return report
 
 
-def worth_halving(source: Input) -> bool:
-    """A plain file (not standard input or a bundle member) of ``SPLIT_BYTES`` or more,
-    forking allowed, 2+ cores (whether it is safe is asked once there is a cut: it imports
-    multiprocessing)."""
+def halvable(source: Input) -> int:
+    """The size of a plain file (not standard input or a bundle member) of ``SPLIT_BYTES`` or
+    more, forking allowed, 2+ cores (whether it is safe is asked once there is a cut: it
+    imports multiprocessing); else 0."""
     if source.path is None or source.opener is not None:
-        return False
+        return 0
     try:
-        if source.path.stat().st_size < SPLIT_BYTES:
-            return False
+        length = source.path.stat().st_size
     except OSError:
-        return False
+        return 0
     from oomsleuth.load import forking  # here: a small log never asks
 
-    if forking.fork_forbidden() or forking.cores() < 2:
-        return False
-    return _plain_text(source.path)
+    if length < SPLIT_BYTES or forking.fork_forbidden() or forking.cores() < 2:
+        return 0
+    return length if _plain_text(source.path) else 0
 
 
 def _plain_text(path: Path) -> bool:
@@ -125,7 +124,7 @@ def _plain_text(path: Path) -> bool:
 def find_cut(path: Path, length: int) -> tuple[int, int] | None:
     """The offset of the first line holding ``HEADER`` in the ``LOOK`` bytes from ``CUT_AT``
     of the file, and the reports the file holds if all were as dense as those bytes, when that
-    is ``MIN_REPORTS`` or more and, from ``AHEAD_BYTES``, ``DENSE_PER_MB`` a megabyte; else
+    is ``MIN_REPORTS`` or more and, from ``blocks.AHEAD_BYTES``, ``DENSE_PER_MB`` a megabyte; else
     None."""
     at = int(length * CUT_AT)
     with path.open("rb", buffering=0) as file:
@@ -135,7 +134,7 @@ def find_cut(path: Path, length: int) -> tuple[int, int] | None:
     count = window.count(HEADER, start) if found >= 0 else 0
     if not count or count * length < MIN_REPORTS * len(window):
         return None
-    if length >= AHEAD_BYTES and count * (1 << 20) < DENSE_PER_MB * len(window):
+    if length >= blocks.AHEAD_BYTES and count * (1 << 20) < DENSE_PER_MB * len(window):
         return None  # (the search process's way is faster)
     line = window.rfind(b"\n", 0, found) + 1
     if window.startswith(JOURNAL_LINES, line):
