@@ -77,9 +77,10 @@ def _stamp(n: int) -> str:
     return f"{at:%b} {at.day:2d} {at:%H:%M:%S} web-1 kernel: "
 
 
-def _report(path: Path, uptime: float, stamp: str) -> tuple[list[str], float]:
-    """A real report's lines in kern.log framing, its kernel stamps moved to start at uptime."""
-    lines = path.read_text().splitlines()
+def _report(lines: Path | list[str], uptime: float, stamp: str) -> tuple[list[str], float]:
+    """A real report's lines (a file's, or given) in kern.log framing, its kernel stamps moved
+    to start at uptime."""
+    lines = lines.read_text().splitlines() if isinstance(lines, Path) else lines
     first = next((float(m[1]) for x in lines if (m := STAMP.match(x))), 0.0)
     out, last = [], uptime
     for line in lines:
@@ -119,14 +120,24 @@ def noisy(path: Path, megabytes: int, reports: int) -> int:
 
 
 def dense(path: Path, reports: int, sources: list[Path] | None = None) -> None:
-    """``reports`` reports back to back (of ``sources`` in turn: REPORTS by default)."""
-    uptime, sources = 10.0, sources or REPORTS
+    """``reports`` reports back to back, each one report of ``sources`` (REPORTS by default)
+    in turn: a source that holds several (memcg-adj holds two) gives them one at a time, so
+    the log holds exactly ``reports`` (per report = time / reports)."""
+    uptime, pieces = 10.0, [p for s in sources or REPORTS for p in _pieces(s)]
     with path.open("w") as f:
         for i in range(reports):
-            lines, uptime = _report(
-                sources[i % len(sources)], uptime + 1.0, _stamp(int(uptime * 50))
-            )
+            lines, uptime = _report(pieces[i % len(pieces)], uptime + 1.0, _stamp(int(uptime * 50)))
             f.writelines(lines)
+
+
+def _pieces(path: Path) -> list[list[str]]:
+    """The lines of ``path`` cut before each report's first line (``invoked oom-killer``)."""
+    out: list[list[str]] = []
+    for line in path.read_text().splitlines():
+        if "invoked oom-killer" in line or not out:
+            out.append([])
+        out[-1].append(line)
+    return out
 
 
 def _untreed(argv: list[str], env: dict[str, str] | None) -> tuple[float, int, int, str]:
