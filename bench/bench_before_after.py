@@ -36,7 +36,11 @@ from bench_scan import CROWD, GLOBAL, ROOT, dense
 from measure import compiled, run
 
 LAUNCH = "import sys; sys.path[:0] = sys.argv[1].split(':'); del sys.argv[1]; "
-MAIN = "from oomsleuth.__main__ import main; sys.argv[0] = 'oomsleuth'; sys.exit(main())"
+# the console script's function (an older tree's has only main)
+MAIN = (
+    "import oomsleuth.__main__ as m; sys.argv[0] = 'oomsleuth'; "
+    "sys.exit(getattr(m, 'script', m.main)())"
+)
 TYPER = "import typer"
 
 

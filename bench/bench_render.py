@@ -28,11 +28,10 @@ import tarfile
 import tempfile
 from pathlib import Path
 
+from bench_before_after import LAUNCH, MAIN
 from bench_scan import ROOT, dense
 from measure import compiled, run_tree
 
-LAUNCH = "import sys; sys.path[:0] = sys.argv[1].split(':'); del sys.argv[1]; "
-MAIN = "from oomsleuth.__main__ import main; sys.argv[0] = 'oomsleuth'; sys.exit(main())"
 MADE = re.compile(r"at \d{4}-\d\d-\d\dT[0-9:]+\+00:00\.")
 FORMATS = ("terminal", "html", "md", "json")
 
