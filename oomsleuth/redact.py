@@ -129,6 +129,10 @@ class Pseudonymizer:
             return (self.source(value[0]), value[1])
         if name == "restarts":  # (time, source)
             return (value[0], self.source(value[1]))
+        if name == "lines":  # OomReport.lines: (line number, the raw line): free text
+            return (value[0], self.walk(value[1], name))
+        if name == "protected":  # HostFacts.protected: (pid, comm)
+            return (value[0], self.walk(value[1], "comm"))
         return value
 
     def field(self, name: str, value: str) -> str:

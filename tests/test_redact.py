@@ -1,4 +1,5 @@
-"""``redact``: no original name survives anywhere in the JSON document, the same original always
+"""``redact``: no original name survives anywhere in the JSON document, nor in the HTML report
+(which shows each report's own log lines), Markdown and the terminal; the same original always
 gets the same pseudonym, and every number and kernel fact is unchanged.
 
 Runs on every fixture with a kernel or userspace OOM event, the recorded incidents with their
@@ -8,6 +9,7 @@ history, the shared corpus (skipped when ../shared is absent) and the model fact
 from __future__ import annotations
 
 import functools
+import html
 import io
 import ipaddress
 import json
@@ -22,9 +24,11 @@ import modelfactory as mf
 import pytest
 from pipeline import analyze_files
 
+import oomsleuth
 from oomsleuth.correlate.cgroups import decode_cgroup
 from oomsleuth.model import (
     History,
+    HostFacts,
     Incident,
     OomReport,
     Report,
@@ -198,6 +202,39 @@ def test_no_original_survives(case: str) -> None:
         if re.search(rf"(?<![\w.-]){re.escape(json.dumps(s)[1:-1])}(?![\w-])", text)
     ]
     assert leaks == []
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_no_original_survives_in_the_other_formats(case: str) -> None:
+    """Their text as a reader sees it: HTML unescaped, without its style sheet and script;
+    Markdown without its backslash escapes."""
+    result = original(case)
+    redacted, kept = redact(result), comms(result)
+    for fmt in ("html", "md", "terminal"):
+        out = io.StringIO()
+        oomsleuth.render(redacted, fmt, out)
+        text = out.getvalue()
+        if fmt == "html":
+            text = html.unescape(re.sub(r"(?s)<(style|script)\b.*?</\1>", "", text))
+        elif fmt == "md":
+            text = re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", text)
+        leaks = [
+            s
+            for s in sorted(secrets(result) - kept)
+            if re.search(r"\w", s)  # (a host masked as "**" is no name, and Markdown's bold)
+            and re.search(rf"(?<![\w.-]){re.escape(s)}(?![\w-])", text)
+        ]
+        assert leaks == [], fmt
+
+
+def test_protected_processes_of_the_host_facts_are_renamed_with_the_comms() -> None:
+    facts = HostFacts("this host", hostname="db01", protected=((1, "systemd"), (640, "sshd")))
+    result = Report(host_facts=(facts,))
+    assert redact(result).host_facts[0].protected == facts.protected  # comms are kept...
+    hidden = redact(result, comms=True).host_facts[0]  # ...unless asked
+    assert hidden.hostname == "host-1"
+    assert [pid for pid, _ in hidden.protected] == [1, 640]
+    assert {comm for _, comm in hidden.protected} == {"comm-1", "comm-2"}
 
 
 @pytest.mark.parametrize("case", CASES)
