@@ -63,6 +63,7 @@ def analyze(
     on_warning: Callable[[str], None] | None = None,
     on_info: Callable[[str], None] | None = None,
     on_progress: Progress | None = None,
+    excerpts: bool = True,
 ) -> Report:
     """Everything ``oomsleuth analyze`` does, as a model: every OOM event in ``inputs`` (paths,
     folders, archives and bundles such as sosreports, ``-`` for stdin; none: this host, now) on
@@ -77,7 +78,9 @@ def analyze(
     content are in the report. ``since``/``boots`` narrow the live host's evidence (as
     journalctl's ``--since``/``--boot``); ``on_info`` hears what was read and skipped;
     ``on_progress(source, lines, bytes_read, size)`` is called after each block of input read
-    (``size``: a plain file's, else None), for a progress display.
+    (``size``: a plain file's, else None), for a progress display. ``excerpts=False``: no
+    report keeps its own log lines (``OomReport.lines``, which only the HTML report shows):
+    a third less memory a report and ~5% less time.
     Raises :class:`~oomsleuth.errors.OomsleuthError`.
     ``analyze(...).to_dict()`` is the JSON document of ``oomsleuth analyze --format json``.
     """
@@ -92,7 +95,8 @@ def analyze(
     ctx = facts_boot(ctx, evidence.facts)
     ctx.mtimes.update(_mtimes([(s.name, s.path) for s in sources if s.path is not None]))
     history_paths: list[str | Input] = [*_paths(history), *evidence.history]
-    report = narrowed(_parsed(sources, ctx, history_paths, warn, on_progress), evidence.since)
+    parsed = _parsed(sources, ctx, history_paths, warn, on_progress, excerpts)
+    report = narrowed(parsed, evidence.since)
     report = hosted(report, evidence, len(_paths(inputs)))
     windows = Windows(event_moments(report), before, after)
     history_paths += dated(evidence, windows)
@@ -117,6 +121,7 @@ def _parsed(
     history_paths: list[str | Input],
     warn: Callable[[str], None],
     tick: Progress | None = None,
+    excerpts: bool = True,
 ) -> Report:
     """The sources parsed, on the wall clock, copies of one kill merged."""
     from oomsleuth import api_scan
@@ -127,7 +132,7 @@ def _parsed(
         damage.append(w)
         warn(w.message)
 
-    parsed = api_scan.parse(sources, problem, tick)
+    parsed = api_scan.parse(sources, problem, tick, excerpts)
     if damage:
         parsed = replace(parsed, warnings=parsed.warnings + tuple(damage))
     if history_paths and ctx.boot_time is None:

@@ -18,9 +18,12 @@ if TYPE_CHECKING:
 Progress = Callable[[str, int, int, "int | None"], None]  # api.Progress
 
 
-def parse(sources: Sequence[Input], problem: Problem, tick: Progress | None) -> Report:
+def parse(
+    sources: Sequence[Input], problem: Problem, tick: Progress | None, excerpts: bool = True
+) -> Report:
     """Every source framed and parsed, in order (no clock, no correlation: the Report of
-    :func:`oomsleuth.scanner.parse_sources`); the damage they hold to ``problem``."""
+    :func:`oomsleuth.scanner.parse_sources`); the damage they hold to ``problem``;
+    ``excerpts=False``: no report keeps its own lines."""
     from oomsleuth.scanner import parse_sources
 
     parsed = None
@@ -29,19 +32,25 @@ def parse(sources: Sequence[Input], problem: Problem, tick: Progress | None) -> 
         from oomsleuth.scanner import merged, scanned
 
         parsed = parse_forked(
-            sources, lambda s, p: scanned(s.name, blocks(s, p, None)), merged, problem, tick
+            sources,
+            lambda s, p: scanned(s.name, blocks(s, p, None), excerpts=excerpts),
+            merged,
+            problem,
+            tick,
         )
     elif sources:  # one big source in two halves, when that pays
         from oomsleuth.load.parse_halves import parse_halves
 
-        half = functools.partial(_half, _of_all(sources[0], tick))
+        half = functools.partial(_half, _of_all(sources[0], tick), excerpts)
         parsed = parse_halves(sources[0], half, _join, problem)
         if parsed is not None and tick is not None:  # (all of it)
             from oomsleuth.load.forking import size  # (loaded: the halves forked)
 
             tick(sources[0].name, parsed.lines_read, size(sources[0]), size(sources[0]))
     if parsed is None:
-        parsed = parse_sources((s.name, blocks(s, problem, tick)) for s in sources)
+        parsed = parse_sources(
+            ((s.name, blocks(s, problem, tick)) for s in sources), excerpts=excerpts
+        )
     return parsed
 
 
@@ -61,10 +70,13 @@ def _of_all(source: Input, tick: Progress | None) -> Progress | None:
     return told
 
 
-def _half(tick: Progress | None, part: Input, heard: Problem, before: int, first: bool) -> Scanner:
+def _half(
+    tick: Progress | None, excerpts: bool, part: Input, heard: Problem, before: int, first: bool
+) -> Scanner:
     from oomsleuth.scan_halves import read_half  # here: most logs are not read in halves
 
-    return read_half(part.name, blocks(part, heard, tick if first else None, before), first)
+    lines = blocks(part, heard, tick if first else None, before)
+    return read_half(part.name, lines, first, excerpts)
 
 
 def _join(head: Scanner, tail: Scanner, base: int) -> Report | None:

@@ -112,16 +112,17 @@ class _Tail(Scanner):
     def _kernel(self, host: str | None) -> kernel.KernelParser:
         kp = self.kernels.get(host)
         if kp is None:
-            kp = self.kernels[host] = _Watched(rows_until=LEADING)
+            kp = self.kernels[host] = _Watched(LEADING, self.max_raw)
         return kp
 
 
-def read_half(source: str, lines: Sparse, first: bool) -> Scanner:
+def read_half(source: str, lines: Sparse, first: bool, excerpts: bool = True) -> Scanner:
     """The first half of ``source`` (its reports left open) or the second (``lines`` numbered
-    on from the first half's, read by a :func:`join`-ready scanner)."""
+    on from the first half's, read by a :func:`join`-ready scanner); ``excerpts``: as
+    :class:`~oomsleuth.scanner.Scanner`'s."""
     if first:
-        return scanned(source, lines, close=False)
-    scanner = _Tail()
+        return scanned(source, lines, close=False, excerpts=excerpts)
+    scanner = _Tail(excerpts=excerpts)
     scanner.tracker = Recorder()
     scanner.feed_source(source, lines)
     for kp in scanner.kernels.values():  # (packed to cross the fork)

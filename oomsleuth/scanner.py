@@ -30,6 +30,7 @@ from oomsleuth.model import (
 )
 from oomsleuth.model.patterns import lazy_compile
 from oomsleuth.parsers import kernel, kernel_lines, userspace
+from oomsleuth.parsers.kernel_draft import MAX_RAW_LINES
 
 
 class Prefilter:
@@ -91,8 +92,9 @@ class Scanner:
     merged once the clock has placed them (:mod:`oomsleuth.clock.copies`).
     """
 
-    def __init__(self, *, prefilter: bool = True) -> None:
+    def __init__(self, *, prefilter: bool = True, excerpts: bool = True) -> None:
         self.prefilter = prefilter
+        self.excerpts = excerpts  # each report's own lines kept (OomReport.lines)
         self.kernels: dict[str | None, kernel.KernelParser] = {}
         self.userspace = userspace.UserspaceParser()
         self.boots: list[Boot] = []
@@ -108,10 +110,15 @@ class Scanner:
         # uptime grows as it counted), so a run is scanned once, not at every stop
         self._run_end: tuple[Run | None, int] = (None, 0)
 
+    @property
+    def max_raw(self) -> int:
+        """A report's own lines its kernel parsers keep."""
+        return MAX_RAW_LINES if self.excerpts else 0
+
     def _kernel(self, host: str | None) -> kernel.KernelParser:
         kp = self.kernels.get(host)
         if kp is None:
-            kp = self.kernels[host] = kernel.KernelParser(rows_until=LEADING)
+            kp = self.kernels[host] = kernel.KernelParser(LEADING, self.max_raw)
         return kp
 
     def feed_source(self, source: str, lines: Iterable[str] | Sparse, close: bool = True) -> None:
@@ -228,21 +235,26 @@ class Scanner:
 
 
 def parse_sources(
-    sources: Iterable[tuple[str, Iterable[str] | Sparse]], *, prefilter: bool = True
+    sources: Iterable[tuple[str, Iterable[str] | Sparse]],
+    *,
+    prefilter: bool = True,
+    excerpts: bool = True,
 ) -> Report:
     """Parse several sources in order (no time resolution, no correlation: :func:`oomsleuth.
     analyze` adds them). ``prefilter=False`` frames every line (slower; the result must be the
-    same, which the tests check)."""
-    scanner = Scanner(prefilter=prefilter)
+    same, which the tests check); ``excerpts=False``: no report keeps its own lines."""
+    scanner = Scanner(prefilter=prefilter, excerpts=excerpts)
     for name, lines in sources:
         scanner.feed_source(name, lines)
     return scanner.result()
 
 
-def scanned(source: str, lines: Iterable[str] | Sparse, close: bool = True) -> Scanner:
+def scanned(
+    source: str, lines: Iterable[str] | Sparse, close: bool = True, excerpts: bool = True
+) -> Scanner:
     """One source read by a fresh scanner: a part for :func:`merged` (``close=False``: its
     reports left open, the first half for :func:`oomsleuth.scan_halves.join`)."""
-    scanner = Scanner()
+    scanner = Scanner(excerpts=excerpts)
     scanner.feed_source(source, lines, close)
     return scanner
 

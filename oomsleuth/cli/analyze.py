@@ -126,6 +126,9 @@ def analyze(
     if "-" in paths and sys.stdin.isatty():
         _say("reading a log from the terminal: paste it, then press Ctrl-D "
              "(or pipe one in: dmesg | oomsleuth analyze -)")  # fmt: skip
+    if fmt is None:
+        fmt = SUFFIX_FORMATS.get(output.suffix.lower(), Format.terminal) if output else None
+    fmt = fmt or Format.terminal
     try:
         with _progress() as tick:
             report = oomsleuth.analyze(
@@ -141,12 +144,11 @@ def analyze(
                 on_warning=_warn,
                 on_info=_say if verbose else None,
                 on_progress=tick,
+                excerpts=fmt is Format.html,  # (only the HTML report shows a report's lines)
             )
-        if fmt is None:
-            fmt = SUFFIX_FORMATS.get(output.suffix.lower(), Format.terminal) if output else None
         color = False if (no_color or output is not None) else None
         with _opened(output, report) as out:
-            oomsleuth.render(report, (fmt or Format.terminal).value, out, width=width, color=color)
+            oomsleuth.render(report, fmt.value, out, width=width, color=color)
             out.flush()
     except OomsleuthError as exc:
         _say(f"error: {exc.message}")

@@ -64,7 +64,12 @@ def _analyzed(name: str, paths: list[str], options: Options) -> list[Row]:
     folder, such a file costs analyze a warning, not the run)."""
     heard: list[str] = []
     report = oomsleuth.analyze(
-        paths, tz=options.tz, year=options.year, window=options.window, on_warning=heard.append
+        paths,
+        tz=options.tz,
+        year=options.year,
+        window=options.window,
+        on_warning=heard.append,
+        excerpts=False,  # (a row names no line but the kill's)
     )
     rows = report_rows(report, name)
     unread = [m.split(UNREADABLE, 1)[1] for m in heard if UNREADABLE in m]
@@ -93,7 +98,9 @@ def _probed(name: str, paths: list[str], options: Options, first: Exception) -> 
     good: list[str] = []
     for path in files:
         try:
-            oomsleuth.analyze([path], tz=options.tz, year=options.year, on_warning=_ignore)
+            oomsleuth.analyze(
+                [path], tz=options.tz, year=options.year, on_warning=_ignore, excerpts=False
+            )
             good.append(path)
         except Exception as exc:
             rows.append(error_row(name, path, _reason(exc)))

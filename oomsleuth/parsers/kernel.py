@@ -52,7 +52,7 @@ def _stamp(line: LogLine) -> Stamp:
 class KernelParser:
     """Feed it kernel LogLines in log order; ``close()`` then read ``reports`` and friends."""
 
-    def __init__(self, rows_until: int | None = None) -> None:
+    def __init__(self, rows_until: int | None = None, max_raw: int = MAX_RAW_LINES) -> None:
         self.reports: list[OomReport] = []
         self.alloc_failures: list[AllocFailure] = []
         self.warnings: list[Warning_] = []
@@ -61,6 +61,7 @@ class KernelParser:
         self._handed = 0  # reports handed out by settled()
         self._touched: tuple[str, int] | None = None  # see _place
         self.rows_until = rows_until  # bare task rows open reports up to this line (None: all)
+        self.max_raw = max_raw  # a report's own lines kept (OomReport.lines; 0: none)
 
     @property
     def busy(self) -> bool:
@@ -93,7 +94,7 @@ class KernelParser:
             self._place()
         where = Where(line.source, line.lineno)
         if ko.EVENT_HINT.search(s) is not None and self._feed_event_line(s, line, where):
-            if (d := self._draft) is not None and len(d.raw) < MAX_RAW_LINES:
+            if (d := self._draft) is not None and len(d.raw) < d.max_raw:
                 d.raw.append((line.lineno, line.text))  # the line in the report's excerpt
             return
         d = self._draft
@@ -103,7 +104,7 @@ class KernelParser:
             d = self._start(where, _stamp(line), header=None)
         if d.kills:
             return
-        if len(d.raw) < MAX_RAW_LINES:  # (as above)
+        if len(d.raw) < d.max_raw:  # (as above)
             d.raw.append((line.lineno, line.text))
         if not feed_body(d, s, line.uptime_s, where):
             self._warn(
@@ -258,7 +259,7 @@ class KernelParser:
 
     # -- helpers ----------------------------------------------------------------------------
     def _start(self, where: Where, stamp: Stamp, header: Trigger | None) -> Draft:
-        d = Draft(where=where, stamp=stamp, trigger=header, has_header=header is not None)
+        d = Draft(where, stamp, header, header is not None, max_raw=self.max_raw)
         d.suppressed_before, self._suppressed = self._suppressed, None
         if header is None:
             d.phase = "memcg"

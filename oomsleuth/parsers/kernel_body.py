@@ -15,7 +15,7 @@ import sys
 from oomsleuth.model import Where
 from oomsleuth.model.patterns import lazy_compile
 from oomsleuth.parsers import kernel_lines as kl
-from oomsleuth.parsers.kernel_draft import MAX_RAW_LINES, MAX_TRACE, Draft
+from oomsleuth.parsers.kernel_draft import MAX_TRACE, Draft
 from oomsleuth.parsers.kernel_outcome_lines import EVENT_HINT
 from oomsleuth.parsers.meminfo import MemInfoDraft
 from oomsleuth.parsers.taskdump import RawRow, parse_row, parse_table_header
@@ -68,7 +68,7 @@ def plain_body(d: Draft, s: str, lineno: int, text: str, uptime_s: float | None)
             return 0
         if len(d.stats) < MAX_STATS and d.stats_path is not None:
             d.stats.append((sys.intern(name), int(value)))
-        if len(d.raw) < MAX_RAW_LINES:
+        if len(d.raw) < d.max_raw:
             d.raw.append((lineno, text))
         if uptime_s is not None:  # touch(d, uptime_s, where), but for the Where
             d.last_uptime = uptime_s
@@ -86,12 +86,12 @@ def plain_body(d: Draft, s: str, lineno: int, text: str, uptime_s: float | None)
     ):
         if len(d.trace) < MAX_TRACE:
             d.trace.append(s)
-        if len(d.raw) < MAX_RAW_LINES:
+        if len(d.raw) < d.max_raw:
             d.raw.append((lineno, text))
         return TAKEN
     if phase == "tasks" and s[:1] == "[" and (row := _plain_row(d, s)) is not None:
         d.rows.append(row)
-        if len(d.raw) < MAX_RAW_LINES:
+        if len(d.raw) < d.max_raw:
             d.raw.append((lineno, text))
         if uptime_s is not None:
             d.last_uptime = uptime_s

@@ -61,6 +61,7 @@ class Draft:
     last_wall_ts: float | None = None
     last_where: Where | None = None
     raw: list[tuple[int, str]] = field(default_factory=list)
+    max_raw: int = MAX_RAW_LINES  # how many of its lines ``raw`` keeps (0: no excerpt)
 
     def page_size(self) -> tuple[int, str]:
         if self.meminfo is not None and self.meminfo.buddy_page_kb:

@@ -18,7 +18,7 @@ from operator import sub
 from oomsleuth.model import Run, Where
 from oomsleuth.model.patterns import lazy_compile
 from oomsleuth.parsers.kernel_body import MAX_STATS, ROWISH, TOUCHED, feed_body, plain_body
-from oomsleuth.parsers.kernel_draft import MAX_RAW_LINES, Draft
+from oomsleuth.parsers.kernel_draft import Draft
 from oomsleuth.parsers.kernel_outcome_lines import EVENT_HINT
 from oomsleuth.parsers.kernel_settle import GAP_S
 
@@ -69,7 +69,7 @@ def _lines(
                 return i, touched, False  # an event may be in it; a row may not match its header
             if touched:  # KernelParser._place, before anything reads or changes it
                 d.last_where, touched = Where(source, touched), 0
-            if len(d.raw) < MAX_RAW_LINES:
+            if len(d.raw) < d.max_raw:
                 d.raw.append((lineno + i, text))
             feed_body(d, s, up, Where(source, lineno + i))  # (no row: never False)
             if d.phase == "stats" and i + 1 < end:
@@ -104,7 +104,7 @@ def _stat_block(d: Draft, run: Run, start: int, end: int, touched: int) -> tuple
         pairs = zip(words[: 2 * room : 2], words[1 : 2 * room : 2], strict=True)
         d.stats.extend([(sys.intern(name), int(value)) for name, value in pairs])
     first = run.lineno + start
-    if (room := MAX_RAW_LINES - len(d.raw)) > 0:
+    if (room := d.max_raw - len(d.raw)) > 0:
         k = min(n, room)
         d.raw.extend(zip(range(first, first + k), texts[start : start + k], strict=True))
     d.last_uptime = ups[-1]
