@@ -33,7 +33,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     ap.add_argument("--rev", required=True, help="an earlier revision (git), before the halves")
     ap.add_argument("--mb", type=int, default=256)
-    ap.add_argument("--reports", default="500,2400,8000", help="reports in each noisy log")
+    ap.add_argument("--reports", default="500,2400,8000", help="source copies in each log")
     ap.add_argument("--dense", type=int, default=2000)
     ap.add_argument("--repeat", type=int, default=2)
     args = ap.parse_args()
@@ -43,8 +43,9 @@ def main() -> int:
         compiled(str(old / "oomsleuth"), str(ROOT / "oomsleuth"))
         logs = []
         for count in map(int, args.reports.split(",")):
-            logs.append((f"{args.mb} MB, {count} reports", Path(tmp) / f"noisy-{count}.log"))
-            noisy(logs[-1][1], args.mb, count)
+            path = Path(tmp) / f"noisy-{count}.log"
+            kills = noisy(path, args.mb, count)  # (copies of the sources: one holds two reports)
+            logs.append((f"{args.mb} MB, {kills} reports", path))
         logs.append((f"dense ({args.dense})", Path(tmp) / "dense.log"))
         dense(logs[-1][1], args.dense)
         sides = {
