@@ -126,9 +126,8 @@ def analyze(
     if "-" in paths and sys.stdin.isatty():
         _say("reading a log from the terminal: paste it, then press Ctrl-D "
              "(or pipe one in: dmesg | oomsleuth analyze -)")  # fmt: skip
-    if fmt is None:
-        fmt = SUFFIX_FORMATS.get(output.suffix.lower(), Format.terminal) if output else None
-    fmt = fmt or Format.terminal
+    if fmt is None:  # from the output's suffix, else the terminal's
+        fmt = SUFFIX_FORMATS.get(output.suffix.lower() if output else "", Format.terminal)
     try:
         with _progress() as tick:
             report = oomsleuth.analyze(
