@@ -13,17 +13,23 @@ from oomsleuth.model import Report
 if TYPE_CHECKING:
     from oomsleuth.load.blocks import BlockLines
     from oomsleuth.load.files import Input, Problem
+    from oomsleuth.load.parse_halves import Follow
     from oomsleuth.scanner import Scanner
 
 Progress = Callable[[str, int, int, "int | None"], None]  # api.Progress
 
 
 def parse(
-    sources: Sequence[Input], problem: Problem, tick: Progress | None, excerpts: bool = True
+    sources: Sequence[Input],
+    problem: Problem,
+    tick: Progress | None,
+    excerpts: bool = True,
+    follow: Follow | None = None,
 ) -> Report:
     """Every source framed and parsed, in order (no clock, no correlation: the Report of
     :func:`oomsleuth.scanner.parse_sources`); the damage they hold to ``problem``;
-    ``excerpts=False``: no report keeps its own lines."""
+    ``excerpts=False``: no report keeps its own lines; ``follow``: for a source read in two
+    halves, the second half's process goes on with it (:mod:`oomsleuth.api_ahead`)."""
     from oomsleuth.scanner import parse_sources
 
     parsed = None
@@ -42,7 +48,7 @@ def parse(
         from oomsleuth.load.parse_halves import parse_halves
 
         half = functools.partial(_half, _of_all(sources[0], tick), excerpts)
-        parsed = parse_halves(sources[0], half, _join, problem)
+        parsed = parse_halves(sources[0], half, _join, problem, follow)
         if parsed is not None and tick is not None:  # (all of it)
             from oomsleuth.load.forking import size  # (loaded: the halves forked)
 

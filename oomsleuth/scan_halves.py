@@ -130,6 +130,11 @@ def read_half(source: str, lines: Sparse, first: bool, excerpts: bool = True) ->
     return scanner
 
 
+def reports_of(tail: Scanner) -> list[OomReport]:
+    """The reports of a :func:`read_half` of the second half, as :func:`join` adds them."""
+    return [_unpack(r) for part in tail.kernels.values() for r in part.reports]
+
+
 def join(head: Scanner, tail: Scanner, base: int) -> Report | None:
     """The Report of one scanner reading the source whole, from ``head`` (the first ``base``
     lines, reports left open) and ``tail`` (:func:`read_half` of the rest); None when that

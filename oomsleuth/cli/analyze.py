@@ -144,6 +144,7 @@ def analyze(
                 on_info=_say if verbose else None,
                 on_progress=tick,
                 excerpts=fmt is Format.html,  # (only the HTML report shows a report's lines)
+                ahead=fmt.value,  # (rendered next, as that)
             )
         color = False if (no_color or output is not None) else None
         with _opened(output, report) as out:

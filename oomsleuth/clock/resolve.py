@@ -32,7 +32,7 @@ in a year that has none moves to the latest leap year before it.
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 
 from oomsleuth.clock.anchors import AnchorTracker, is_yearless
@@ -50,6 +50,8 @@ from oomsleuth.model import (
     has_placeholder_year,
 )
 from oomsleuth.model.record import replace
+
+Placed = tuple[Stamp, tuple[Stamp, ...]]  # a report's stamp and its kills', on the wall clock
 
 RECEIVE_NOTE = "the time the logger received the line; the kernel's own stamp is not in it"
 
@@ -209,8 +211,12 @@ class Clock:
         return resolve_stamp(stamp, where.source, self.ctx, line=where.line, index=self.index)
 
     def report(self, rep: OomReport) -> OomReport:
-        kills = tuple(replace(k, stamp=self.stamp(k.where, k.stamp)) for k in rep.kills)
-        return replace(rep, stamp=self.stamp(rep.where, rep.stamp), kills=kills)
+        return stamped(rep, self.stamps(rep))
+
+    def stamps(self, rep: OomReport) -> Placed:
+        """A report's stamp and its kills' on the wall clock."""
+        kills = tuple(self.stamp(k.where, k.stamp) for k in rep.kills)
+        return self.stamp(rep.where, rep.stamp), kills
 
     def event(self, event: Event) -> Event:
         """A kernel report (with its kills) or a userspace kill, on the wall clock."""
@@ -219,12 +225,27 @@ class Clock:
         return replace(event, stamp=self.stamp(event.where, event.stamp))
 
 
-def resolve_times(result: Report, ctx: TimeContext) -> Report:
-    """Every stamp of the result placed on the wall clock as well as the log allows."""
+def stamped(rep: OomReport, placed: Placed) -> OomReport:
+    """The report with the stamps :meth:`Clock.stamps` gave it."""
+    stamp, kills = placed
+    moved = tuple(replace(k, stamp=s) for k, s in zip(rep.kills, kills, strict=True))
+    return replace(rep, stamp=stamp, kills=moved)
+
+
+def resolve_times(
+    result: Report, ctx: TimeContext, given: Mapping[int, Placed] | None = None
+) -> Report:
+    """Every stamp of the result placed on the wall clock as well as the log allows
+    (``given``: the stamps of some reports, by first line, placed already by another
+    process's :meth:`Clock.stamps` from the same segments and context)."""
     clock = Clock(result.segments or _event_segments(result), ctx)
+    given = given or {}
     return replace(
         result,
-        reports=tuple(clock.report(rep) for rep in result.reports),
+        reports=tuple(
+            clock.report(rep) if (got := given.get(rep.where.line)) is None else stamped(rep, got)
+            for rep in result.reports
+        ),
         alloc_failures=tuple(
             replace(a, stamp=clock.stamp(a.where, a.stamp)) for a in result.alloc_failures
         ),

@@ -5,6 +5,7 @@ Pure: takes the parse result (times already resolved) and the history kept aroun
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from oomsleuth.correlate import (
@@ -35,7 +36,7 @@ from oomsleuth.model.units import human_kb
 UNKNOWN_BELOW = 0.25
 
 
-def _repeats(reports: tuple[OomReport, ...], i: int, earlier: scopes.Earlier) -> list[str]:
+def _repeats(reports: Sequence[OomReport], i: int, earlier: scopes.Earlier) -> list[str]:
     if earlier.repeats is None:
         return []
     count, first = earlier.repeats
@@ -64,16 +65,26 @@ def _roles(report: OomReport, verdict: Suspect) -> list[str]:
     return out
 
 
-def build(result: Report, history: History, *, before: timedelta) -> tuple[Incident, ...]:
+def build(
+    result: Report,
+    history: History,
+    *,
+    before: timedelta,
+    ids: Sequence[int] | None = None,
+    earlier: Sequence[scopes.Earlier] | None = None,
+) -> tuple[Incident, ...]:
+    """An incident for each report (``ids``: for those reports alone, as the whole would give
+    them; ``earlier``: :func:`scopes.index` of all reports, when it is known already)."""
     series = index(history.samples)
     sources = tuple(sorted({name for name, _ in history.sources}))
     per_source = cascade.by_source(history.samples)
     reports = result.reports
+    earlier = scopes.index(reports) if earlier is None else earlier
     incidents = []
-    for i, earlier in enumerate(scopes.index(reports)):
+    for i in range(len(reports)) if ids is None else ids:
         report = reports[i]
-        incident = _incident(i, reports, earlier, series, sources, before)
-        incident = _cascade(incident, report, earlier, per_source, before)
+        incident = _incident(i, reports, earlier[i], series, sources, before)
+        incident = _cascade(incident, report, earlier[i], per_source, before)
         request = requests.requested_by(report, result.userspace)
         incidents.append(incident if request is None else _credit(incident, request, report))
     return tuple(incidents)
@@ -81,7 +92,7 @@ def build(result: Report, history: History, *, before: timedelta) -> tuple[Incid
 
 def _incident(
     i: int,
-    reports: tuple[OomReport, ...],
+    reports: Sequence[OomReport],
     earlier: scopes.Earlier,
     series: dict[tuple[str | None, str], Series],
     sources: tuple[str, ...],

@@ -8,9 +8,10 @@ mean (Kubernetes QoS). Pure: a report and its badness rows in, ``Reason`` object
 from __future__ import annotations
 
 from bisect import bisect_left, insort
+from collections.abc import Sequence
 
 from oomsleuth.correlate import gfp
-from oomsleuth.model import BadnessRow, Incident, OomReport, Report
+from oomsleuth.model import BadnessRow, Incident, OomReport
 from oomsleuth.model.incidents import Reason
 from oomsleuth.model.kernel import Zone
 from oomsleuth.model.record import replace
@@ -19,11 +20,12 @@ from oomsleuth.model.units import human_kb
 ZONE_ORDER = ("DMA", "DMA32", "Normal", "HighMem", "Movable")
 
 
-def attach_reasons(incidents: tuple[Incident, ...], result: Report) -> tuple[Incident, ...]:
-    """Each incident with the reasons its own report gives."""
+def attach_reasons(
+    incidents: tuple[Incident, ...], reports: Sequence[OomReport]
+) -> tuple[Incident, ...]:
+    """Each incident with the reasons its own report (of ``reports``) gives."""
     return tuple(
-        replace(inc, reasons=explain(result.reports[inc.report_id], inc.badness))
-        for inc in incidents
+        replace(inc, reasons=explain(reports[inc.report_id], inc.badness)) for inc in incidents
     )
 
 

@@ -17,6 +17,7 @@ in one process) where a ``multiprocessing.Pool`` would wait for it for ever.
 from __future__ import annotations
 
 import contextlib
+import functools
 import itertools
 import os
 import signal
@@ -134,27 +135,65 @@ def side_by_side(jobs: Sequence[Callable[[], object]], done: Callable[[int, obje
 
 class Pending:
     """One job run in a forked process while this one works on (a caller that checked
-    :func:`safe_to_fork` first): :meth:`result` waits for it, :meth:`cancel` stops it."""
+    :func:`safe_to_fork` first): :meth:`result` waits for it, :meth:`cancel` stops it.
+    ``talk``: the job is called with its end of a two-way connection (``send``/``recv``: its
+    messages are :meth:`receive`-d here, :meth:`send`-t from here), besides its result."""
 
-    def __init__(self, job: Callable[[], object]) -> None:
+    def __init__(self, job: Callable[..., object], talk: bool = False) -> None:
         global _JOBS
         import multiprocessing
 
         _flush_std()
+        here = there = None
+        if talk:
+            here, there = multiprocessing.Pipe(duplex=True)
+            job = functools.partial(_talking, job, here, there)
         _JOBS = (job,)
         try:
             self._pipe, (_, self._process) = _start(multiprocessing.get_context("fork"), 0)
         finally:
             _JOBS = ()
+            if there is not None:
+                there.close()  # (the child's end: its death is then seen here as EOF)
+        self._talk: Any = here
 
     def result(self) -> object:
         """The job's result; its error raised here, :class:`ChildLost` when it died."""
-        return _result(self._pipe, self._process, 0)
+        try:
+            return _result(self._pipe, self._process, 0)
+        finally:
+            self._hang_up()
+
+    def receive(self) -> object:
+        """The job's next message; :class:`ChildLost` when it died (or ended) first."""
+        try:
+            return self._talk.recv()
+        except (EOFError, OSError):
+            raise ChildLost("worker 0 ended without a message") from None
+
+    def send(self, message: object) -> None:
+        """``message`` to the job (pickled); :class:`ChildLost` when it has gone."""
+        try:
+            self._talk.send(message)
+        except OSError:
+            raise ChildLost("worker 0 ended before a message to it") from None
 
     def cancel(self) -> None:
         self._process.terminate()
         self._process.join()
         self._pipe.close()
+        self._hang_up()
+
+    def _hang_up(self) -> None:
+        if self._talk is not None:
+            self._talk.close()
+            self._talk = None
+
+
+def _talking(job: Callable[[Any], object], here: Any, there: Any) -> object:
+    """In the child: ``job(there)``, the parent's end closed (the parent's death is then EOF)."""
+    here.close()
+    return job(there)
 
 
 def _flush_std() -> None:

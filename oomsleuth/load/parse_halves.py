@@ -32,11 +32,14 @@ import io
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import TypeVar, cast
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast
 
 from oomsleuth.load import blocks
 from oomsleuth.load.files import Input, Problem
 from oomsleuth.model import Warning_
+
+if TYPE_CHECKING:
+    from oomsleuth.load import forking
 
 SPLIT_BYTES = 256 << 10  # smaller files are not worth looking at
 MIN_REPORTS = 128  # below this many reports, one process is as fast (a fork costs ~25 ms)
@@ -44,6 +47,9 @@ MIN_REPORTS = 128  # below this many reports, one process is as fast (a fork cos
 # reports than this a megabyte (bench/README.md, "Two halves side by side")
 DENSE_PER_MB = 8
 REPORT_BYTES = 48 << 10  # a parsed report's memory, and its pickle (~40 KB measured, with 4)
+# and with work ahead (``follow``): its JSON text and incident, in both processes (~13 KB of
+# text a report of the dense bench log, measured)
+TEXT_BYTES = 32 << 10
 HEADER = b"invoked oom-killer"
 # how the line of a journal record that holds a report's header starts (JSON, export, verbose)
 JOURNAL_LINES = (b"{", b"_", b" ", b"\t", b"MESSAGE=")
@@ -60,12 +66,30 @@ Read = Callable[[Input, Problem, int, bool], T]
 Half = tuple[T, list[Warning_], int]
 
 
+class Follow(Protocol):
+    """Work that goes on in the child once the halves are joined (:mod:`oomsleuth.api_ahead`)."""
+
+    def child(self, half: Any, talk: Any) -> object:
+        """In the child, its half sent: what it does next, told by this process through
+        ``talk`` (its end of the connection); its result is :meth:`forking.Pending.result`."""
+        ...
+
+    def joined(self, tail: forking.Pending, base: int, joined: Any) -> None:
+        """Here, the halves ``joined``: the child (``base`` lines before its half), to talk to."""
+        ...
+
+
 def parse_halves(
-    source: Input, read: Read[T], join: Callable[[T, T, int], R | None], problem: Problem
+    source: Input,
+    read: Read[T],
+    join: Callable[[T, T, int], R | None],
+    problem: Problem,
+    follow: Follow | None = None,
 ) -> R | None:
     """``join(read(first half), read(second half), lines before the cut)``, the second read in
     a forked process (see the module doc), with the damage ``problem`` hears told once joined;
-    None: parse it in one process (nothing told then)."""
+    None: parse it in one process (nothing told then). ``follow``: the child stays, for
+    ``follow.child``, once joined (else it is stopped)."""
     path = source.path
     try:
         length = halvable(source)
@@ -76,11 +100,16 @@ def parse_halves(
 
     if found is None or not forking.safe_to_fork() or not _room_for(found[1]):
         return None
-    tail = forking.Pending(functools.partial(_tail, source, found[0], read))
+    if follow is not None and not _room_for(found[1], ahead=True):
+        follow = None  # (room for the halves, not for the work ahead)
+    job: Callable[..., object] = functools.partial(_tail, source, found[0], read)
+    if follow is not None:
+        job = functools.partial(_followed, functools.partial(_tail, source, found[0], read), follow)
+    tail = forking.Pending(job, talk=follow is not None)
     damage: list[Warning_] = []
     try:
         head = read(_span(source, 0, found[0]), damage.append, 0, True)
-        got = tail.result()
+        got = tail.result() if follow is None else tail.receive()
     except Exception:  # the one process meets it again, and tells it as it does
         tail.cancel()
         return None
@@ -91,6 +120,8 @@ def parse_halves(
     report = join(head, parsed, base)
     for warning in [*damage, *said] if report is not None else ():
         problem(warning)
+    if follow is not None:
+        follow.joined(tail, base, report) if report is not None else tail.cancel()
     return report
 
 
@@ -142,14 +173,15 @@ def find_cut(path: Path, length: int) -> tuple[int, int] | None:
     return at + line, count * length // len(window)
 
 
-def _room_for(reports: int) -> bool:
+def _room_for(reports: int, ahead: bool = False) -> bool:
     """Whether the host and this process's cgroups have room for the second half's reports in
     a process of their own, besides the ``MIN_HEADROOM`` any fork asks for
-    (:mod:`oomsleuth.load.headroom`)."""
+    (:mod:`oomsleuth.load.headroom`); ``ahead``: and for their JSON texts (``TEXT_BYTES``)."""
     from oomsleuth.load.headroom import MIN_HEADROOM, headroom
 
     room = headroom()
-    return room is None or room >= MIN_HEADROOM + int(reports * (1 - CUT_AT)) * REPORT_BYTES
+    each = REPORT_BYTES + (TEXT_BYTES if ahead else 0)
+    return room is None or room >= MIN_HEADROOM + int(reports * (1 - CUT_AT)) * each
 
 
 def _tail(source: Input, cut: int, read: Read[T]) -> Half[T]:
@@ -158,6 +190,13 @@ def _tail(source: Input, cut: int, read: Read[T]) -> Half[T]:
     damage: list[Warning_] = []
     base = _newlines(source.path, cut)
     return read(_span(source, cut, None), damage.append, base, False), damage, base
+
+
+def _followed(job: Callable[[], Half[Any]], follow: Follow, talk: Any) -> object:
+    """In the child: its half read and sent, then what ``follow`` does."""
+    half = job()
+    talk.send(half)
+    return follow.child(half[0], talk)
 
 
 def _newlines(path: Path, stop: int) -> int:

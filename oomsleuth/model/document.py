@@ -12,11 +12,10 @@ from functools import partial
 from typing import Any, TypeVar
 
 from oomsleuth._version import __version__
+from oomsleuth.model import rendered
 from oomsleuth.model.document_host import host_facts_json
 from oomsleuth.model.document_parts import (
     CONSTRAINT,
-    REAP,
-    TASK,
     VICTIM,
     JsonObj,
     history_json,
@@ -24,6 +23,9 @@ from oomsleuth.model.document_parts import (
     memcg_json,
     meminfo_json,
     pick,
+    reap_json,
+    selection_json,
+    tasks_json,
     trigger_json,
 )
 from oomsleuth.model.kernel import AllocFailure, Kill, OomReport, UserspaceKill
@@ -37,6 +39,7 @@ from oomsleuth.model.outcomes import (
     source_rank,
     where_key,
 )
+from oomsleuth.model.rendered import Elsewhere
 from oomsleuth.model.report import Report
 
 SCHEMA_VERSION = 1
@@ -52,7 +55,9 @@ def to_document(result: Report) -> JsonObj:
     }
 
 
-def document_items(result: Report, *, cleaned: bool = True) -> Iterator[tuple[str, Any]]:
+def document_items(
+    result: Report, *, cleaned: bool = True, elsewhere: Elsewhere | None = None
+) -> Iterator[tuple[str, Any]]:
     """The document's top-level keys in order, each with its value cleaned (:func:`clean`);
     the lists that grow with the input (sources, boots, events, warnings, incidents, host facts)
     as iterators that build and clean one element at a time when asked, so that a writer
@@ -60,7 +65,7 @@ def document_items(result: Report, *, cleaned: bool = True) -> Iterator[tuple[st
     as built, for a writer that cleans what it must (:func:`clean`) itself."""
     tidy = clean if cleaned else _as_is
     rank = source_rank(result)  # log order; stable, so a report's own events keep their order
-    events = sorted(_event_makers(result), key=lambda m: where_key(rank, m[0]))
+    events = sorted(_event_makers(result, elsewhere), key=lambda m: where_key(rank, m[0]))
     warnings = sorted(result.warnings, key=lambda w: where_key(rank, w.where))
     yield "schema_version", SCHEMA_VERSION
     yield "tool", tidy({"name": "oomsleuth", "version": __version__})
@@ -71,7 +76,10 @@ def document_items(result: Report, *, cleaned: bool = True) -> Iterator[tuple[st
     yield "events", _each(lambda m: m[1](), events, tidy)
     yield "warnings", _each(_warning_json, warnings, tidy)
     yield "summary", tidy(_summary(result, len(events)))
-    yield "incidents", _each(incident_json, result.incidents, tidy)
+    incidents: Iterable[Any] = result.incidents
+    if elsewhere is not None:  # (those written elsewhere: Rendered, kept as they are)
+        incidents = rendered.incidents(result.incidents, elsewhere)
+    yield "incidents", _each(rendered.or_built(incident_json), incidents, tidy)
     yield "history", tidy(history_json(result))
     yield "host_facts", _each(host_facts_json, result.host_facts, tidy)
 
@@ -86,21 +94,35 @@ def _as_is(value: Any) -> Any:
     return value
 
 
-_Maker = tuple[Where, Callable[[], JsonObj]]  # an event not built yet, and its place
+_Maker = tuple[Where, Callable[[], Any]]  # an event not built yet (or its text), its place
 
 
-def _event_makers(result: Report) -> list[_Maker]:
+def _event_makers(result: Report, elsewhere: Elsewhere | None = None) -> list[_Maker]:
     """Every event, in model order (a report's kills, then its outcome; allocation failures;
-    userspace kills), not built yet."""
+    userspace kills), not built yet (those of ``elsewhere``'s reports: their texts)."""
     makers: list[_Maker] = []
     for i, report in enumerate(result.reports):
-        makers += [(k.where, partial(_report_event, report, i, k)) for k in report.kills]
-        kind = report_kind(report)
-        if kind is not None:
-            makers.append((report.where, partial(_report_event, report, i, None, kind)))
+        own = _report_makers(report, i)
+        if elsewhere is not None and i in elsewhere.ids:
+            own = [(w, partial(rendered.event, elsewhere, i, j)) for j, (w, _) in enumerate(own)]
+        makers += own
     makers += [(a.where, partial(_alloc_event, a)) for a in result.alloc_failures]
     makers += [(u.where, partial(_userspace_event, u)) for u in result.userspace]
     return makers
+
+
+def _report_makers(report: OomReport, i: int) -> list[_Maker]:
+    """Report ``i``'s events: its kills, then its outcome."""
+    makers: list[_Maker] = [(k.where, partial(_report_event, report, i, k)) for k in report.kills]
+    kind = report_kind(report)
+    if kind is not None:
+        makers.append((report.where, partial(_report_event, report, i, None, kind)))
+    return makers
+
+
+def report_events(report: OomReport, i: int) -> list[JsonObj]:
+    """The events of report ``i`` (of the document's reports) as the document holds them."""
+    return [make() for _, make in _report_makers(report, i)]
 
 
 def _boot_json(b: Boot) -> JsonObj:
@@ -167,8 +189,8 @@ def _report_event(
         message=kill.message if kill else None,
         trigger=trigger_json(report.trigger),
         victim=pick(kill.victim, VICTIM) if kill else None,
-        selection=_selection_json(report),
-        reap=None if kill is None else _reap_json(kill),
+        selection=selection_json(report),
+        reap=None if kill is None else reap_json(kill),
         from_summary=kill.from_summary if kill else False,
         oom_group=kill.oom_group if kill else False,
         oom_group_memcg=report.oom_group,
@@ -180,31 +202,13 @@ def _report_event(
         meminfo=meminfo_json(report.meminfo),
         page_size_kb=report.page_size_kb,
         page_size_source=report.page_size_source,
-        tasks=_tasks_json(report),
+        tasks=tasks_json(report),
         tasks_complete=report.tasks_complete,
         suppressed_before=report.suppressed_before,
         notes=list(report.notes),
         call_trace=list(report.call_trace),
     )
     return event
-
-
-def _selection_json(report: OomReport) -> JsonObj | None:
-    s = report.selection
-    return None if s is None else {**pick(s, ("pid", "comm", "score")), "line": s.where.line}
-
-
-def _reap_json(kill: Kill) -> JsonObj | None:
-    reap = kill.reap
-    if reap is None:
-        return None
-    return {**pick(reap, REAP), "line": reap.where.line if reap.where else None}
-
-
-def _tasks_json(report: OomReport) -> list[JsonObj] | None:
-    if report.tasks is None:
-        return None
-    return [{**pick(row, TASK), "extra": dict(row.extra)} for row in report.tasks]
 
 
 def _alloc_event(a: AllocFailure) -> JsonObj:

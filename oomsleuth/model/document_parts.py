@@ -7,7 +7,7 @@ from typing import Any
 from oomsleuth.model.cascade import step_json
 from oomsleuth.model.document_host import finding_json
 from oomsleuth.model.incidents import Incident, Suspect
-from oomsleuth.model.kernel import Counter, MemcgInfo, MemInfo, Trigger, Victim
+from oomsleuth.model.kernel import Counter, Kill, MemcgInfo, MemInfo, OomReport, Trigger, Victim
 from oomsleuth.model.outcomes import gfp_text, iso_time
 from oomsleuth.model.report import Report
 
@@ -185,3 +185,21 @@ def history_json(result: Report) -> JsonObj | None:
             for w in h.warnings
         ],
     }
+
+
+def selection_json(report: OomReport) -> JsonObj | None:
+    s = report.selection
+    return None if s is None else {**pick(s, ("pid", "comm", "score")), "line": s.where.line}
+
+
+def reap_json(kill: Kill) -> JsonObj | None:
+    reap = kill.reap
+    if reap is None:
+        return None
+    return {**pick(reap, REAP), "line": reap.where.line if reap.where else None}
+
+
+def tasks_json(report: OomReport) -> list[JsonObj] | None:
+    if report.tasks is None:
+        return None
+    return [{**pick(row, TASK), "extra": dict(row.extra)} for row in report.tasks]

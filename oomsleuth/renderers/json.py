@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 from oomsleuth.errors import UNSAFE_CHARS
 from oomsleuth.model import Report
 from oomsleuth.model.patterns import lazy_compile
+from oomsleuth.model.rendered import Elsewhere, Rendered
 
 if TYPE_CHECKING:
     from oomsleuth.renderers.json_fast import Encoder
@@ -24,12 +25,16 @@ class JsonRenderer:
     def __init__(self, indent: int | None = 2) -> None:
         self.indent = indent
 
-    def render(self, result: Report, out: TextIO) -> None:
+    def render(self, result: Report, out: TextIO, elsewhere: Elsewhere | None = None) -> None:
+        """``elsewhere``: the texts of some reports' events and incidents, written by another
+        process (:mod:`oomsleuth.model.rendered`; indented by 2 only)."""
         from oomsleuth.model.document import clean, document_items
 
         # values as built: orjson refuses the one thing cleaning changes (a lone surrogate, an
         # input byte that did not decode), so only what the standard library writes is cleaned
-        write_document(document_items(result, cleaned=False), out, self.indent, clean)
+        items = document_items(result, cleaned=False, elsewhere=elsewhere)
+        # (a document written ahead is big: orjson from its first character)
+        write_document(items, out, self.indent, clean, eager=elsewhere is not None)
 
 
 def write_document(
@@ -37,12 +42,14 @@ def write_document(
     out: TextIO,
     indent: int | None = 2,
     clean: Callable[[Any], Any] | None = None,
+    eager: bool = False,
 ) -> None:
     """Write the object of ``items`` (key, value; a value that is an iterator is a list given
     element by element) as :func:`dumps` would write it whole, then a newline. ``clean``: what
     makes a value writable as UTF-8 (:func:`oomsleuth.model.document.clean`), for values not
-    cleaned yet."""
+    cleaned yet. ``eager``: orjson's text from the first member (see :data:`EAGER_CHARS`)."""
     layout = _Layout(indent, clean)
+    layout.written = EAGER_CHARS if eager else 0
     out.write("{")
     empty = True
     for key, value in items:
@@ -82,8 +89,11 @@ class _Layout:
         self.written = 0
 
     def dumps(self, value: Any) -> str:
-        """A member's text, at depth 0."""
-        text = dumps(value, self.indent, fast=self.written >= EAGER_CHARS, clean=self.clean)
+        """A member's text, at depth 0 (one written elsewhere: its text)."""
+        if type(value) is Rendered and self.indent == 2:
+            text: str = value.text
+        else:
+            text = dumps(value, self.indent, fast=self.written >= EAGER_CHARS, clean=self.clean)
         self.written += len(text)
         return text
 

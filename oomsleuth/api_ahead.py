@@ -1,0 +1,244 @@
+"""The JSON report of a log read in two halves, written ahead by both processes: the second
+half's process (:mod:`oomsleuth.load.parse_halves`), which holds that half's reports already,
+stays once the halves are joined, and places them on the clock, correlates them and writes
+their events and incidents as JSON text, while this process does the same for the first half.
+Called by :mod:`oomsleuth.api` only (``analyze(..., ahead="json")``, then ``render``).
+
+Why the child's part is exactly what this process would make of it:
+
+- **clock**: a report's stamps are placed by :class:`~oomsleuth.clock.Clock` from the boot
+  segments and the time context alone, one report at a time. The child is sent the joined
+  scanner's segments and inherited the context (made before the fork); its reports are
+  unpacked from the very values this process unpacks (:func:`scan_halves.reports_of`).
+- **what comes between** (:func:`oomsleuth.api._parsed`): the suspend-drift check only adds
+  warnings (written here); the merge of copies must have changed nothing, or the child is
+  stopped; nothing narrows or renames events (no ``--since``, no host facts: checked before).
+- **correlation** of a report reads the report, what its scope saw before it
+  (:func:`~oomsleuth.correlate.scopes.index`, computed here over all reports and sent: the
+  earlier report by index, with those of the first half it names), the userspace kills (sent),
+  the history and host facts (none: checked) and the window (sent). The child's incidents are
+  sent back, so the Report is whole, as ``analyze`` always gives it.
+- **text**: each event and incident as the document's writer writes a member
+  (:func:`oomsleuth.renderers.json.dumps` at depth 0), put in its place by
+  :func:`oomsleuth.model.document.document_items`. The texts go to :func:`written` for the one
+  Report they were made for (the same object: a changed report is rendered here).
+
+A child lost at any step costs nothing but time: what it did not send is made here.
+``tests/test_ahead.py`` compares the JSON with the one-process run on every fixture and corpus
+log cut at its reports.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from oomsleuth.api_ahead_child import Plan, Texts, events_of, text
+from oomsleuth.clock import Clock, TimeContext
+from oomsleuth.correlate import correlate
+from oomsleuth.correlate.scopes import Earlier, index
+from oomsleuth.model import History, HostFacts, Incident, OomReport, Report
+from oomsleuth.model.document_parts import incident_json
+from oomsleuth.model.record import replace
+
+if TYPE_CHECKING:
+    from oomsleuth.load.forking import Pending
+
+FORMATS = ("json",)  # what can be written ahead
+T = TypeVar("T")
+
+
+class Ahead:
+    """Both sides of the work ahead (:class:`oomsleuth.load.parse_halves.Follow`)."""
+
+    def __init__(self, ctx: TimeContext) -> None:
+        self.ctx = ctx
+        self.tail: Pending | None = None  # the child, once the halves are joined
+        self.base = 0  # the lines before its half
+
+    def child(self, half: Any, talk: Any) -> object:
+        """In the child: :func:`oomsleuth.api_ahead_child.work`."""
+        from oomsleuth.api_ahead_child import work
+
+        return work(half, talk, self.ctx)
+
+    # here
+    def joined(self, tail: Pending, base: int, joined: Report) -> None:
+        """The halves joined: the child is sent the boot segments and the index its first
+        report will have (no segments: it is stopped)."""
+        self.tail, self.base = tail, base
+        if joined.segments:
+            first = sum(1 for r in joined.reports if r.where.line <= base)
+            self._send((joined.segments, first))
+        else:  # (the clock makes segments of all events then)
+            self.stop()
+
+    def resolve(self, result: Report) -> Report:
+        """``resolve_times(result)``, the second half's stamps as the child placed them."""
+        from oomsleuth.clock import resolve_times
+
+        if self.tail is None:
+            return resolve_times(result, self.ctx)
+        clock = Clock(result.segments, self.ctx)  # (the first half's first: the child's are
+        own = {r.where.line: clock.stamps(r) for r in result.reports if r.where.line <= self.base}
+        theirs = self._receive(dict)  # placed meanwhile)
+        if theirs is None:
+            self.stop()
+        return resolve_times(result, self.ctx, {**own, **(theirs or {})})
+
+    def stop(self) -> None:
+        """No work ahead: the child stopped."""
+        if self.tail is not None:
+            self.tail.cancel()
+            self.tail = None
+
+    def correlate(self, report: Report, before: timedelta) -> tuple[Report, Elsewhere | None]:
+        """``correlate(report)``, the second half's incidents made by the child; the texts it
+        writes, for :func:`written`."""
+        reports, tail = report.reports, self.tail
+        theirs = [i for i, r in enumerate(reports) if r.where.line > self.base]
+        if tail is None or not theirs:
+            self.stop()
+            return correlate(report, before=before), None
+        earlier = index(reports)
+        self._send(_plan(report, theirs, earlier, before))
+        ours = [i for i, r in enumerate(reports) if r.where.line <= self.base]
+        own = correlate(report, before=before, ids=ours, earlier=earlier)
+        got = self._incidents(theirs)
+        if got is None:  # made here
+            self.stop()
+            got = correlate(report, before=before, ids=theirs, earlier=earlier).incidents
+        whole = tuple(sorted(own.incidents + got, key=lambda inc: inc.report_id))
+        done = replace(own, incidents=whole)
+        texts = None if self.tail is None else Elsewhere(self.tail, theirs, done)
+        self.tail = None
+        return done, texts
+
+    def _incidents(self, theirs: list[int]) -> tuple[Incident, ...] | None:
+        got = self._receive(tuple)
+        if got is None or [i.report_id for i in got] != theirs:
+            return None
+        return got
+
+    def _receive(self, kind: type[T]) -> T | None:
+        """The child's next message, if it is a ``kind``."""
+        from oomsleuth.load.forking import ChildLost
+
+        if self.tail is None:
+            return None
+        try:
+            got = self.tail.receive()
+        except ChildLost:
+            return None
+        return got if isinstance(got, kind) else None
+
+    def _send(self, message: object) -> None:
+        from oomsleuth.load.forking import ChildLost
+
+        if self.tail is None:
+            return
+        try:
+            self.tail.send(message)
+        except ChildLost:
+            self.tail.cancel()
+            self.tail = None
+
+
+def _plan(report: Report, theirs: list[int], earlier: list[Earlier], before: timedelta) -> Plan:
+    reports = report.reports
+    at = {id(r): i for i, r in enumerate(reports)}
+    mine = set(theirs)
+    slim: dict[int, tuple[int | None, tuple[int, int] | None, datetime | None]] = {}
+    named: dict[int, OomReport] = {}
+    for i in theirs:
+        e = earlier[i]
+        previous = None if e.previous is None else at[id(e.previous)]
+        slim[i] = (previous, e.repeats, e.last_kill)
+        for j in (previous, e.repeats[1] if e.repeats else None):
+            if j is not None and j not in mine:
+                named[j] = reports[j]
+    ids = {reports[i].where.line: i for i in theirs}
+    return Plan(ids, len(reports), slim, named, report.userspace, before)
+
+
+class Elsewhere:
+    """The child's texts (:class:`oomsleuth.model.rendered.Elsewhere`), received when first
+    asked for; those it did not send (lost) made here."""
+
+    def __init__(self, tail: Pending, ids: Sequence[int], report: Report) -> None:
+        self.ids = frozenset(ids)
+        self.report = report
+        self._tail: Pending | None = tail
+        self._texts: Texts = {}
+
+    def events(self, report_id: int) -> list[str]:
+        got = self._got().get(report_id)
+        if got is not None:
+            return got[0]
+        return events_of(self.report.reports[report_id], report_id)
+
+    def incident(self, report_id: int) -> str:
+        got = self._got().get(report_id)
+        if got is not None:
+            return got[1]
+        return text(incident_json(self.report.incidents[report_id]))
+
+    def close(self) -> None:
+        if self._tail is not None:
+            self._tail.cancel()
+            self._tail = None
+
+    def _got(self) -> Texts:
+        if self._tail is not None:
+            tail, self._tail = self._tail, None
+            try:
+                got = tail.result()
+            except Exception:  # (lost, or its error: made here)
+                got = None
+            if isinstance(got, dict) and set(got) == self.ids:
+                self._texts = got
+        return self._texts
+
+
+def ahead_of(ahead: str | None, ctx: TimeContext, sources: int, plain: bool) -> Ahead | None:
+    """Work ahead for ``ahead`` (a format), when it can be done: one log, and ``plain`` (no
+    history, host facts, ``--since``, ``--boot`` or redaction)."""
+    return Ahead(ctx) if ahead in FORMATS and sources == 1 and plain else None
+
+
+def correlated(
+    ahead: Ahead | None,
+    report: Report,
+    past: History | None,
+    before: timedelta,
+    facts: tuple[HostFacts, ...],
+) -> Report:
+    """``correlate(report, past, facts)``, ahead when ``ahead`` was joined and nothing since
+    stops it (history or host facts found); the texts kept for :func:`written`."""
+    keep(None)
+    if ahead is not None and not (past or facts):
+        done, texts = ahead.correlate(report, before)
+        keep(texts)
+        return done
+    if ahead is not None:
+        ahead.stop()
+    return correlate(report, past, before=before, facts=facts)
+
+
+_KEPT: list[Elsewhere] = []  # the texts of the last report analyzed ahead
+
+
+def keep(texts: Elsewhere | None) -> None:
+    """The texts for :func:`written` (those kept before are dropped, their child stopped)."""
+    while _KEPT:
+        _KEPT.pop().close()
+    if texts is not None:
+        _KEPT.append(texts)
+
+
+def written(report: Report) -> Elsewhere | None:
+    """The texts written ahead for ``report`` (that very object), once; else None."""
+    if _KEPT and _KEPT[0].report is report:
+        return _KEPT.pop()
+    return None
