@@ -34,16 +34,14 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from oomsleuth.api_ahead_child import Plan, Texts, events_of, text
-from oomsleuth.clock import Clock, TimeContext
-from oomsleuth.correlate import correlate
-from oomsleuth.correlate.scopes import Earlier, index
-from oomsleuth.model import History, HostFacts, Incident, OomReport, Report
-from oomsleuth.model.document_parts import incident_json
-from oomsleuth.model.record import replace
+from oomsleuth.model import Report
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # (imported where used: most runs never work ahead)
+    from oomsleuth.api_ahead_child import Plan, Texts
+    from oomsleuth.clock import TimeContext
+    from oomsleuth.correlate.scopes import Earlier
     from oomsleuth.load.forking import Pending
+    from oomsleuth.model import History, HostFacts, Incident, OomReport
 
 FORMATS = ("json",)  # what can be written ahead
 T = TypeVar("T")
@@ -76,7 +74,7 @@ class Ahead:
 
     def resolve(self, result: Report) -> Report:
         """``resolve_times(result)``, the second half's stamps as the child placed them."""
-        from oomsleuth.clock import resolve_times
+        from oomsleuth.clock import Clock, resolve_times
 
         if self.tail is None:
             return resolve_times(result, self.ctx)
@@ -96,6 +94,10 @@ class Ahead:
     def correlate(self, report: Report, before: timedelta) -> tuple[Report, Elsewhere | None]:
         """``correlate(report)``, the second half's incidents made by the child; the texts it
         writes, for :func:`written`."""
+        from oomsleuth.correlate import correlate
+        from oomsleuth.correlate.scopes import index
+        from oomsleuth.model.record import replace
+
         reports, tail = report.reports, self.tail
         theirs = [i for i, r in enumerate(reports) if r.where.line > self.base]
         if tail is None or not theirs:
@@ -146,6 +148,8 @@ class Ahead:
 
 
 def _plan(report: Report, theirs: list[int], earlier: list[Earlier], before: timedelta) -> Plan:
+    from oomsleuth.api_ahead_child import Plan
+
     reports = report.reports
     at = {id(r): i for i, r in enumerate(reports)}
     mine = set(theirs)
@@ -176,12 +180,17 @@ class Elsewhere:
         got = self._got().get(report_id)
         if got is not None:
             return got[0]
+        from oomsleuth.api_ahead_child import events_of
+
         return events_of(self.report.reports[report_id], report_id)
 
     def incident(self, report_id: int) -> str:
         got = self._got().get(report_id)
         if got is not None:
             return got[1]
+        from oomsleuth.api_ahead_child import text
+        from oomsleuth.model.document_parts import incident_json
+
         return text(incident_json(self.report.incidents[report_id]))
 
     def close(self) -> None:
@@ -216,6 +225,8 @@ def correlated(
 ) -> Report:
     """``correlate(report, past, facts)``, ahead when ``ahead`` was joined and nothing since
     stops it (history or host facts found); the texts kept for :func:`written`."""
+    from oomsleuth.correlate import correlate
+
     keep(None)
     if ahead is not None and not (past or facts):
         done, texts = ahead.correlate(report, before)

@@ -126,7 +126,7 @@ def _dies(monkeypatch: pytest.MonkeyPatch, where: str) -> None:
     process goes on as it would)."""
     here = os.getpid()
     target, name = {
-        "before its stamps": (api_ahead.Clock, "stamps"),
+        "before its stamps": (api_ahead_child.Clock, "stamps"),
         "before its incidents": (api_ahead_child, "correlate"),
         "before its texts": (api_ahead_child, "incident_json"),
     }[where]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from functools import partial
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from oomsleuth._version import __version__
 from oomsleuth.model import rendered
@@ -39,8 +39,10 @@ from oomsleuth.model.outcomes import (
     source_rank,
     where_key,
 )
-from oomsleuth.model.rendered import Elsewhere
 from oomsleuth.model.report import Report
+
+if TYPE_CHECKING:
+    from oomsleuth.model.rendered import Elsewhere
 
 SCHEMA_VERSION = 1
 BOOT = ("boot_id", "reason")

@@ -1,34 +1,38 @@
 """Members of the JSON document written elsewhere: the events and incidents of some reports,
-as text, by the process that parsed them (:mod:`oomsleuth.api_fused`). Each text is what the
+as text, by the process that parsed them (:mod:`oomsleuth.api_ahead`). Each text is what the
 document's writer would have written for that member itself (``renderers.json.dumps`` of it at
 depth 0); :func:`oomsleuth.model.document.document_items` puts it in its place."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any, NamedTuple, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from oomsleuth.model.incidents import Incident
 
+if TYPE_CHECKING:  # (a Protocol costs an import's time; this one is for annotations only)
 
-class Rendered(NamedTuple):
+    class Elsewhere(Protocol):
+        """The texts of the reports another process holds (asked for in document order)."""
+
+        ids: frozenset[int]  # the reports (by index) whose events and incident it writes
+
+        def events(self, report_id: int) -> list[str]:
+            """The report's events (:func:`oomsleuth.model.document.report_events`)."""
+            ...
+
+        def incident(self, report_id: int) -> str:
+            """The report's incident."""
+            ...
+
+
+class Rendered:
     """A member of the document as its JSON text (depth 0)."""
 
-    text: str
+    __slots__ = ("text",)
 
-
-class Elsewhere(Protocol):
-    """The texts of the reports another process holds (asked for in document order)."""
-
-    ids: frozenset[int]  # the reports (by index) whose events and incident it writes
-
-    def events(self, report_id: int) -> list[str]:
-        """The report's events (:func:`oomsleuth.model.document.report_events`)."""
-        ...
-
-    def incident(self, report_id: int) -> str:
-        """The report's incident."""
-        ...
+    def __init__(self, text: str) -> None:
+        self.text = text
 
 
 def incidents(own: Iterable[Incident], elsewhere: Elsewhere) -> Iterator[Incident | Rendered]:

@@ -13,9 +13,10 @@ from typing import TYPE_CHECKING, Any, TextIO
 from oomsleuth.errors import UNSAFE_CHARS
 from oomsleuth.model import Report
 from oomsleuth.model.patterns import lazy_compile
-from oomsleuth.model.rendered import Elsewhere, Rendered
+from oomsleuth.model.rendered import Rendered
 
 if TYPE_CHECKING:
+    from oomsleuth.model.rendered import Elsewhere
     from oomsleuth.renderers.json_fast import Encoder
 
 
