@@ -100,7 +100,7 @@ def analyze(
     ctx.mtimes.update(_mtimes([(s.name, s.path) for s in sources if s.path is not None]))
     history_paths: list[str | Input] = [*_paths(history), *evidence.history]
     plain = not (history_paths or evidence.facts or since or boots or redact)
-    follow = ahead_of(ahead, ctx, len(sources), plain)
+    follow = ahead_of(ahead, ctx, before, len(sources), plain)
     parsed = _parsed(sources, ctx, history_paths, warn, on_progress, excerpts, follow)
     report = narrowed(parsed, evidence.since)
     report = hosted(report, evidence, len(_paths(inputs)))

@@ -4,6 +4,12 @@ stays once the halves are joined, and places them on the clock, correlates them 
 their events and incidents as JSON text, while this process does the same for the first half.
 Called by :mod:`oomsleuth.api` only (``analyze(..., ahead="json")``, then ``render``).
 
+The exchange, once joined: this process sends the boot segments and the index of the child's
+first report; each places its own reports' stamps, the child sends its stamps, this process
+sends what the first half's reports showed of their scopes; each correlates its own reports,
+the child sends its incidents (the Report is whole, as ``analyze`` always gives it), then the
+texts of its events and incidents, read when the document's writer reaches them.
+
 Why the child's part is exactly what this process would make of it:
 
 - **clock**: a report's stamps are placed by :class:`~oomsleuth.clock.Clock` from the boot
@@ -13,32 +19,31 @@ Why the child's part is exactly what this process would make of it:
 - **what comes between** (:func:`oomsleuth.api._parsed`): the suspend-drift check only adds
   warnings (written here); the merge of copies must have changed nothing, or the child is
   stopped; nothing narrows or renames events (no ``--since``, no host facts: checked before).
-- **correlation** of a report reads the report, what its scope saw before it
-  (:func:`~oomsleuth.correlate.scopes.index`, computed here over all reports and sent: the
-  earlier report by index, with those of the first half it names), the userspace kills (sent),
-  the history and host facts (none: checked) and the window (sent). The child's incidents are
-  sent back, so the Report is whole, as ``analyze`` always gives it.
+- **correlation** of a report reads the report, what its scope saw before it (the reports'
+  :class:`~oomsleuth.correlate.scopes.Scopes`, read in order: the child goes on from the first
+  half's, sent with the reports they name), the userspace kills (sent, on the clock), the
+  history and host facts (none: checked) and the window (sent).
 - **text**: each event and incident as the document's writer writes a member
   (:func:`oomsleuth.renderers.json.dumps` at depth 0), put in its place by
   :func:`oomsleuth.model.document.document_items`. The texts go to :func:`written` for the one
   Report they were made for (the same object: a changed report is rendered here).
 
-A child lost at any step costs nothing but time: what it did not send is made here.
+A child lost at any step, or failing, costs nothing but time: what it did not send is made here.
 ``tests/test_ahead.py`` compares the JSON with the one-process run on every fixture and corpus
-log cut at its reports.
+log cut at its reports, a log with two boots, the child lost at each step.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from oomsleuth.model import Report
 
 if TYPE_CHECKING:  # (imported where used: most runs never work ahead)
-    from oomsleuth.api_ahead_child import Plan, Texts
-    from oomsleuth.clock import TimeContext
+    from oomsleuth.api_ahead_child import Resume, Texts
+    from oomsleuth.clock import Clock, TimeContext
     from oomsleuth.correlate.scopes import Earlier
     from oomsleuth.load.forking import Pending
     from oomsleuth.model import History, HostFacts, Incident, OomReport
@@ -50,10 +55,12 @@ T = TypeVar("T")
 class Ahead:
     """Both sides of the work ahead (:class:`oomsleuth.load.parse_halves.Follow`)."""
 
-    def __init__(self, ctx: TimeContext) -> None:
-        self.ctx = ctx
+    def __init__(self, ctx: TimeContext, before: timedelta) -> None:
+        self.ctx, self.before = ctx, before
         self.tail: Pending | None = None  # the child, once the halves are joined
         self.base = 0  # the lines before its half
+        self.first = 0  # the reports before its half
+        self.earlier: list[Earlier] = []  # theirs (scopes.index)
 
     def child(self, half: Any, talk: Any) -> object:
         """In the child: :func:`oomsleuth.api_ahead_child.work`."""
@@ -66,24 +73,42 @@ class Ahead:
         """The halves joined: the child is sent the boot segments and the index its first
         report will have (no segments: it is stopped)."""
         self.tail, self.base = tail, base
+        self.first = sum(1 for r in joined.reports if r.where.line <= base)
         if joined.segments:
-            first = sum(1 for r in joined.reports if r.where.line <= base)
-            self._send((joined.segments, first))
+            self._send((joined.segments, self.first))
         else:  # (the clock makes segments of all events then)
             self.stop()
 
     def resolve(self, result: Report) -> Report:
-        """``resolve_times(result)``, the second half's stamps as the child placed them."""
+        """``resolve_times(result)``, the second half's stamps as the child placed them; the
+        child sent what it needs to correlate its reports meanwhile."""
         from oomsleuth.clock import Clock, resolve_times
+        from oomsleuth.clock.resolve import stamped
 
-        if self.tail is None:
+        head = result.reports[: self.first]
+        if self.tail is None or any(r.where.line > self.base for r in head):
+            self.stop()
             return resolve_times(result, self.ctx)
         clock = Clock(result.segments, self.ctx)  # (the first half's first: the child's are
-        own = {r.where.line: clock.stamps(r) for r in result.reports if r.where.line <= self.base}
-        theirs = self._receive(dict)  # placed meanwhile)
+        placed = [stamped(r, clock.stamps(r)) for r in head]  # placed meanwhile)
+        self._send(self._resume(placed, clock, result))
+        theirs = self._receive(dict)
         if theirs is None:
             self.stop()
-        return resolve_times(result, self.ctx, {**own, **(theirs or {})})
+        return resolve_times(result, self.ctx, {r.where.line: r for r in placed} | (theirs or {}))
+
+    def _resume(self, head: list[OomReport], clock: Clock, result: Report) -> Resume:
+        """What the child goes on from: the scopes of the first half's reports, those it may
+        name, the userspace kills on the clock and the window."""
+        from oomsleuth.api_ahead_child import Resume
+        from oomsleuth.correlate.scopes import Scopes
+        from oomsleuth.model.record import replace
+
+        scopes = Scopes()
+        self.earlier = [scopes.add(i, r, head) for i, r in enumerate(head)]
+        named = {j: head[j] for j in scopes.named()}
+        users = tuple(replace(u, stamp=clock.stamp(u.where, u.stamp)) for u in result.userspace)
+        return Resume(scopes, named, users, self.before)
 
     def stop(self) -> None:
         """No work ahead: the child stopped."""
@@ -91,28 +116,22 @@ class Ahead:
             self.tail.cancel()
             self.tail = None
 
-    def correlate(self, report: Report, before: timedelta) -> tuple[Report, Elsewhere | None]:
+    def correlate(self, report: Report) -> tuple[Report, Elsewhere | None]:
         """``correlate(report)``, the second half's incidents made by the child; the texts it
         writes, for :func:`written`."""
         from oomsleuth.correlate import correlate
-        from oomsleuth.correlate.scopes import index
         from oomsleuth.model.record import replace
 
-        reports, tail = report.reports, self.tail
-        theirs = [i for i, r in enumerate(reports) if r.where.line > self.base]
-        if tail is None or not theirs:
+        ours, theirs = range(self.first), range(self.first, len(report.reports))
+        if self.tail is None or not theirs or len(self.earlier) != self.first:
             self.stop()
-            return correlate(report, before=before), None
-        earlier = index(reports)
-        self._send(_plan(report, theirs, earlier, before))
-        ours = [i for i, r in enumerate(reports) if r.where.line <= self.base]
-        own = correlate(report, before=before, ids=ours, earlier=earlier)
-        got = self._incidents(theirs)
+            return correlate(report, before=self.before), None
+        own = correlate(report, before=self.before, ids=ours, earlier=self.earlier)
+        got = self._incidents(list(theirs))
         if got is None:  # made here
             self.stop()
-            got = correlate(report, before=before, ids=theirs, earlier=earlier).incidents
-        whole = tuple(sorted(own.incidents + got, key=lambda inc: inc.report_id))
-        done = replace(own, incidents=whole)
+            got = correlate(report, before=self.before, ids=theirs).incidents
+        done = replace(own, incidents=own.incidents + got)
         texts = None if self.tail is None else Elsewhere(self.tail, theirs, done)
         self.tail = None
         return done, texts
@@ -145,25 +164,6 @@ class Ahead:
         except ChildLost:
             self.tail.cancel()
             self.tail = None
-
-
-def _plan(report: Report, theirs: list[int], earlier: list[Earlier], before: timedelta) -> Plan:
-    from oomsleuth.api_ahead_child import Plan
-
-    reports = report.reports
-    at = {id(r): i for i, r in enumerate(reports)}
-    mine = set(theirs)
-    slim: dict[int, tuple[int | None, tuple[int, int] | None, datetime | None]] = {}
-    named: dict[int, OomReport] = {}
-    for i in theirs:
-        e = earlier[i]
-        previous = None if e.previous is None else at[id(e.previous)]
-        slim[i] = (previous, e.repeats, e.last_kill)
-        for j in (previous, e.repeats[1] if e.repeats else None):
-            if j is not None and j not in mine:
-                named[j] = reports[j]
-    ids = {reports[i].where.line: i for i in theirs}
-    return Plan(ids, len(reports), slim, named, report.userspace, before)
 
 
 class Elsewhere:
@@ -210,10 +210,12 @@ class Elsewhere:
         return self._texts
 
 
-def ahead_of(ahead: str | None, ctx: TimeContext, sources: int, plain: bool) -> Ahead | None:
+def ahead_of(
+    ahead: str | None, ctx: TimeContext, before: timedelta, sources: int, plain: bool
+) -> Ahead | None:
     """Work ahead for ``ahead`` (a format), when it can be done: one log, and ``plain`` (no
-    history, host facts, ``--since``, ``--boot`` or redaction)."""
-    return Ahead(ctx) if ahead in FORMATS and sources == 1 and plain else None
+    history, host facts, ``--since``, ``--boot`` or redaction); ``before``: the window."""
+    return Ahead(ctx, before) if ahead in FORMATS and sources == 1 and plain else None
 
 
 def correlated(
@@ -229,7 +231,7 @@ def correlated(
 
     keep(None)
     if ahead is not None and not (past or facts):
-        done, texts = ahead.correlate(report, before)
+        done, texts = ahead.correlate(report)
         keep(texts)
         return done
     if ahead is not None:

@@ -4,34 +4,30 @@ that parsed them."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any, NamedTuple, cast
 
 from oomsleuth.clock import Clock, TimeContext
 from oomsleuth.correlate import correlate
-from oomsleuth.correlate.scopes import Earlier
-from oomsleuth.model import OomReport, Report
+from oomsleuth.correlate.scopes import Earlier, Scopes
+from oomsleuth.model import OomReport, Report, UserspaceKill
 from oomsleuth.model.document_parts import incident_json
 
 Texts = dict[int, tuple[list[str], str]]  # report index -> its events' texts, its incident's
 
 
-class Plan(NamedTuple):
-    """What the child needs, beside its own reports, to correlate them."""
+class Resume(NamedTuple):
+    """What the child goes on from to correlate its reports, from the first half's."""
 
-    ids: dict[int, int]  # a report's first line -> its index among all reports
-    reports: int  # how many reports in all
-    earlier: dict[int, tuple[int | None, tuple[int, int] | None, datetime | None]]
-    named: dict[int, OomReport]  # the first half's reports its reports' ``earlier`` names
-    userspace: tuple[Any, ...]
-    before: timedelta
+    scopes: Scopes  # what the first half's reports showed of each scope
+    named: dict[int, OomReport]  # the first half's reports ``scopes`` may name (by index)
+    userspace: tuple[UserspaceKill, ...]  # all, on the clock
+    before: timedelta  # the window
 
 
 def work(half: Any, talk: Any, ctx: TimeContext) -> Texts | None:
-    """The second half's reports on the clock (their stamps sent) and their events written,
-    then correlated (the incidents sent) and written; None when the parent stops it (or has
-    gone)."""
+    """The second half's reports on the clock (their stamps sent), correlated (the incidents
+    sent) and written; None when the parent stops it (or has gone)."""
     from oomsleuth.clock.resolve import stamped
     from oomsleuth.scan_halves import reports_of
 
@@ -44,36 +40,31 @@ def work(half: Any, talk: Any, ctx: TimeContext) -> Texts | None:
         own = sorted(reports_of(half), key=lambda r: r.where.line)
         placed = {r.where.line: clock.stamps(r) for r in own}
         talk.send(placed)
-        mine = {r.where.line: stamped(r, placed[r.where.line]) for r in own}
-        events = {first + k: events_of(r, first + k) for k, r in enumerate(mine.values())}
-        plan = talk.recv()
+        mine = [stamped(r, placed[r.where.line]) for r in own]
+        resume = talk.recv()
     except EOFError:
         return None
-    return None if plan is None else _written(mine, events, plan, talk)
+    return _written(mine, first, resume, talk) if isinstance(resume, Resume) else None
 
 
-def _written(
-    mine: dict[int, OomReport], events: dict[int, list[str]], plan: Plan, talk: Any
-) -> Texts | None:
-    """In the child: its reports correlated (the incidents sent), then written."""
-    if plan.ids != {line: first for line, first in zip(mine, events, strict=True)}:
-        return None  # (not the reports it was sent for: this process makes them)
-    view: list[OomReport | None] = [None] * plan.reports
-    for line, report in mine.items():
-        view[plan.ids[line]] = report
-    for j, report in plan.named.items():
+def _written(mine: list[OomReport], first: int, resume: Resume, talk: Any) -> Texts:
+    """Its reports (from index ``first``) correlated as they would be after the first half's
+    (the incidents sent), then written."""
+    view: list[OomReport | None] = [None] * first + list(mine)
+    for j, report in resume.named.items():
         view[j] = report
-    earlier: list[Earlier | None] = [None] * plan.reports
-    for i, (previous, repeats, last) in plan.earlier.items():
-        earlier[i] = Earlier(None if previous is None else view[previous], repeats, last)
     reports = cast(tuple[OomReport, ...], tuple(view))  # (those it correlates, and they name)
-    result = Report(reports=reports, userspace=plan.userspace)
-    ids = sorted(plan.earlier)
+    ids = range(first, len(view))
+    earlier = [resume.scopes.add(i, reports[i], reports) for i in ids]
+    result = Report(reports=reports, userspace=resume.userspace)
     incidents = correlate(
-        result, before=plan.before, ids=ids, earlier=cast(Sequence[Earlier], earlier)
+        result, before=resume.before, ids=ids, earlier=cast(list[Earlier], [None] * first) + earlier
     ).incidents
     talk.send(incidents)
-    return {inc.report_id: (events[inc.report_id], text(incident_json(inc))) for inc in incidents}
+    return {
+        i: (events_of(reports[i], i), text(incident_json(inc)))
+        for i, inc in zip(ids, incidents, strict=True)
+    }
 
 
 def events_of(report: OomReport, i: int) -> list[str]:

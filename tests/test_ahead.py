@@ -32,8 +32,8 @@ def ran(monkeypatch: pytest.MonkeyPatch) -> Ran:
     counts = {"texts": 0, "ahead": 0}
     real_correlate, real_written = api_ahead.Ahead.correlate, api_ahead.written
 
-    def correlate(self: Any, report: Any, before: Any) -> Any:
-        done, texts = real_correlate(self, report, before)
+    def correlate(self: Any, report: Any) -> Any:
+        done, texts = real_correlate(self, report)
         counts["ahead"] += texts is not None
         return done, texts
 

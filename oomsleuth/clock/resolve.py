@@ -232,18 +232,22 @@ def stamped(rep: OomReport, placed: Placed) -> OomReport:
     return replace(rep, stamp=stamp, kills=moved)
 
 
+def _given(rep: OomReport, got: Placed | OomReport) -> OomReport:
+    return got if isinstance(got, OomReport) else stamped(rep, got)
+
+
 def resolve_times(
-    result: Report, ctx: TimeContext, given: Mapping[int, Placed] | None = None
+    result: Report, ctx: TimeContext, given: Mapping[int, Placed | OomReport] | None = None
 ) -> Report:
     """Every stamp of the result placed on the wall clock as well as the log allows
-    (``given``: the stamps of some reports, by first line, placed already by another
-    process's :meth:`Clock.stamps` from the same segments and context)."""
+    (``given``: some reports by first line, or their stamps, placed already from the same
+    segments and context, by :meth:`Clock.report` or another process's :meth:`Clock.stamps`)."""
     clock = Clock(result.segments or _event_segments(result), ctx)
     given = given or {}
     return replace(
         result,
         reports=tuple(
-            clock.report(rep) if (got := given.get(rep.where.line)) is None else stamped(rep, got)
+            clock.report(rep) if (got := given.get(rep.where.line)) is None else _given(rep, got)
             for rep in result.reports
         ),
         alloc_failures=tuple(

@@ -8,6 +8,7 @@ dictionaries, so a log of thousands of reports costs no more per report than one
 from __future__ import annotations
 
 import bisect
+from collections.abc import Sequence
 from datetime import datetime
 
 from oomsleuth.model import OomReport
@@ -53,21 +54,37 @@ class Earlier:
 
 
 def index(reports: tuple[OomReport, ...]) -> list[Earlier]:
-    seen: dict[tuple[object, ...], _Seen] = {}
-    out = []
-    for i, report in enumerate(reports):
-        s = seen.setdefault(scope_key(report), _Seen())
+    scopes = Scopes()
+    return [scopes.add(i, report, reports) for i, report in enumerate(reports)]
+
+
+class Scopes:
+    """:func:`index` a report at a time: what the scopes saw of the reports added so far (it
+    pickles, to go on with elsewhere)."""
+
+    def __init__(self) -> None:
+        self.seen: dict[tuple[object, ...], _Seen] = {}
+
+    def add(self, i: int, report: OomReport, reports: Sequence[OomReport]) -> Earlier:
+        """Report ``i`` (``reports[i]``; those before it that :meth:`named` names are read)."""
+        s = self.seen.setdefault(scope_key(report), _Seen())
         when = kill_time(report)
-        out.append(Earlier(_previous(reports, s.last, report), _repeats(s, report), _last(s, when)))
+        earlier = Earlier(_previous(reports, s.last, report), _repeats(s, report), _last(s, when))
         s.last = i
         for comm in {k.victim.comm for k in report.kills}:
             s.by_comm.setdefault(comm, []).append(i)
         if when is not None:
             bisect.insort(s.times, when)
-    return out
+        return earlier
+
+    def named(self) -> set[int]:
+        """The reports that later ones' :class:`Earlier` may name: each scope's last report and
+        the first to kill each name (as ``repeats``)."""
+        out = {s.last for s in self.seen.values() if s.last is not None}
+        return out | {first for s in self.seen.values() for first, *_ in s.by_comm.values()}
 
 
-def _previous(reports: tuple[OomReport, ...], j: int | None, now: OomReport) -> OomReport | None:
+def _previous(reports: Sequence[OomReport], j: int | None, now: OomReport) -> OomReport | None:
     if j is None:
         return None
     prev = reports[j]
