@@ -42,7 +42,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from oomsleuth.model import Report
 
 if TYPE_CHECKING:  # (imported where used: most runs never work ahead)
-    from oomsleuth.api_ahead_child import Resume, Texts
+    from oomsleuth.api_ahead_child import Resume
     from oomsleuth.clock import Clock, TimeContext
     from oomsleuth.correlate.scopes import Earlier
     from oomsleuth.load.forking import Pending
@@ -168,26 +168,28 @@ class Ahead:
 
 class Elsewhere:
     """The child's texts (:class:`oomsleuth.model.rendered.Elsewhere`), received when first
-    asked for; those it did not send (lost) made here."""
+    asked for (its events' first, then its incidents'); those it did not send (lost) made
+    here."""
 
     def __init__(self, tail: Pending, ids: Sequence[int], report: Report) -> None:
         self.ids = frozenset(ids)
         self.report = report
         self._tail: Pending | None = tail
-        self._texts: Texts = {}
+        self._events: dict[int, list[str]] | None = None
+        self._incidents: dict[int, str] | None = None
 
     def events(self, report_id: int) -> list[str]:
-        got = self._got().get(report_id)
+        got = self._said().get(report_id)
         if got is not None:
-            return got[0]
+            return got
         from oomsleuth.api_ahead_child import events_of
 
         return events_of(self.report.reports[report_id], report_id)
 
     def incident(self, report_id: int) -> str:
-        got = self._got().get(report_id)
+        got = self._written().get(report_id)
         if got is not None:
-            return got[1]
+            return got
         from oomsleuth.api_ahead_child import text
         from oomsleuth.model.document_parts import incident_json
 
@@ -198,16 +200,29 @@ class Elsewhere:
             self._tail.cancel()
             self._tail = None
 
-    def _got(self) -> Texts:
-        if self._tail is not None:
-            tail, self._tail = self._tail, None
-            try:
-                got = tail.result()
-            except Exception:  # (lost, or its error: made here)
-                got = None
-            if isinstance(got, dict) and set(got) == self.ids:
-                self._texts = got
-        return self._texts
+    def _said(self) -> dict[int, list[str]]:
+        if self._events is None:
+            got: object = None
+            if self._tail is not None:
+                try:
+                    got = self._tail.receive()
+                except Exception:  # (lost: made here)
+                    self.close()
+            self._events = got if isinstance(got, dict) and set(got) == self.ids else {}
+        return self._events
+
+    def _written(self) -> dict[int, str]:
+        if self._incidents is None:
+            self._said()  # (its message comes first)
+            got: object = None
+            if self._tail is not None:
+                tail, self._tail = self._tail, None
+                try:
+                    got = tail.result()
+                except Exception:  # (lost, or its error: made here)
+                    got = None
+            self._incidents = got if isinstance(got, dict) and set(got) == self.ids else {}
+        return self._incidents
 
 
 def ahead_of(

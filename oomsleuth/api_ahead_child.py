@@ -13,7 +13,7 @@ from oomsleuth.correlate.scopes import Earlier, Scopes
 from oomsleuth.model import OomReport, Report, UserspaceKill
 from oomsleuth.model.document_parts import incident_json
 
-Texts = dict[int, tuple[list[str], str]]  # report index -> its events' texts, its incident's
+Texts = dict[int, str]  # report index -> its incident's text
 
 
 class Resume(NamedTuple):
@@ -27,7 +27,8 @@ class Resume(NamedTuple):
 
 def work(half: Any, talk: Any, ctx: TimeContext) -> Texts | None:
     """The second half's reports on the clock (their stamps sent), correlated (the incidents
-    sent) and written; None when the parent stops it (or has gone)."""
+    sent) and written (their events' texts sent, their incidents' returned); None when the
+    parent stops it (or has gone)."""
     from oomsleuth.clock.resolve import stamped
     from oomsleuth.scan_halves import reports_of
 
@@ -49,7 +50,7 @@ def work(half: Any, talk: Any, ctx: TimeContext) -> Texts | None:
 
 def _written(mine: list[OomReport], first: int, resume: Resume, talk: Any) -> Texts:
     """Its reports (from index ``first``) correlated as they would be after the first half's
-    (the incidents sent), then written."""
+    (the incidents sent), then written: their events (sent), their incidents."""
     view: list[OomReport | None] = [None] * first + list(mine)
     for j, report in resume.named.items():
         view[j] = report
@@ -61,10 +62,8 @@ def _written(mine: list[OomReport], first: int, resume: Resume, talk: Any) -> Te
         result, before=resume.before, ids=ids, earlier=cast(list[Earlier], [None] * first) + earlier
     ).incidents
     talk.send(incidents)
-    return {
-        i: (events_of(reports[i], i), text(incident_json(inc)))
-        for i, inc in zip(ids, incidents, strict=True)
-    }
+    talk.send({i: events_of(reports[i], i) for i in ids})
+    return {inc.report_id: text(incident_json(inc)) for inc in incidents}
 
 
 def events_of(report: OomReport, i: int) -> list[str]:

@@ -128,7 +128,8 @@ def _dies(monkeypatch: pytest.MonkeyPatch, where: str) -> None:
     target, name = {
         "before its stamps": (api_ahead_child.Clock, "stamps"),
         "before its incidents": (api_ahead_child, "correlate"),
-        "before its texts": (api_ahead_child, "incident_json"),
+        "before its events' texts": (api_ahead_child, "events_of"),
+        "before its incidents' texts": (api_ahead_child, "incident_json"),
     }[where]
     real = getattr(target, name)
 
@@ -140,7 +141,15 @@ def _dies(monkeypatch: pytest.MonkeyPatch, where: str) -> None:
     monkeypatch.setattr(target, name, dies)
 
 
-@pytest.mark.parametrize("where", ["before its stamps", "before its incidents", "before its texts"])
+@pytest.mark.parametrize(
+    "where",
+    [
+        "before its stamps",
+        "before its incidents",
+        "before its events' texts",
+        "before its incidents' texts",
+    ],
+)
 def test_a_lost_child_leaves_its_part_to_this_process(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, ran: Ran, where: str
 ) -> None:
@@ -148,7 +157,7 @@ def test_a_lost_child_leaves_its_part_to_this_process(
     alone = _alone(monkeypatch, [log])
     _dies(monkeypatch, where)
     assert _json([log]) == alone
-    assert ran["texts"] == (where == "before its texts")
+    assert ran["texts"] == where.endswith("texts")
 
 
 def test_what_stops_the_child(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, ran: Ran) -> None:
