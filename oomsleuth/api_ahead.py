@@ -35,9 +35,10 @@ log cut at its reports, a log with two boots, the child lost at each step.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from oomsleuth.model import Report
 
@@ -167,28 +168,28 @@ class Ahead:
 
 
 class Elsewhere:
-    """The child's texts (:class:`oomsleuth.model.rendered.Elsewhere`), received when first
-    asked for (its events' first, then its incidents'); those it did not send (lost) made
-    here."""
+    """The child's texts (:class:`oomsleuth.model.rendered.Elsewhere`), read a message at a
+    time as the document's writer asks for them (its events' in order, then its incidents'),
+    so that this process holds one message's; those it did not send (lost) made here."""
 
     def __init__(self, tail: Pending, ids: Sequence[int], report: Report) -> None:
         self.ids = frozenset(ids)
         self.report = report
         self._tail: Pending | None = tail
-        self._events: dict[int, list[str]] | None = None
-        self._incidents: dict[int, str] | None = None
+        self._read: dict[str, dict[Any, Any]] = {"events": {}, "incidents": {}}
+        self._tag = "events"  # what the child sends now
 
     def events(self, report_id: int) -> list[str]:
-        got = self._said().get(report_id)
-        if got is not None:
+        got = self._text("events", report_id)
+        if isinstance(got, list):
             return got
         from oomsleuth.api_ahead_child import events_of
 
         return events_of(self.report.reports[report_id], report_id)
 
     def incident(self, report_id: int) -> str:
-        got = self._written().get(report_id)
-        if got is not None:
+        got = self._text("incidents", report_id)
+        if isinstance(got, str):
             return got
         from oomsleuth.api_ahead_child import text
         from oomsleuth.model.document_parts import incident_json
@@ -200,29 +201,26 @@ class Elsewhere:
             self._tail.cancel()
             self._tail = None
 
-    def _said(self) -> dict[int, list[str]]:
-        if self._events is None:
-            got: object = None
-            if self._tail is not None:
-                try:
-                    got = self._tail.receive()
-                except Exception:  # (lost: made here)
-                    self.close()
-            self._events = got if isinstance(got, dict) and set(got) == self.ids else {}
-        return self._events
+    def _text(self, tag: str, report_id: int) -> object:
+        """The text sent for the report, reading on to its message (None: not sent)."""
+        read = self._read[tag]
+        while report_id not in read and self._tail is not None and self._tag <= tag:
+            try:  # ("events" < "incidents": the order they come in)
+                got_tag, got = cast(tuple[str, dict[int, Any]], self._tail.receive())
+            except Exception:  # (lost: the rest made here)
+                self.close()
+                break
+            self._tag = got_tag
+            read = self._read[got_tag] = got
+            if got_tag == "incidents" and max(self.ids) in got:
+                self._done()
+        return self._read[tag].get(report_id)
 
-    def _written(self) -> dict[int, str]:
-        if self._incidents is None:
-            self._said()  # (its message comes first)
-            got: object = None
-            if self._tail is not None:
-                tail, self._tail = self._tail, None
-                try:
-                    got = tail.result()
-                except Exception:  # (lost, or its error: made here)
-                    got = None
-            self._incidents = got if isinstance(got, dict) and set(got) == self.ids else {}
-        return self._incidents
+    def _done(self) -> None:
+        """All read: the child's end (its count) taken."""
+        tail, self._tail = self._tail, None
+        with contextlib.suppress(Exception):
+            cast("Pending", tail).result()
 
 
 def ahead_of(

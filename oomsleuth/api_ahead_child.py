@@ -13,7 +13,7 @@ from oomsleuth.correlate.scopes import Earlier, Scopes
 from oomsleuth.model import OomReport, Report, UserspaceKill
 from oomsleuth.model.document_parts import incident_json
 
-Texts = dict[int, str]  # report index -> its incident's text
+CHUNK = 64  # reports' texts a message (~0.8 MB of a dense log's)
 
 
 class Resume(NamedTuple):
@@ -25,10 +25,10 @@ class Resume(NamedTuple):
     before: timedelta  # the window
 
 
-def work(half: Any, talk: Any, ctx: TimeContext) -> Texts | None:
+def work(half: Any, talk: Any, ctx: TimeContext) -> int | None:
     """The second half's reports on the clock (their stamps sent), correlated (the incidents
-    sent) and written (their events' texts sent, their incidents' returned); None when the
-    parent stops it (or has gone)."""
+    sent) and written (their texts sent); how many, or None when the parent stops it (or has
+    gone)."""
     from oomsleuth.clock.resolve import stamped
     from oomsleuth.scan_halves import reports_of
 
@@ -48,9 +48,10 @@ def work(half: Any, talk: Any, ctx: TimeContext) -> Texts | None:
     return _written(mine, first, resume, talk) if isinstance(resume, Resume) else None
 
 
-def _written(mine: list[OomReport], first: int, resume: Resume, talk: Any) -> Texts:
+def _written(mine: list[OomReport], first: int, resume: Resume, talk: Any) -> int:
     """Its reports (from index ``first``) correlated as they would be after the first half's
-    (the incidents sent), then written: their events (sent), their incidents."""
+    (the incidents sent), then written: their events' texts and their incidents' sent, in
+    order, ``CHUNK`` reports a message. Returns how many."""
     view: list[OomReport | None] = [None] * first + list(mine)
     for j, report in resume.named.items():
         view[j] = report
@@ -62,8 +63,12 @@ def _written(mine: list[OomReport], first: int, resume: Resume, talk: Any) -> Te
         result, before=resume.before, ids=ids, earlier=cast(list[Earlier], [None] * first) + earlier
     ).incidents
     talk.send(incidents)
-    talk.send({i: events_of(reports[i], i) for i in ids})
-    return {inc.report_id: text(incident_json(inc)) for inc in incidents}
+    said = [(i, events_of(reports[i], i)) for i in ids]
+    written = [(inc.report_id, text(incident_json(inc))) for inc in incidents]
+    for tag, texts in (("events", said), ("incidents", written)):
+        for at in range(0, len(texts), CHUNK):  # (the pipe holds one: read as they are needed)
+            talk.send((tag, dict(texts[at : at + CHUNK])))
+    return len(ids)
 
 
 def events_of(report: OomReport, i: int) -> list[str]:

@@ -244,3 +244,57 @@ def test_no_work_ahead_without_room_for_its_texts(
     monkeypatch.setattr(scan_halves, "join", join)
     assert _json([log]) == _alone(monkeypatch, [log])
     assert joins == [True] and ran == {"texts": 0, "ahead": 0}
+
+
+@pytest.mark.parametrize("chunk", [1, 3])
+def test_the_texts_read_a_few_at_a_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, ran: Ran, chunk: int
+) -> None:
+    """The child's texts come ``CHUNK`` reports a message, read as the writer needs them; none
+    is made here."""
+    log = _big_log(tmp_path)
+    alone = _alone(monkeypatch, [log])
+    monkeypatch.setattr(api_ahead_child, "CHUNK", chunk)  # (the child inherits it)
+    here, made = os.getpid(), []
+    for name in ("events_of", "text"):
+        real = getattr(api_ahead_child, name)
+        monkeypatch.setattr(api_ahead_child, name, _counted(real, here, made))
+    assert _json([log]) == alone
+    assert ran == {"texts": 1, "ahead": 1} and made == []
+
+
+def _counted(real: Any, here: int, made: list[str]) -> Any:
+    def counted(*args: Any) -> Any:
+        if os.getpid() == here:
+            made.append(real.__name__)
+        return real(*args)
+
+    return counted
+
+
+@pytest.mark.parametrize("sent", [3, 12, 30])
+def test_a_child_lost_among_its_texts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, ran: Ran, sent: int
+) -> None:
+    """Lost after sending a few of its messages of texts: the rest made here."""
+    from multiprocessing.connection import Connection
+
+    log = _big_log(tmp_path)
+    alone = _alone(monkeypatch, [log])
+    monkeypatch.setattr(api_ahead_child, "CHUNK", 2)
+    here, real, count = os.getpid(), Connection.send, [0]
+
+    def send(self: Any, obj: Any) -> None:
+        if (
+            os.getpid() != here
+            and isinstance(obj, tuple)
+            and obj[:1] in (("events",), ("incidents",))
+        ):
+            count[0] += 1
+            if count[0] > sent:
+                os._exit(9)
+        real(self, obj)
+
+    monkeypatch.setattr(Connection, "send", send)
+    assert _json([log]) == alone
+    assert ran == {"texts": 1, "ahead": 1}
