@@ -61,7 +61,7 @@ class Ahead:
         self.tail: Pending | None = None  # the child, once the halves are joined
         self.base = 0  # the lines before its half
         self.first = 0  # the reports before its half
-        self.earlier: list[Earlier] = []  # theirs (scopes.index)
+        self.earlier: list[Earlier] = []  # this half's reports' (scopes.index)
 
     def child(self, half: Any, talk: Any) -> object:
         """In the child: :func:`oomsleuth.api_ahead_child.work`."""

@@ -298,3 +298,18 @@ def test_a_child_lost_among_its_texts(
     monkeypatch.setattr(Connection, "send", send)
     assert _json([log]) == alone
     assert ran == {"texts": 1, "ahead": 1}
+
+
+def test_compact_json_is_written_from_the_model(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, ran: Ran
+) -> None:
+    """The texts written ahead are indented by 2: a compact document is written whole here."""
+    from oomsleuth.renderers.json import JsonRenderer, dumps
+
+    log = _big_log(tmp_path)
+    report = oomsleuth.analyze([log], tz="UTC", year=2026, ahead="json")
+    texts = api_ahead.written(report)
+    assert texts is not None
+    out = io.StringIO()
+    JsonRenderer(indent=None).render(report, out, texts)
+    assert out.getvalue() == dumps(report.to_dict(), indent=None) + "\n"

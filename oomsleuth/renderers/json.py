@@ -28,8 +28,11 @@ class JsonRenderer:
 
     def render(self, result: Report, out: TextIO, elsewhere: Elsewhere | None = None) -> None:
         """``elsewhere``: the texts of some reports' events and incidents, written by another
-        process (:mod:`oomsleuth.model.rendered`; indented by 2 only)."""
+        process (:mod:`oomsleuth.model.rendered`: indented by 2, so used only then)."""
         from oomsleuth.model.document import clean, document_items
+
+        if self.indent != 2:
+            elsewhere = None
 
         # values as built: orjson refuses the one thing cleaning changes (a lone surrogate, an
         # input byte that did not decode), so only what the standard library writes is cleaned
@@ -91,7 +94,7 @@ class _Layout:
 
     def dumps(self, value: Any) -> str:
         """A member's text, at depth 0 (one written elsewhere: its text)."""
-        if type(value) is Rendered and self.indent == 2:
+        if type(value) is Rendered:  # (JsonRenderer passes them indented by 2 only)
             text: str = value.text
         else:
             text = dumps(value, self.indent, fast=self.written >= EAGER_CHARS, clean=self.clean)
