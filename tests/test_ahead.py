@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 from test_scan import _all_logs
-from test_scan_halves import _big_log
+from test_scan_halves import _big_log, halving
 
 import oomsleuth
 from oomsleuth import api_ahead, api_ahead_child, scan_halves
@@ -44,11 +44,7 @@ def ran(monkeypatch: pytest.MonkeyPatch) -> Ran:
 
     monkeypatch.setattr(api_ahead.Ahead, "correlate", correlate)
     monkeypatch.setattr(api_ahead, "written", written)
-    monkeypatch.setattr(parse_halves, "SPLIT_BYTES", 0)
-    monkeypatch.setattr(parse_halves, "MIN_REPORTS", 1)
-    monkeypatch.setattr(forking, "cores", lambda: 2)
-    monkeypatch.setattr(forking, "safe_to_fork", lambda: True)  # other tests' idle threads
-    monkeypatch.setenv(forking.NO_FORK, "0")
+    halving(monkeypatch)
     return counts
 
 

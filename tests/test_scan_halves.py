@@ -183,12 +183,17 @@ def forced(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
         return got
 
     monkeypatch.setattr(scan_halves, "join", join)
+    halving(monkeypatch)
+    return joins
+
+
+def halving(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Halving for any size and forking allowed (2 cores, safe, not forbidden)."""
     monkeypatch.setattr(parse_halves, "SPLIT_BYTES", 0)
     monkeypatch.setattr(parse_halves, "MIN_REPORTS", 1)
     monkeypatch.setattr(forking, "cores", lambda: 2)
     monkeypatch.setattr(forking, "safe_to_fork", lambda: True)  # other tests' idle threads
     monkeypatch.setenv(forking.NO_FORK, "0")
-    return joins
 
 
 def _alone(
