@@ -22,7 +22,10 @@ is told for the first half, then for all of it. Forking as everywhere else: allo
 (:mod:`oomsleuth.load.forking`), 2+ cores, and room for the child: ``MIN_HEADROOM`` and
 ``REPORT_BYTES`` for each report it is estimated to hold (a host short of memory reads the log
 in one process); ``OOMSLEUTH_NO_FORK=1`` keeps one process; a child that dies or fails makes
-the log be parsed in one process.
+the log be parsed in one process. With ``follow`` (the JSON written ahead,
+:mod:`oomsleuth.api_ahead`) the child stays once the halves are joined, talking with this
+process over a two-way connection, when there is room for its texts too (``TEXT_BYTES`` a
+report); else it ends as ever.
 """
 
 from __future__ import annotations
