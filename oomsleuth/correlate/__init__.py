@@ -5,10 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
-from oomsleuth.correlate.scopes import Earlier
 from oomsleuth.model import History, HostFacts, Report
 from oomsleuth.model.record import replace
+
+if TYPE_CHECKING:
+    from oomsleuth.correlate.scopes import Earlier
 
 DEFAULT_BEFORE = timedelta(minutes=30)  # as the CLI's --window default: history before a kill
 
