@@ -105,10 +105,9 @@ def parse_halves(
         return None
     if follow is not None and not _room_for(found[1], ahead=True):
         follow = None  # (room for the halves, not for the work ahead)
-    job: Callable[..., object] = functools.partial(_tail, source, found[0], read)
-    if follow is not None:
-        job = functools.partial(_followed, functools.partial(_tail, source, found[0], read), follow)
-    tail = forking.Pending(job, talk=follow is not None)
+    job = functools.partial(_tail, source, found[0], read)
+    talk = follow is not None
+    tail = forking.Pending(functools.partial(_followed, job, follow) if follow else job, talk=talk)
     damage: list[Warning_] = []
     try:
         head = read(_span(source, 0, found[0]), damage.append, 0, True)
